@@ -1,0 +1,69 @@
+"""Shared fixtures: project paths, isolated Kubo nodes, Hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from offchain.kubo import KuboNode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "audit",
+    max_examples=400,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def kubo_factory() -> Iterator[Callable[[], KuboNode]]:
+    """Start isolated Kubo nodes; all are stopped and removed after the test."""
+    nodes: list[KuboNode] = []
+
+    def make() -> KuboNode:
+        node = KuboNode()
+        nodes.append(node)
+        return node.start()
+
+    yield make
+    for node in nodes:
+        node.stop()
+
+
+@pytest.fixture
+def kubo_pair(kubo_factory: Callable[[], KuboNode]) -> tuple[KuboNode, KuboNode]:
+    """Two connected nodes: (customer's, producer's)."""
+    customer, producer = kubo_factory(), kubo_factory()
+    producer.connect(customer)
+    return customer, producer
+
+
+def fixture_project(name: str, dest: Path) -> Path:
+    """Copy tests/fixtures/NAME to DEST as an Ape project with the real compiler settings."""
+    project = dest / name
+    shutil.copytree(ROOT / "tests" / "fixtures" / name, project)
+    config = (ROOT / "ape-config.yaml").read_text().replace("name: prodnet", f"name: {name}")
+    (project / "ape-config.yaml").write_text(config)
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    return project
