@@ -28,10 +28,10 @@ compile: setup
 	$(APE) compile
 
 lint: setup
-	$(VENV)/bin/ruff check offchain scripts tests tools
+	$(VENV)/bin/ruff check offchain scripts tests benchmarks
 
 test: setup
-	$(VENV)/bin/ruff check offchain scripts tests tools
+	$(VENV)/bin/ruff check offchain scripts tests benchmarks
 	$(APE) test tests -p no:cacheprovider
 
 demo: setup
@@ -43,7 +43,7 @@ gas: setup
 
 bench: setup
 	@mkdir -p reports
-	$(VENV)/bin/python -m tools.bench
+	$(VENV)/bin/python -m benchmarks $(BENCH)
 
 clean:
 	rm -rf .build .cache reports .pytest_cache .hypothesis
