@@ -5,7 +5,7 @@
 # redone on the next run instead of being trusted.
 #
 #   tools/setup.sh            all steps
-#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo
+#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo gpg
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -140,11 +140,23 @@ step_kubo() {
   ln -sf "$bin" "$VENV/bin/ipfs"
 }
 
+step_gpg() {
+  # GnuPG is only used by the interoperability tests and benchmarks.
+  if command -v gpg >/dev/null 2>&1; then
+    say "gpg: $(gpg --version | head -n1)"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "gpg: installing Debian's gnupg (interoperability tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnupg >/dev/null
+  else
+    say "gpg: not found; the GnuPG interoperability tests will be skipped (apt-get install gnupg)"
+  fi
+}
+
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(prereqs python node solc anvil kubo)
+[ ${#steps[@]} -gt 0 ] || steps=(prereqs python node solc anvil kubo gpg)
 for s in "${steps[@]}"; do
   case "$s" in
-    prereqs|python|node|solc|anvil|kubo) "step_$s" ;;
-    *) die "unknown setup step '$s' (steps: prereqs python node solc anvil kubo)" ;;
+    prereqs|python|node|solc|anvil|kubo|gpg) "step_$s" ;;
+    *) die "unknown setup step '$s' (steps: prereqs python node solc anvil kubo gpg)" ;;
   esac
 done
