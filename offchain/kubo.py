@@ -8,6 +8,7 @@ its repo removed on exit, also when the body raised.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -144,10 +145,8 @@ class KuboNode:
                 os.killpg(proc.pid, signal.SIGINT)
                 proc.wait(timeout=15)
             except (subprocess.TimeoutExpired, ProcessLookupError):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait(timeout=10)
         if self._log is not None:
             self._log.close()

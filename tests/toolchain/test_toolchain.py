@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import ipfshttpclient
-import pytest
 import yaml
 
 from tests.conftest import ROOT, fixture_project
@@ -35,8 +34,14 @@ def test_adapter_reports_native_version_line() -> None:
 
 def test_adapter_standard_json_resolves_imports_through_base_path(tmp_path: Path) -> None:
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "L.sol").write_text("pragma solidity ^0.8.0; library L { function one() internal pure returns (uint) { return 1; } }")
-    source = 'pragma solidity ^0.8.0; import "lib/L.sol"; contract C { function f() external pure returns (uint) { return L.one(); } }'
+    (tmp_path / "lib" / "L.sol").write_text(
+        "pragma solidity ^0.8.0;\n"
+        "library L { function one() internal pure returns (uint) { return 1; } }\n"
+    )
+    source = (
+        'pragma solidity ^0.8.0;\nimport "lib/L.sol";\n'
+        "contract C { function f() external pure returns (uint) { return L.one(); } }\n"
+    )
     request = {
         "language": "Solidity",
         "sources": {"C.sol": {"content": source}},
