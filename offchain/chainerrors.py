@@ -91,9 +91,7 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"price {a['price']} per cm3 is above the customer's maximum of {a['maxPrice']} per cm3 "
         "(base units of the order's currency)"
     ),
-    "WrongPayment": lambda a: (
-        f"wrong payment: expected {a['expected']} (base units), got {a['got']}"
-    ),
+    "WrongPayment": lambda a: f"wrong payment: expected {a['expected']} (base units), got {a['got']}",
     "EmptyModel": lambda a: "a model needs a non-zero sha256 digest and a non-empty URI",
     "AlreadyShipped": lambda a: (
         f"order {a['orderId']} cannot be cancelled: job {a['jobId']} has already been shipped"
@@ -121,9 +119,7 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "ERC20InsufficientAllowance": lambda a: (
         f"token allowance too low: {a['allowance']} approved, {a['needed']} needed"
     ),
-    "ERC20InsufficientBalance": lambda a: (
-        f"token balance too low: {a['balance']} held, {a['needed']} needed"
-    ),
+    "ERC20InsufficientBalance": lambda a: f"token balance too low: {a['balance']} held, {a['needed']} needed",
 }
 
 

@@ -17,9 +17,7 @@ class QuantityError(ProdnetError):
     """A number, size, price or time the user typed could not be read."""
 
 
-_LENGTH_UNITS = {
-    "um": Decimal(1), "mm": Decimal(1000), "cm": Decimal(10_000), "m": Decimal(1_000_000)
-}
+_LENGTH_UNITS = {"um": Decimal(1), "mm": Decimal(1000), "cm": Decimal(10_000), "m": Decimal(1_000_000)}
 _VOLUME_UNITS = {"mm3": Decimal(1), "cm3": Decimal(1000), "l": Decimal(1_000_000)}
 _DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _NUMBER = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
@@ -43,9 +41,7 @@ def length_um(text: str, default_unit: str = "mm") -> int:
     """'12.5' (mm), '12.5mm', '3cm', '800um' -> micrometres (rounded up)."""
     match = re.fullmatch(rf"\s*{_NUMBER}\s*([a-z]*)\s*", text.lower())
     if not match:
-        raise QuantityError(
-            f"length {text!r}: expected a number with an optional unit (um, mm, cm, m)"
-        )
+        raise QuantityError(f"length {text!r}: expected a number with an optional unit (um, mm, cm, m)")
     unit = match.group(2) or default_unit
     if unit not in _LENGTH_UNITS:
         raise QuantityError(f"length {text!r}: unknown unit {unit!r} (use um, mm, cm or m)")
@@ -71,9 +67,7 @@ def volume_mm3(text: str, default_unit: str = "cm3") -> int:
     """'1200' (cm3), '1200cm3', '50000mm3', '2l' -> cubic millimetres (rounded up)."""
     match = re.fullmatch(rf"\s*{_NUMBER}\s*([a-z0-9]*)\s*", text.lower())
     if not match:
-        raise QuantityError(
-            f"volume {text!r}: expected a number with an optional unit (mm3, cm3, l)"
-        )
+        raise QuantityError(f"volume {text!r}: expected a number with an optional unit (mm3, cm3, l)")
     unit = match.group(2) or default_unit
     if unit not in _VOLUME_UNITS:
         raise QuantityError(f"volume {text!r}: unknown unit {unit!r} (use mm3, cm3 or l)")
