@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
+import {IMembership, PRODUCER_ROLE, CUSTOMER_ROLE} from "./interfaces/IMembership.sol";
+import {IProductionOrders} from "./interfaces/IProductionOrders.sol";
+import {MembershipGated} from "./utils/MembershipGated.sol";
+import {PartMath} from "./utils/PartMath.sol";
+
+/// @title ProductionOrders
+/// @notice Production orders for additive manufacturing: a producer's capacity slot on a
+/// registered machine (an order) shared by customers' parts (jobs) until it is used up,
+/// with deposits in escrow (ETH or one ERC-20 per order) and pull payments.
+/// @dev State machine in DESIGN.md section 3; units and encodings in IProductionOrders.
+/// Order = 4 storage slots, Job = 2 slots + the digest slot written at submitModel; model
+/// URIs live only in events. Every mutating function is nonReentrant and follows
+/// checks-effects-interactions; value leaves only through withdraw.
+contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice Most jobs an order can have (bounds the refund loop of cancel).
+    uint256 public constant MAX_JOBS_PER_ORDER = 100;
+
+    /// @notice The registry whose machines orders run on.
+    ICapacityRegistry public immutable registry;
+    /// @notice Seconds after shipment during which only the customer can complete a job.
+    uint256 public immutable confirmationWindow;
+
+    mapping(uint256 orderId => Order) private _orders;
+    mapping(uint256 orderId => mapping(uint256 jobId => Job)) private _jobs;
+    mapping(address account => mapping(address token => uint256)) private _credits;
+    /// @dev Starts at 1 so ids start at 1 and the first order does not pay for a fresh slot.
+    uint256 private _nextOrderId = 1;
+
+    /// @param registry_ The capacity registry.
+    /// @param membership_ Membership contract, or address(0) for public mode.
+    /// @param confirmationWindow_ Seconds a customer has to confirm receipt before the
+    /// producer may finalize (e.g. 14 days).
+    constructor(ICapacityRegistry registry_, IMembership membership_, uint256 confirmationWindow_)
+        MembershipGated(membership_)
+    {
+        registry = registry_;
+        confirmationWindow = confirmationWindow_;
+    }
+
+    // ------------------------------------------------------------------ order creation
+
+    /// @inheritdoc IProductionOrders
+    function open(
+        uint256 machineId,
+        uint32[3] calldata envelope,
+        uint64 capacity,
+        uint40 start,
+        uint40 end,
+        uint40 deadline,
+        uint96 pricePerCm3,
+        address token
+    ) external nonReentrant returns (uint256 orderId) {
+        _checkRole(PRODUCER_ROLE);
+        bytes16 material = _checkMachine(machineId, envelope);
+        _checkWindow(start, end, deadline);
+        _checkCapacity(capacity, 0, envelope);
+        orderId = _nextOrderId++;
+        _orders[orderId] = Order({
+            producer: msg.sender,
+            status: OrderStatus.Open,
+            machineId: machineId.toUint32(),
+            jobCount: 0,
+            token: token,
+            pricePerCm3: pricePerCm3,
+            capacity: capacity,
+            used: 0,
+            start: start,
+            end: end,
+            deadline: deadline,
+            envX: envelope[0],
+            envY: envelope[1],
+            envZ: envelope[2],
+            material: material
+        });
+        emit OrderOpened(orderId, msg.sender, machineId, capacity, pricePerCm3, token);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function request(
+        bytes16 material,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity,
+        uint96 maxPricePerCm3,
+        address token,
+        uint40 end,
+        uint40 deadline
+    ) external payable nonReentrant returns (uint256 orderId) {
+        _checkRole(CUSTOMER_ROLE);
+        _checkWindow(uint40(block.timestamp), end, deadline);
+        uint64 space = _checkPart(dims, partVolume, quantity).toUint64();
+        uint256 deposit = PartMath.price(maxPricePerCm3, partVolume, quantity);
+        _checkValue(token, deposit);
+        orderId = _nextOrderId++;
+        _orders[orderId] = Order({
+            producer: address(0),
+            status: OrderStatus.Requested,
+            machineId: 0,
+            jobCount: 1,
+            token: token,
+            pricePerCm3: maxPricePerCm3,
+            capacity: space,
+            used: space,
+            start: uint40(block.timestamp),
+            end: end,
+            deadline: deadline,
+            envX: dims[0],
+            envY: dims[1],
+            envZ: dims[2],
+            material: material
+        });
+        _storeJob(orderId, 1, dims, partVolume, quantity, deposit);
+        emit OrderRequested(orderId, msg.sender, material, maxPricePerCm3, token);
+        emit JobJoined(orderId, 1, msg.sender, space, deposit);
+        _pullDeposit(token, deposit);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function take(
+        uint256 orderId,
+        uint256 machineId,
+        uint32[3] calldata envelope,
+        uint64 capacity,
+        uint96 pricePerCm3
+    ) external nonReentrant {
+        _checkRole(PRODUCER_ROLE);
+        Order storage order = _order(orderId);
+        if (order.status != OrderStatus.Requested) revert WrongOrderStatus(orderId, order.status);
+        if (block.timestamp >= order.end) revert WindowOver(orderId, order.end);
+        bytes16 material = _checkMachine(machineId, envelope);
+        if (order.material != 0 && order.material != material) revert MaterialMismatch(order.material, material);
+        if (pricePerCm3 > order.pricePerCm3) revert PriceAboveMax(pricePerCm3, order.pricePerCm3);
+        Job storage job = _jobs[orderId][1];
+        if (!PartMath.fits(_dims(job), envelope)) revert DoesNotFit(_dims(job), envelope);
+        _checkCapacity(capacity, order.used, envelope);
+
+        bool full = capacity == order.used;
+        order.producer = msg.sender;
+        order.status = full ? OrderStatus.Closed : OrderStatus.Open;
+        order.machineId = machineId.toUint32();
+        order.pricePerCm3 = pricePerCm3;
+        order.capacity = capacity;
+        (order.envX, order.envY, order.envZ) = (envelope[0], envelope[1], envelope[2]);
+        order.material = material;
+        uint256 refund = _reprice(order, job, pricePerCm3);
+        emit OrderTaken(orderId, msg.sender, machineId, capacity, pricePerCm3, refund);
+        if (full) emit OrderClosed(orderId);
+    }
+
+    // ------------------------------------------------------------------ joining and leaving
+
+    /// @inheritdoc IProductionOrders
+    function join(uint256 orderId, uint32[3] calldata dims, uint64 partVolume, uint32 quantity)
+        external
+        payable
+        nonReentrant
+        returns (uint256 jobId)
+    {
+        _checkRole(CUSTOMER_ROLE);
+        Order storage order = _order(orderId);
+        Order memory o = order;
+        _checkJoinable(orderId, o);
+        uint64 space = _checkSpace(orderId, o, dims, partVolume, quantity);
+        uint256 deposit = PartMath.price(o.pricePerCm3, partVolume, quantity);
+        _checkValue(o.token, deposit);
+
+        jobId = o.jobCount + 1;
+        uint64 used = o.used + space;
+        bool full = used == o.capacity;
+        order.jobCount = uint32(jobId);
+        order.used = used;
+        if (full) order.status = OrderStatus.Closed;
+        _storeJob(orderId, jobId, dims, partVolume, quantity, deposit);
+        emit JobJoined(orderId, jobId, msg.sender, space, deposit);
+        if (full) emit OrderClosed(orderId);
+        _pullDeposit(o.token, deposit);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function leave(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(CUSTOMER_ROLE);
+        (Order storage order, Job storage job) = _customerJob(orderId, jobId);
+        if (order.status != OrderStatus.Open) revert WrongOrderStatus(orderId, order.status);
+        _requireJobStatus(orderId, jobId, job, JobStatus.Joined);
+        job.status = JobStatus.Left;
+        uint256 refund = _release(order, job, job.customer);
+        emit JobLeft(orderId, jobId, refund);
+    }
+
+    // ------------------------------------------------------------------ closing and cancelling
+
+    /// @inheritdoc IProductionOrders
+    function close(uint256 orderId) external nonReentrant {
+        Order storage order = _order(orderId);
+        if (msg.sender == order.producer) {
+            _checkRole(PRODUCER_ROLE);
+        } else {
+            _checkParticipant();
+            if (block.timestamp < order.end) revert NotOrderProducer(orderId, msg.sender);
+        }
+        if (order.status != OrderStatus.Open) revert WrongOrderStatus(orderId, order.status);
+        order.status = OrderStatus.Closed;
+        emit OrderClosed(orderId);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function cancel(uint256 orderId) external nonReentrant {
+        Order storage order = _order(orderId);
+        if (order.status == OrderStatus.Requested) {
+            _checkRole(CUSTOMER_ROLE);
+            if (msg.sender != _jobs[orderId][1].customer) revert NotJobCustomer(orderId, 1, msg.sender);
+        } else {
+            _checkRole(PRODUCER_ROLE);
+            if (msg.sender != order.producer) revert NotOrderProducer(orderId, msg.sender);
+            if (order.status != OrderStatus.Open && order.status != OrderStatus.Closed) {
+                revert WrongOrderStatus(orderId, order.status);
+            }
+        }
+        order.status = OrderStatus.Cancelled;
+        emit OrderCancelled(orderId);
+        _refundAll(orderId, order);
+    }
+
+    // ------------------------------------------------------------------ model, shipment, completion
+
+    /// @inheritdoc IProductionOrders
+    function submitModel(uint256 orderId, uint256 jobId, bytes32 sha256Digest, string calldata uri)
+        external
+        nonReentrant
+    {
+        _checkRole(CUSTOMER_ROLE);
+        (Order storage order, Job storage job) = _customerJob(orderId, jobId);
+        if (order.status != OrderStatus.Closed) revert WrongOrderStatus(orderId, order.status);
+        _requireJobStatus(orderId, jobId, job, JobStatus.Joined);
+        if (sha256Digest == 0 || bytes(uri).length == 0) revert EmptyModel();
+        job.status = JobStatus.ModelSubmitted;
+        job.digest = sha256Digest;
+        emit ModelSubmitted(orderId, jobId, sha256Digest, uri);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function ship(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(PRODUCER_ROLE);
+        (Order storage order, Job storage job) = _producerJob(orderId, jobId);
+        _requireJobStatus(orderId, jobId, job, JobStatus.ModelSubmitted);
+        uint40 deadline = order.deadline;
+        if (block.timestamp >= deadline) revert DeliveryDeadlinePassed(orderId, deadline);
+        job.status = JobStatus.Shipped;
+        job.shippedAt = uint40(block.timestamp);
+        emit JobShipped(orderId, jobId);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function confirmReceipt(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(CUSTOMER_ROLE);
+        (Order storage order, Job storage job) = _customerJob(orderId, jobId);
+        _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
+        _complete(orderId, jobId, order, job, true);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function finalize(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(PRODUCER_ROLE);
+        (Order storage order, Job storage job) = _producerJob(orderId, jobId);
+        _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
+        uint256 until = uint256(job.shippedAt) + confirmationWindow;
+        if (block.timestamp < until) revert ConfirmationWindowOpen(orderId, jobId, until);
+        _complete(orderId, jobId, order, job, false);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function reclaim(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(CUSTOMER_ROLE);
+        (Order storage order, Job storage job) = _customerJob(orderId, jobId);
+        if (job.status != JobStatus.Joined && job.status != JobStatus.ModelSubmitted) {
+            revert WrongJobStatus(orderId, jobId, job.status);
+        }
+        uint40 deadline = order.deadline;
+        if (block.timestamp < deadline) revert DeliveryDeadlineNotPassed(orderId, deadline);
+        job.status = JobStatus.Refunded;
+        uint256 refund = _release(order, job, job.customer);
+        emit JobRefunded(orderId, jobId, refund);
+    }
+
+    // ------------------------------------------------------------------ payments
+
+    /// @inheritdoc IProductionOrders
+    function withdraw(address token) external nonReentrant returns (uint256 amount) {
+        _checkParticipant();
+        amount = _credits[msg.sender][token];
+        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
+        _credits[msg.sender][token] = 0;
+        emit Withdrawn(msg.sender, token, amount);
+        if (token == address(0)) {
+            Address.sendValue(payable(msg.sender), amount);
+        } else {
+            IERC20(token).safeTransfer(msg.sender, amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IProductionOrders
+    function getOrder(uint256 orderId) external view returns (Order memory) {
+        return _order(orderId);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function getJob(uint256 orderId, uint256 jobId) external view returns (Job memory) {
+        return _job(orderId, jobId);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function orderCount() external view returns (uint256) {
+        return _nextOrderId - 1;
+    }
+
+    /// @inheritdoc IProductionOrders
+    function jobCount(uint256 orderId) external view returns (uint256) {
+        return _order(orderId).jobCount;
+    }
+
+    /// @inheritdoc IProductionOrders
+    function spaceLeft(uint256 orderId) external view returns (uint256) {
+        Order storage order = _order(orderId);
+        return order.capacity - order.used;
+    }
+
+    /// @inheritdoc IProductionOrders
+    function quote(uint256 orderId, uint32[3] calldata dims, uint64 partVolume, uint32 quantity)
+        external
+        view
+        returns (bool fits, uint256 buildSpace, uint256 price)
+    {
+        Order memory o = _order(orderId);
+        buildSpace = _checkPart(dims, partVolume, quantity);
+        price = PartMath.price(o.pricePerCm3, partVolume, quantity);
+        fits = PartMath.fits(dims, _envelope(o)) && buildSpace <= o.capacity - o.used;
+    }
+
+    /// @inheritdoc IProductionOrders
+    function credits(address account, address token) external view returns (uint256) {
+        return _credits[account][token];
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /// @dev The caller must own machine `machineId` and `envelope` must fit in it.
+    function _checkMachine(uint256 machineId, uint32[3] calldata envelope) private view returns (bytes16) {
+        ICapacityRegistry.Machine memory m = registry.machine(machineId);
+        if (m.owner != msg.sender) revert NotMachineOwner(machineId, msg.sender);
+        uint32[3] memory machineEnvelope = [m.x, m.y, m.z];
+        if (!PartMath.fits(envelope, machineEnvelope)) revert EnvelopeTooLarge(envelope, machineEnvelope);
+        return m.material;
+    }
+
+    function _checkWindow(uint40 start, uint40 end, uint40 deadline) private view {
+        if (start >= end || end <= block.timestamp || deadline < end) revert InvalidWindow(start, end, deadline);
+    }
+
+    /// @dev min <= capacity <= envelope volume, and capacity > 0.
+    function _checkCapacity(uint64 capacity, uint256 min, uint32[3] calldata envelope) private pure {
+        uint256 max = PartMath.boxVolume(envelope);
+        if (capacity == 0 || capacity < min || capacity > max) revert InvalidCapacity(capacity, min, max);
+    }
+
+    /// @dev Returns the part's build space; reverts with InvalidPart if the part is malformed.
+    function _checkPart(uint32[3] calldata dims, uint64 partVolume, uint32 quantity)
+        private
+        pure
+        returns (uint256 space)
+    {
+        uint256 box = PartMath.boxVolume(dims);
+        if (quantity == 0 || partVolume == 0 || partVolume > box || dims[0] == 0 || dims[1] == 0 || dims[2] == 0) {
+            revert InvalidPart(dims, partVolume, quantity);
+        }
+        return box * quantity;
+    }
+
+    function _checkJoinable(uint256 orderId, Order memory o) private view {
+        if (o.status != OrderStatus.Open) revert WrongOrderStatus(orderId, o.status);
+        if (block.timestamp < o.start) revert WindowNotStarted(orderId, o.start);
+        if (block.timestamp >= o.end) revert WindowOver(orderId, o.end);
+        if (o.jobCount >= MAX_JOBS_PER_ORDER) revert TooManyJobs(orderId, MAX_JOBS_PER_ORDER);
+    }
+
+    /// @dev Returns the job's build space if the part is well formed, fits and has room.
+    function _checkSpace(
+        uint256 orderId,
+        Order memory o,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity
+    ) private pure returns (uint64) {
+        uint256 space = _checkPart(dims, partVolume, quantity);
+        uint32[3] memory envelope = _envelope(o);
+        if (!PartMath.fits(dims, envelope)) revert DoesNotFit(dims, envelope);
+        uint64 left = o.capacity - o.used;
+        if (space > left) revert NoSpaceLeft(orderId, space, left);
+        return uint64(space);
+    }
+
+    /// @dev ETH orders need msg.value == deposit; token orders need no ETH.
+    function _checkValue(address token, uint256 deposit) private view {
+        uint256 expected = token == address(0) ? deposit : 0;
+        if (msg.value != expected) revert WrongPayment(expected, msg.value);
+    }
+
+    function _requireJobStatus(uint256 orderId, uint256 jobId, Job storage job, JobStatus wanted) private view {
+        JobStatus status = job.status;
+        if (status != wanted) revert WrongJobStatus(orderId, jobId, status);
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    function _order(uint256 orderId) private view returns (Order storage order) {
+        order = _orders[orderId];
+        if (order.status == OrderStatus.None) revert OrderNotFound(orderId);
+    }
+
+    function _job(uint256 orderId, uint256 jobId) private view returns (Job storage job) {
+        job = _jobs[orderId][jobId];
+        if (job.status == JobStatus.None) revert JobNotFound(orderId, jobId);
+    }
+
+    /// @dev The order and job, the caller being the job's customer.
+    function _customerJob(uint256 orderId, uint256 jobId) private view returns (Order storage, Job storage job) {
+        job = _job(orderId, jobId);
+        if (job.customer != msg.sender) revert NotJobCustomer(orderId, jobId, msg.sender);
+        return (_orders[orderId], job);
+    }
+
+    /// @dev The order and job, the caller being the order's producer.
+    function _producerJob(uint256 orderId, uint256 jobId) private view returns (Order storage order, Job storage) {
+        order = _order(orderId);
+        if (order.producer != msg.sender) revert NotOrderProducer(orderId, msg.sender);
+        return (order, _job(orderId, jobId));
+    }
+
+    function _dims(Job storage job) private view returns (uint32[3] memory) {
+        return [job.dimX, job.dimY, job.dimZ];
+    }
+
+    function _envelope(Order memory o) private pure returns (uint32[3] memory) {
+        return [o.envX, o.envY, o.envZ];
+    }
+
+    // ------------------------------------------------------------------ effects
+
+    function _storeJob(
+        uint256 orderId,
+        uint256 jobId,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity,
+        uint256 deposit
+    ) private {
+        _jobs[orderId][jobId] = Job({
+            customer: msg.sender,
+            status: JobStatus.Joined,
+            deposit: deposit.toUint88(),
+            dimX: dims[0],
+            dimY: dims[1],
+            dimZ: dims[2],
+            partVolume: partVolume,
+            quantity: quantity,
+            shippedAt: 0,
+            digest: 0
+        });
+    }
+
+    /// @dev Sets job 1's deposit to its price at `pricePerCm3`; credits the excess back.
+    function _reprice(Order storage order, Job storage job, uint96 pricePerCm3) private returns (uint256 refund) {
+        uint256 deposit = PartMath.price(pricePerCm3, job.partVolume, job.quantity);
+        refund = job.deposit - deposit;
+        job.deposit = uint88(deposit);
+        if (refund != 0) _credits[job.customer][order.token] += refund;
+    }
+
+    /// @dev Frees the job's build space and credits its deposit to `to`.
+    function _release(Order storage order, Job storage job, address to) private returns (uint256 amount) {
+        order.used -= uint64(PartMath.buildSpace(_dims(job), job.quantity));
+        amount = job.deposit;
+        if (amount != 0) _credits[to][order.token] += amount;
+    }
+
+    /// @dev Completes a shipped job: its deposit goes to the producer.
+    function _complete(uint256 orderId, uint256 jobId, Order storage order, Job storage job, bool confirmed) private {
+        job.status = JobStatus.Completed;
+        uint256 payment = job.deposit;
+        if (payment != 0) _credits[order.producer][order.token] += payment;
+        emit JobCompleted(orderId, jobId, payment, confirmed);
+    }
+
+    /// @dev Refunds every open job of a cancelled order; reverts if one was shipped.
+    function _refundAll(uint256 orderId, Order storage order) private {
+        uint256 count = order.jobCount;
+        for (uint256 jobId = 1; jobId <= count; ++jobId) {
+            Job storage job = _jobs[orderId][jobId];
+            JobStatus status = job.status;
+            if (status == JobStatus.Shipped || status == JobStatus.Completed) revert AlreadyShipped(orderId, jobId);
+            if (status == JobStatus.Joined || status == JobStatus.ModelSubmitted) {
+                job.status = JobStatus.Refunded;
+                uint256 refund = _release(order, job, job.customer);
+                emit JobRefunded(orderId, jobId, refund);
+            }
+        }
+    }
+
+    /// @dev Pulls an ERC-20 deposit and checks the amount received (no fee-on-transfer tokens).
+    function _pullDeposit(address token, uint256 deposit) private {
+        if (token == address(0) || deposit == 0) return;
+        IERC20 erc20 = IERC20(token);
+        uint256 before = erc20.balanceOf(address(this));
+        erc20.safeTransferFrom(msg.sender, address(this), deposit);
+        uint256 received = erc20.balanceOf(address(this)) - before;
+        if (received != deposit) revert WrongPayment(deposit, received);
+    }
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IProductionOrders
+/// @notice Orders (one producer's capacity slot) and jobs (one customer's part in it):
+/// types, events, errors and functions shared by the contract and its clients.
+/// @dev Units: lengths in micrometres (uint32), volumes in mm3 (uint64), times in unix
+/// seconds (stored as uint40), prices per cm3 in wei or token units (uint96), deposits in
+/// wei or token units (stored as uint88). Order ids run 1..orderCount(), job ids 1..jobCount(orderId).
+/// Build space of a job = ceil(x*y*z / 1e9) mm3 (its bounding box) x quantity.
+/// Price of a job = ceil(pricePerCm3 x partVolume x quantity / 1000).
+/// A part fits an envelope if its sorted dimensions are each <= the envelope's sorted ones.
+interface IProductionOrders {
+    /// @notice Order states: Requested -> Open -> Closed; Requested/Open/Closed -> Cancelled.
+    enum OrderStatus {
+        None,
+        Requested,
+        Open,
+        Closed,
+        Cancelled
+    }
+
+    /// @notice Job states: Joined -> ModelSubmitted -> Shipped -> Completed; Joined -> Left;
+    /// Joined/ModelSubmitted -> Refunded.
+    enum JobStatus {
+        None,
+        Joined,
+        ModelSubmitted,
+        Shipped,
+        Completed,
+        Left,
+        Refunded
+    }
+
+    /// @notice An order, four storage slots.
+    /// @dev A Requested order has no producer or machine yet; its capacity and envelope are
+    /// the first job's build space and dimensions, its pricePerCm3 the customer's maximum and
+    /// its material the wished one (zero: any). `used` is the build space of the live jobs
+    /// (Joined, ModelSubmitted, Shipped, Completed).
+    struct Order {
+        address producer;
+        OrderStatus status;
+        uint32 machineId;
+        uint32 jobCount;
+        address token;
+        uint96 pricePerCm3;
+        uint64 capacity;
+        uint64 used;
+        uint40 start;
+        uint40 end;
+        uint40 deadline;
+        uint32 envX;
+        uint32 envY;
+        uint32 envZ;
+        bytes16 material;
+    }
+
+    /// @notice A job, two storage slots plus the model digest in a third, written once.
+    struct Job {
+        address customer;
+        JobStatus status;
+        uint88 deposit;
+        uint32 dimX;
+        uint32 dimY;
+        uint32 dimZ;
+        uint64 partVolume;
+        uint32 quantity;
+        uint40 shippedAt;
+        bytes32 digest;
+    }
+
+    /// @notice A producer opened an order on one of its machines.
+    event OrderOpened(
+        uint256 indexed orderId,
+        address indexed producer,
+        uint256 indexed machineId,
+        uint64 capacity,
+        uint96 pricePerCm3,
+        address token
+    );
+    /// @notice A customer requested production; its part is job 1 of the order.
+    event OrderRequested(
+        uint256 indexed orderId, address indexed customer, bytes16 material, uint96 maxPricePerCm3, address token
+    );
+    /// @notice A producer took a requested order; `refund` is credited to the requester.
+    event OrderTaken(
+        uint256 indexed orderId,
+        address indexed producer,
+        uint256 indexed machineId,
+        uint64 capacity,
+        uint96 pricePerCm3,
+        uint256 refund
+    );
+    /// @notice The order stopped taking customers.
+    event OrderClosed(uint256 indexed orderId);
+    /// @notice The order was cancelled; each open job gets a JobRefunded event.
+    event OrderCancelled(uint256 indexed orderId);
+    /// @notice A customer's part joined the order; `deposit` is held in escrow.
+    event JobJoined(
+        uint256 indexed orderId, uint256 indexed jobId, address indexed customer, uint64 buildSpace, uint256 deposit
+    );
+    /// @notice The customer left the open order; `refund` is credited to it.
+    event JobLeft(uint256 indexed orderId, uint256 indexed jobId, uint256 refund);
+    /// @notice The customer recorded the sha256 digest and location of its encrypted model.
+    event ModelSubmitted(uint256 indexed orderId, uint256 indexed jobId, bytes32 digest, string uri);
+    /// @notice The producer shipped the part.
+    event JobShipped(uint256 indexed orderId, uint256 indexed jobId);
+    /// @notice The job is complete and `payment` credited to the producer; `confirmed` is true
+    /// when the customer confirmed receipt, false when the producer finalized after the window.
+    event JobCompleted(uint256 indexed orderId, uint256 indexed jobId, uint256 payment, bool confirmed);
+    /// @notice The job's deposit was credited back to its customer (cancel or reclaim).
+    event JobRefunded(uint256 indexed orderId, uint256 indexed jobId, uint256 refund);
+    /// @notice `account` withdrew `amount` of `token` (address(0): ETH).
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+
+    /// @notice No order has id `orderId`.
+    error OrderNotFound(uint256 orderId);
+    /// @notice Order `orderId` has no job `jobId`.
+    error JobNotFound(uint256 orderId, uint256 jobId);
+    /// @notice Only the order's producer may do this (or the window has not ended yet).
+    error NotOrderProducer(uint256 orderId, address caller);
+    /// @notice Only the job's customer may do this.
+    error NotJobCustomer(uint256 orderId, uint256 jobId, address caller);
+    /// @notice The machine does not exist or is not the caller's.
+    error NotMachineOwner(uint256 machineId, address caller);
+    /// @notice The order is in `status`, not in one this step accepts.
+    error WrongOrderStatus(uint256 orderId, OrderStatus status);
+    /// @notice The job is in `status`, not in one this step accepts.
+    error WrongJobStatus(uint256 orderId, uint256 jobId, JobStatus status);
+    /// @notice Needs start < end, now < end and end <= deadline.
+    error InvalidWindow(uint40 start, uint40 end, uint40 deadline);
+    /// @notice Capacity must be in [min, max]: at least the space used, at most the envelope's volume.
+    error InvalidCapacity(uint64 capacity, uint256 min, uint256 max);
+    /// @notice A part needs non-zero dimensions and quantity and 0 < volume <= its bounding box.
+    error InvalidPart(uint32[3] dims, uint64 partVolume, uint32 quantity);
+    /// @notice The order's envelope does not fit in the machine's.
+    error EnvelopeTooLarge(uint32[3] envelope, uint32[3] machineEnvelope);
+    /// @notice The part does not fit the order's envelope in any axis-aligned orientation.
+    error DoesNotFit(uint32[3] dims, uint32[3] envelope);
+    /// @notice The job needs `needed` mm3 of build space; `left` remain.
+    error NoSpaceLeft(uint256 orderId, uint256 needed, uint64 left);
+    /// @notice The order's window starts at `start`.
+    error WindowNotStarted(uint256 orderId, uint40 start);
+    /// @notice The order's window ended at `end`.
+    error WindowOver(uint256 orderId, uint40 end);
+    /// @notice The order already has the maximum number of jobs.
+    error TooManyJobs(uint256 orderId, uint256 max);
+    /// @notice The machine's material is not the one requested.
+    error MaterialMismatch(bytes16 requested, bytes16 machine);
+    /// @notice The price is above the requester's maximum.
+    error PriceAboveMax(uint96 price, uint96 maxPrice);
+    /// @notice The payment (ETH value, or tokens received) is not the expected amount.
+    error WrongPayment(uint256 expected, uint256 got);
+    /// @notice A model needs a non-zero digest and a non-empty URI.
+    error EmptyModel();
+    /// @notice Cannot cancel: job `jobId` has been shipped.
+    error AlreadyShipped(uint256 orderId, uint256 jobId);
+    /// @notice Too late: the delivery deadline was `deadline`.
+    error DeliveryDeadlinePassed(uint256 orderId, uint40 deadline);
+    /// @notice Too early: the delivery deadline is `deadline`.
+    error DeliveryDeadlineNotPassed(uint256 orderId, uint40 deadline);
+    /// @notice The customer may confirm receipt until `until`.
+    error ConfirmationWindowOpen(uint256 orderId, uint256 jobId, uint256 until);
+    /// @notice `account` has no credit in `token`.
+    error NothingToWithdraw(address account, address token);
+
+    /// @notice Producer: open an order on its machine `machineId`.
+    /// @param envelope Region offered, x, y, z in micrometres; must fit the machine's envelope.
+    /// @param capacity Build space offered in mm3, > 0 and <= the envelope's volume.
+    /// @param start Window start: customers join in [start, end).
+    /// @param end Window end, in the future.
+    /// @param deadline Delivery deadline, >= end.
+    /// @param pricePerCm3 Price per cm3 of part volume (0 allowed).
+    /// @param token Payment token; address(0) for ETH.
+    /// @return orderId The new order's id.
+    function open(
+        uint256 machineId,
+        uint32[3] calldata envelope,
+        uint64 capacity,
+        uint40 start,
+        uint40 end,
+        uint40 deadline,
+        uint96 pricePerCm3,
+        address token
+    ) external returns (uint256 orderId);
+
+    /// @notice Customer: request production of a part; creates a Requested order whose job 1
+    /// is the part. Pays the deposit at `maxPricePerCm3` (ETH as value, or an ERC-20 pulled
+    /// with transferFrom).
+    /// @param material Wished material code (zero: any).
+    /// @param dims Part bounding box x, y, z in micrometres.
+    /// @param partVolume Part volume in mm3, > 0 and <= the bounding box volume.
+    /// @param quantity Number of copies, > 0.
+    /// @param end A producer may take the order (and others join) until then.
+    /// @param deadline Delivery deadline, >= end.
+    /// @return orderId The new order's id.
+    function request(
+        bytes16 material,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity,
+        uint96 maxPricePerCm3,
+        address token,
+        uint40 end,
+        uint40 deadline
+    ) external payable returns (uint256 orderId);
+
+    /// @notice Producer: take a Requested order with its machine; the order becomes Open (or
+    /// Closed if `capacity` is exactly the space used). The requester is credited the
+    /// difference between its deposit and the price at `pricePerCm3`.
+    function take(
+        uint256 orderId,
+        uint256 machineId,
+        uint32[3] calldata envelope,
+        uint64 capacity,
+        uint96 pricePerCm3
+    ) external;
+
+    /// @notice Customer: join an Open order with a part, paying its price as deposit. The
+    /// order closes itself when this job uses up its capacity.
+    /// @return jobId The new job's id.
+    function join(uint256 orderId, uint32[3] calldata dims, uint64 partVolume, uint32 quantity)
+        external
+        payable
+        returns (uint256 jobId);
+
+    /// @notice Job's customer: leave an Open order; space freed, deposit credited back.
+    function leave(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Close an Open order: its producer any time, anyone once the window has ended.
+    function close(uint256 orderId) external;
+
+    /// @notice Cancel an order before any of its jobs shipped: the producer (Open or Closed)
+    /// or the requester (Requested). Open jobs are refunded (credited).
+    function cancel(uint256 orderId) external;
+
+    /// @notice Job's customer: record its encrypted model once the order is Closed.
+    /// @param sha256Digest sha256 of the ciphertext, stored for good.
+    /// @param uri Where the ciphertext is (emitted only).
+    function submitModel(uint256 orderId, uint256 jobId, bytes32 sha256Digest, string calldata uri) external;
+
+    /// @notice Producer: mark the job's part shipped, before the delivery deadline.
+    function ship(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Job's customer: confirm receipt; the deposit is credited to the producer.
+    function confirmReceipt(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Producer: complete a shipped job the customer did not confirm within the
+    /// confirmation window; the deposit is credited to the producer.
+    function finalize(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Job's customer: take back the deposit of a job not shipped by the deadline.
+    function reclaim(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Withdraw all of the caller's credit in `token` (address(0): ETH).
+    /// @return amount What was sent.
+    function withdraw(address token) external returns (uint256 amount);
+
+    /// @notice Order `orderId`; reverts with OrderNotFound if unknown.
+    function getOrder(uint256 orderId) external view returns (Order memory);
+
+    /// @notice Job `jobId` of order `orderId`; reverts with JobNotFound if unknown.
+    function getJob(uint256 orderId, uint256 jobId) external view returns (Job memory);
+
+    /// @notice Number of orders; their ids are 1..orderCount().
+    function orderCount() external view returns (uint256);
+
+    /// @notice Number of jobs of order `orderId`; their ids are 1..jobCount(orderId).
+    function jobCount(uint256 orderId) external view returns (uint256);
+
+    /// @notice Build space (mm3) left in order `orderId`.
+    function spaceLeft(uint256 orderId) external view returns (uint256);
+
+    /// @notice What joining order `orderId` with this part would mean.
+    /// @return fits True if the part fits the envelope and the space left.
+    /// @return buildSpace Build space the job would use, mm3.
+    /// @return price Deposit the job would pay.
+    function quote(uint256 orderId, uint32[3] calldata dims, uint64 partVolume, uint32 quantity)
+        external
+        view
+        returns (bool fits, uint256 buildSpace, uint256 price);
+
+    /// @notice Credit of `account` in `token` (address(0): ETH), withdrawable.
+    function credits(address account, address token) external view returns (uint256);
+}
