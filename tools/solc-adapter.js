@@ -18,7 +18,7 @@ function usage(message) {
 
 function loadSolc() {
   // The adapter lives in tools/ of the project; solc in its node_modules.
-  const root = process.env.PRODNET_ROOT || path.resolve(__dirname, '..');
+  const root = projectRoot();
   try {
     return require(require.resolve('solc', { paths: [root] }));
   } catch (err) {
@@ -54,10 +54,17 @@ function isInside(child, parent) {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+function projectRoot() {
+  return path.resolve(process.env.PRODNET_ROOT || path.resolve(__dirname, '..'));
+}
+
 function makeReader(opts) {
   const cwd = process.cwd();
   const base = path.resolve(cwd, opts.basePath || '');
-  const roots = [base, ...opts.includePaths.map((p) => path.resolve(cwd, p))];
+  // Ape compiles a copy of the project's own sources in a temporary folder and passes
+  // that as --base-path; packages (node_modules/...) stay in the project, so the project
+  // root is searched after the base and include paths, like an implicit --include-path.
+  const roots = [base, ...opts.includePaths.map((p) => path.resolve(cwd, p)), projectRoot()];
   const allowed = [...roots, ...opts.allowPaths.map((p) => path.resolve(cwd, p))];
   return (sourceUnit) => {
     const candidates = path.isAbsolute(sourceUnit)
