@@ -35,7 +35,7 @@ test: setup
 	$(APE) test tests -p no:cacheprovider
 
 demo: setup
-	$(APE) run demo
+	$(APE) run demo $(if $(filter 1 yes true,$(PERMISSIONED)),--permissioned)
 
 gas: setup
 	@mkdir -p reports

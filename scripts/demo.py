@@ -1,0 +1,21 @@
+"""ape run demo [--permissioned]: the whole story on a fresh Anvil and two Kubo nodes.
+
+A producer publishes its key and an SLS machine and opens capacity; two customers inspect
+their parts and join the same order; the order closes; one model travels through IPFS
+(customer's node -> producer's node), the other through the central file store; the
+producer fetches, verifies and decrypts both, ships; customers confirm; the producer
+withdraws. A third customer's part that does not fit is refused.
+"""
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from offchain.cli import one_line_errors
+from offchain.demo import run_demo
+
+
+@click.command(cls=ConnectedProviderCommand, short_help="End-to-end demo")
+@click.option("--permissioned", is_flag=True, help="Members-only deployment (Membership contract).")
+@one_line_errors
+def cli(permissioned):
+    run_demo(permissioned, echo=click.echo)

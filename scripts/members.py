@@ -1,0 +1,33 @@
+"""ape run members add|remove ADDRESS --role producer|customer"""
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option
+
+from offchain.cli import one_line_errors
+from offchain.deploy import ROLES, add_member, remove_member
+from offchain.session import open_chain
+
+
+@click.group(short_help="Members of a permissioned deployment")
+def cli():
+    pass
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.argument("address")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@one_line_errors
+def add(account, address, role):
+    """Grant ADDRESS the producer or customer role (admin only)."""
+    click.echo(add_member(open_chain(account), address, role).line())
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.argument("address")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@one_line_errors
+def remove(account, address, role):
+    """Revoke ADDRESS's producer or customer role (admin only)."""
+    click.echo(remove_member(open_chain(account), address, role).line())

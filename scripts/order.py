@@ -1,0 +1,301 @@
+"""ape run order SUBCOMMAND: every step of a production order, customer and producer side.
+
+All subcommands take Ape's --network and --account. Sizes in mm (or with a unit: 25cm),
+volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as ISO
+dates (UTC), 'now', or +DURATION (e.g. +7d).
+"""
+
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option
+
+from offchain import quantities as q
+from offchain import report, storage, workflow
+from offchain.cli import one_line_errors
+from offchain.onchain import ZERO_ADDRESS
+from offchain.session import open_chain
+
+existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group(short_help="Production order steps")
+def cli():
+    pass
+
+
+def _echo(step):
+    click.echo(step.line())
+
+
+def step_command(name, **kwargs):
+    """A subcommand connected to the chosen network, with --account, errors as one line."""
+
+    def decorator(func):
+        return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(
+            account_option()(one_line_errors(func))
+        )
+
+    return decorator
+
+
+def _token(value):
+    return value or ZERO_ADDRESS
+
+
+def _passphrase_option(func):
+    return click.option("--passphrase-env", help="Environment variable holding the key's passphrase.")(func)
+
+
+@step_command("register-key")
+@click.argument("public_key", type=existing_file)
+def register_key(account, public_key):
+    """Publish your OpenPGP public key (PUB.asc) on chain."""
+    _echo(workflow.register_key(open_chain(account), public_key))
+
+
+@step_command("register-machine")
+@click.option("--process", required=True, help="e.g. SLS, FDM, SLM")
+@click.option("--material", required=True, help="e.g. PA12, PLA, Ti6Al4V")
+@click.option("--envelope", required=True, help="Build envelope X x Y x Z, e.g. 340x340x600mm")
+@click.option("--metadata-uri", default="", help="Where the rest of the machine's data is")
+def register_machine(account, process, material, envelope, metadata_uri):
+    """Register a machine (producer)."""
+    _echo(
+        workflow.register_machine(open_chain(account), process, material, q.dims_um(envelope), metadata_uri)
+    )
+
+
+@step_command("open")
+@click.option("--machine", "machine_id", type=int, required=True)
+@click.option("--envelope", default=None, help="Region offered (default: the whole machine)")
+@click.option("--capacity", default=None, help="Build space offered in cm3 (default: the envelope's volume)")
+@click.option("--start", default="now", help="Window start (default now)")
+@click.option("--end", required=True, help="Window end, e.g. 2026-12-01T10:00 or +7d")
+@click.option("--delivery", required=True, help="Delivery deadline, e.g. +21d")
+@click.option("--price", required=True, help="Price per cm3 of part volume, e.g. 0.0005 (ether)")
+@click.option("--token", default=None, help="ERC-20 address to be paid in (default ETH)")
+def open_(account, machine_id, envelope, capacity, start, end, delivery, price, token):
+    """Open capacity on a machine (producer)."""
+    c = open_chain(account)
+    now = workflow._now()
+    _echo(
+        workflow.open_order(
+            c,
+            machine_id,
+            q.dims_um(envelope) if envelope else None,
+            q.volume_mm3(capacity) if capacity else None,
+            q.timestamp(start, now),
+            q.timestamp(end, now),
+            q.timestamp(delivery, now),
+            q.token_amount(price),
+            _token(token),
+        )
+    )
+
+
+@step_command("request")
+@click.argument("part", type=existing_file)
+@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--max-price", required=True, help="Most you pay per cm3, e.g. 0.001 (ether)")
+@click.option("--end", required=True, help="Producers may take it until, e.g. +3d")
+@click.option("--delivery", required=True, help="Delivery deadline, e.g. +21d")
+@click.option("--material", default="", help="Wished material (default any)")
+@click.option("--token", default=None)
+@click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
+def request(account, part, quantity, max_price, end, delivery, material, token, units):
+    """Request production of PART (customer): creates a requested order."""
+    c = open_chain(account)
+    now = workflow._now()
+    _echo(
+        workflow.request_order(
+            c,
+            part,
+            quantity,
+            q.token_amount(max_price),
+            q.timestamp(end, now),
+            q.timestamp(delivery, now),
+            material,
+            _token(token),
+            units,
+        )
+    )
+
+
+@step_command("take")
+@click.argument("order_id", type=int)
+@click.option("--machine", "machine_id", type=int, required=True)
+@click.option("--envelope", default=None)
+@click.option("--capacity", default=None, help="cm3")
+@click.option("--price", required=True, help="Your price per cm3 (at most the customer's maximum)")
+def take(account, order_id, machine_id, envelope, capacity, price):
+    """Take a requested order with your machine (producer)."""
+    _echo(
+        workflow.take(
+            open_chain(account),
+            order_id,
+            machine_id,
+            q.dims_um(envelope) if envelope else None,
+            q.volume_mm3(capacity) if capacity else None,
+            q.token_amount(price),
+        )
+    )
+
+
+@step_command("match")
+@click.argument("part", type=existing_file)
+@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
+def match(account, part, quantity, units):
+    """Open orders PART can join, best first (price, delivery, fit)."""
+    click.echo(workflow.match_text(open_chain(account), part, quantity, units))
+
+
+@step_command("demands")
+@click.argument("order_id", type=int)
+def demands(account, order_id):
+    """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing."""
+    click.echo(workflow.demands_text(open_chain(account), order_id))
+
+
+@step_command("join")
+@click.argument("order_id", type=int)
+@click.argument("part", type=existing_file)
+@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
+def join(account, order_id, part, quantity, units):
+    """Join ORDER_ID with PART (customer); fit and price are checked first."""
+    c = open_chain(account)
+    click.echo(workflow.quote(c, order_id, part, quantity, units).describe())
+    _echo(workflow.join(c, order_id, part, quantity, units))
+
+
+@step_command("leave")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+def leave(account, order_id, job_id):
+    """Leave an open order; your deposit is credited back (customer)."""
+    _echo(workflow.leave(open_chain(account), order_id, job_id))
+
+
+@step_command("close")
+@click.argument("order_id", type=int)
+def close(account, order_id):
+    """Stop taking customers (producer; anyone after the window ended)."""
+    _echo(workflow.close(open_chain(account), order_id))
+
+
+@step_command("cancel")
+@click.argument("order_id", type=int)
+def cancel(account, order_id):
+    """Cancel an order before anything shipped; open jobs are refunded."""
+    _echo(workflow.cancel(open_chain(account), order_id))
+
+
+@step_command("submit-model")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+@click.argument("part", type=existing_file)
+@click.option(
+    "--key", "secret_key", type=existing_file, required=True, help="Your secret key (signs the model)"
+)
+@_passphrase_option
+@click.option("--storage", "kind", type=click.Choice(["ipfs", "file"]), default="ipfs", show_default=True)
+@click.option("--ipfs-api", default=None, help="Kubo RPC multiaddr (default $PRODNET_IPFS_API)")
+@click.option("--root", default=None, help="File store folder (default $PRODNET_FILE_STORE)")
+@click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
+def submit_model(account, order_id, job_id, part, secret_key, passphrase_env, kind, ipfs_api, root, units):
+    """Encrypt PART to the producer's key from the chain, store it, record URI + sha256."""
+    store = storage.open_store(kind, ipfs_api=ipfs_api, root=root)
+    _echo(
+        workflow.submit_model(
+            open_chain(account),
+            order_id,
+            job_id,
+            part,
+            store,
+            secret_key,
+            workflow.env_passphrase(passphrase_env),
+            units,
+        )
+    )
+
+
+@step_command("fetch-model")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+@click.option("--key", "secret_key", type=existing_file, required=True, help="Your secret key (decrypts)")
+@_passphrase_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--ipfs-api", default=None, help="Kubo RPC multiaddr (default $PRODNET_IPFS_API)")
+def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs_api):
+    """Fetch, verify, decrypt and check a job's model (producer)."""
+    fetched = workflow.fetch_model(
+        open_chain(account),
+        order_id,
+        job_id,
+        secret_key,
+        out,
+        workflow.env_passphrase(passphrase_env),
+        ipfs_api,
+    )
+    x, y, z = fetched.part.bbox_mm
+    click.echo(f"fetched {fetched.uri} (sha256 {fetched.sha256[:16]}… verified)")
+    click.echo(f"signed by {fetched.signer} (the customer's key on chain)")
+    click.echo(
+        f"wrote {fetched.path}: {x:g} x {y:g} x {z:g} mm, {fetched.part.volume_mm3:.1f} mm3 "
+        "- matches the public data on chain"
+    )
+
+
+@step_command("ship")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+def ship(account, order_id, job_id):
+    """Mark a job's part shipped (producer)."""
+    _echo(workflow.ship(open_chain(account), order_id, job_id))
+
+
+@step_command("confirm")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+def confirm(account, order_id, job_id):
+    """Confirm receipt; the payment is credited to the producer (customer)."""
+    _echo(workflow.confirm(open_chain(account), order_id, job_id))
+
+
+@step_command("finalize")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+def finalize(account, order_id, job_id):
+    """Complete a shipped job after the confirmation window (producer)."""
+    _echo(workflow.finalize(open_chain(account), order_id, job_id))
+
+
+@step_command("reclaim")
+@click.argument("order_id", type=int)
+@click.argument("job_id", type=int)
+def reclaim(account, order_id, job_id):
+    """Take back the deposit of a job not shipped by the delivery deadline (customer)."""
+    _echo(workflow.reclaim(open_chain(account), order_id, job_id))
+
+
+@step_command("withdraw")
+@click.option("--token", default=None, help="ERC-20 address (default ETH)")
+def withdraw(account, token):
+    """Withdraw your credit."""
+    _echo(workflow.withdraw(open_chain(account), _token(token)))
+
+
+@step_command("status")
+@click.argument("order_id", type=int, required=False)
+def status(account, order_id):
+    """Orders and jobs with states, space used and deposits."""
+    click.echo(report.status(open_chain(account), order_id))
+
+
+@step_command("history")
+@click.argument("order_id", type=int)
+def history(account, order_id):
+    """An order's timeline from its events, with transaction hashes and gas."""
+    click.echo(report.history_table(report.history(open_chain(account), order_id)))
