@@ -110,7 +110,9 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "NothingToWithdraw": lambda a: f"{a['account']} has nothing to withdraw in this currency",
     "NotMember": lambda a: f"{a['account']} is not a member with the {_role(a['role'])} role",
     "EmptyFingerprint": lambda a: "the key fingerprint is empty",
-    "KeyNotPublished": lambda a: f"{a['account']} has not published an OpenPGP key",
+    "KeyNotPublished": lambda a: (
+        f"{a['account']} has not published an OpenPGP key: run 'ape run order register-key PUB.asc' first"
+    ),
     "InvalidMachine": lambda a: "invalid machine: the envelope needs three non-zero lengths",
     "MachineNotFound": lambda a: f"machine {a['machineId']} does not exist",
     "AccessControlUnauthorizedAccount": lambda a: (

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
+from offchain import market, report, storage, workflow
 from offchain import quantities as q
-from offchain import report, storage, workflow
 from offchain.cli import one_line_errors
 from offchain.onchain import ZERO_ADDRESS
 from offchain.session import open_chain
@@ -146,16 +146,30 @@ def take(account, order_id, machine_id, envelope, capacity, price):
 @click.argument("part", type=existing_file)
 @click.option("--quantity", type=int, default=1, show_default=True)
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
-def match(account, part, quantity, units):
+@click.option("--material", default=None, help="Only orders in this material (default any)")
+@click.option("--max-price", default=None, help="Only orders at most this price per cm3")
+@click.option("--delivery", default=None, help="Only orders delivering by then, e.g. +14d")
+def match(account, part, quantity, units, material, max_price, delivery):
     """Open orders PART can join, best first (price, delivery, fit)."""
-    click.echo(workflow.match_text(open_chain(account), part, quantity, units))
+    c = open_chain(account)
+    click.echo(
+        market.match_text(
+            c,
+            part,
+            quantity,
+            units,
+            material=material,
+            max_price_per_cm3=q.token_amount(max_price) if max_price else None,
+            deadline=q.timestamp(delivery, workflow._now()) if delivery else None,
+        )
+    )
 
 
 @step_command("demands")
 @click.argument("order_id", type=int)
 def demands(account, order_id):
     """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing."""
-    click.echo(workflow.demands_text(open_chain(account), order_id))
+    click.echo(market.demands_text(open_chain(account), order_id))
 
 
 @step_command("join")
