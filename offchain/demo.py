@@ -27,7 +27,9 @@ def _parts(folder: Path) -> dict[str, Path]:
     return {
         "bracket": testdata.write_binary(folder / "bracket.stl", testdata.bracket().triangles()),
         "gear": testdata.write_binary(folder / "gear.stl", testdata.gear().triangles()),
-        "ring": testdata.write_binary(folder / "ring.stl", testdata.torus(major=200.0, minor=40.0).triangles()),
+        "ring": testdata.write_binary(
+            folder / "ring.stl", testdata.torus(major=200.0, minor=40.0).triangles()
+        ),
     }
 
 

@@ -151,7 +151,9 @@ def open_order(
     """Producer: open an order on MACHINE_ID (envelope defaults to the machine's)."""
     machine = c.call(c.registry.machine, machine_id)
     if int(str(machine.owner), 16) == 0:
-        raise StepError(f"machine {machine_id} does not exist: register it with 'ape run order register-machine'")
+        raise StepError(
+            f"machine {machine_id} does not exist: register it with 'ape run order register-machine'"
+        )
     if str(machine.owner).lower() != c.address.lower():
         raise StepError(f"machine {machine_id} belongs to {machine.owner}, not to {c.address}")
     machine_env = (int(machine.x), int(machine.y), int(machine.z))
