@@ -1,0 +1,133 @@
+"""Gas per order step on a fresh local deployment -> reports/gas.json.
+
+Run as ``ape run gas_report`` (``make gas``). Deploys the registry and the orders contract
+in public mode, runs the canonical lifecycle (one producer, two customers sharing one ETH
+order: open, join, join, close, submit model x2, ship x2, confirm x2, withdraw) and a
+request taken by the producer on a second order, then writes gasUsed per step (the
+largest of repeated steps), prints a table and exits non-zero if a target is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand
+
+ZERO = "0x" + "00" * 20
+DAY = 24 * 3600
+#: Upper bounds from issue #3 (public mode, ETH payment).
+TARGETS = {
+    "open": 160_000,
+    "join": 110_000,
+    "submit_model": 70_000,
+    "ship": 45_000,
+    "confirm": 60_000,
+    "withdraw": 45_000,
+}
+STEPS = ("open", "join", "close", "submit_model", "ship", "confirm", "withdraw", "take", "request")
+LIFECYCLE = ("open", "join", "close", "submit_model", "ship", "confirm", "withdraw")
+
+ENVELOPE = (340_000, 340_000, 600_000)  # machine, micrometres
+REGION = (200_000, 200_000, 300_000)  # offered region of it
+PART = (40_000, 30_000, 20_000)  # 24,000 mm3 bounding box
+PART_VOLUME = 9_000  # mm3
+PRICE = 10**15  # wei per cm3
+
+
+def _code(text: str) -> bytes:
+    return text.encode().ljust(16, b"\0")
+
+
+def _price(price_per_cm3: int, volume: int, quantity: int) -> int:
+    return -(-price_per_cm3 * volume * quantity // 1000)
+
+
+class GasLog:
+    """gasUsed per step; repeated steps keep every value."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, list[int]] = {step: [] for step in STEPS}
+
+    def add(self, step: str, receipt: Any) -> Any:
+        self.used[step].append(int(receipt.gas_used))
+        return receipt
+
+    def report(self) -> dict[str, int]:
+        out = {step: max(values) for step, values in self.used.items()}
+        out["total_lifecycle"] = sum(sum(self.used[step]) for step in LIFECYCLE)
+        return out
+
+
+def run_lifecycle(log: GasLog) -> None:
+    deployer, producer, alice, bob = (accounts.test_accounts[i] for i in range(4))
+    registry = deployer.deploy(project.CapacityRegistry, ZERO)
+    orders = deployer.deploy(project.ProductionOrders, registry, ZERO, 14 * DAY)
+    registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)
+    registry.registerMachine(_code("SLS"), _code("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
+    machine_id = registry.machineCount()
+
+    now = chain.pending_timestamp
+    window = (now, now + DAY, now + 10 * DAY)
+    opened = orders.open(machine_id, REGION, 2_000_000, *window, PRICE, ZERO, sender=producer)
+    receipt = log.add("open", opened)
+    order_id = receipt.decode_logs(orders.OrderOpened)[0].orderId
+    deposit = _price(PRICE, PART_VOLUME, 2)
+    jobs = []
+    for customer in (alice, bob):
+        log.add("join", orders.join(order_id, PART, PART_VOLUME, 2, sender=customer, value=deposit))
+        jobs.append((customer, orders.jobCount(order_id)))
+    log.add("close", orders.close(order_id, sender=producer))
+    for customer, job_id in jobs:
+        digest = bytes([job_id]) * 32
+        uri = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+        log.add("submit_model", orders.submitModel(order_id, job_id, digest, uri, sender=customer))
+    for _, job_id in jobs:
+        log.add("ship", orders.ship(order_id, job_id, sender=producer))
+    for customer, job_id in jobs:
+        log.add("confirm", orders.confirmReceipt(order_id, job_id, sender=customer))
+    log.add("withdraw", orders.withdraw(ZERO, sender=producer))
+
+    now = chain.pending_timestamp
+    request_deposit = _price(2 * PRICE, PART_VOLUME, 1)
+    log.add(
+        "request",
+        orders.request(
+            _code("PA12"), PART, PART_VOLUME, 1, 2 * PRICE, ZERO, now + DAY, now + 10 * DAY,
+            sender=alice, value=request_deposit,
+        ),
+    )
+    log.add("take", orders.take(orders.orderCount(), machine_id, REGION, 1_000_000, PRICE, sender=producer))
+
+
+def print_table(report: dict[str, int]) -> list[str]:
+    missed = []
+    click.echo(f"{'step':<16}{'gas used':>12}{'target':>12}")
+    for step, gas in report.items():
+        target = TARGETS.get(step)
+        mark = ""
+        if target is not None and gas > target:
+            mark = "  MISSED"
+            missed.append(step)
+        click.echo(f"{step:<16}{gas:>12,}{(f'{target:,}' if target else '-'):>12}{mark}")
+    return missed
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--out", default="reports/gas.json", show_default=True, type=click.Path(path_type=Path))
+def cli(out: Path) -> None:
+    """Measure gas per order step and check the targets."""
+    log = GasLog()
+    run_lifecycle(log)
+    report = log.report()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    missed = print_table(report)
+    click.echo(f"written to {out}")
+    if missed:
+        click.echo(f"targets missed: {', '.join(missed)}", err=True)
+        sys.exit(1)
