@@ -1,0 +1,134 @@
+"""``ape run keys ...``: participant OpenPGP keys and model encryption (thin over offchain.crypto).
+
+ape run keys generate --name alice --email alice@example.org --out keys/ [--passphrase-env VAR]
+ape run keys encrypt --to bob.pub.asc [--sign-with alice.sec.asc] part.stl part.stl.pgp
+ape run keys decrypt --key bob.sec.asc [--verify-with alice.pub.asc] part.stl.pgp part.stl
+ape run keys fingerprint alice.pub.asc [--bytes32]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from offchain import crypto
+from offchain.cli import one_line_errors
+from offchain.errors import ProdnetError
+
+PROGRESS_FROM = 4 << 20  # show a progress bar (stderr) for files of 4 MiB and more
+FILE = click.Path(dir_okay=True, path_type=Path)
+
+
+def _passphrase(var: str | None) -> str | None:
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise ProdnetError(
+            f"environment variable {var} (--passphrase-env) is not set or empty: "
+            f"export {var}=<passphrase> first"
+        )
+    return value
+
+
+@contextmanager
+def _progress(label: str, path: Path) -> Iterator[Callable[[int], None] | None]:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size < PROGRESS_FROM:
+        yield None
+        return
+    with click.progressbar(length=size, label=label, file=click.get_text_stream("stderr")) as bar:
+        yield bar.update
+
+
+@click.group()
+def cli() -> None:
+    """OpenPGP keys for prodnet participants; encrypt and decrypt models."""
+
+
+@cli.command()
+@click.option("--name", required=True, help="Key name: files are NAME.pub.asc / NAME.sec.asc.")
+@click.option("--email", required=True, help="E-mail address in the key's user id.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--passphrase-env", metavar="VAR", help="Protect the secret key with $VAR.")
+@one_line_errors
+def generate(name: str, email: str, out_dir: Path, passphrase_env: str | None) -> None:
+    """Make an Ed25519 + Curve25519 key; write DIR/NAME.pub.asc and DIR/NAME.sec.asc (0600)."""
+    key = crypto.generate_key(name, email, _passphrase(passphrase_env))
+    pub, sec = crypto.write_key_files(key, out_dir, name)
+    click.echo(f"fingerprint {crypto.fingerprint(key)}")
+    click.echo(f"public      {pub}")
+    click.echo(f"secret      {sec}")
+
+
+@cli.command()
+@click.option("--to", "to", required=True, type=FILE, help="Recipient's public key (.asc).")
+@click.option("--sign-with", type=FILE, help="Your secret key (.sec.asc) to sign with.")
+@click.option("--passphrase-env", metavar="VAR", help="Passphrase of --sign-with is in $VAR.")
+@click.argument("src", type=FILE)
+@click.argument("dst", type=FILE)
+@one_line_errors
+def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: Path, dst: Path) -> None:
+    """Encrypt SRC to the --to key (signed with --sign-with) into DST."""
+    recipient = crypto.read_key(to)
+    signer = crypto.read_key(sign_with) if sign_with else None
+    with _progress("encrypting", src) as progress:
+        result = crypto.encrypt_file(
+            src,
+            dst,
+            recipient,
+            signer=signer,
+            passphrase=_passphrase(passphrase_env),
+            progress=progress,
+        )
+    click.echo(f"wrote {result.path} ({result.size} bytes) for {result.recipient}")
+    click.echo(f"signed by {result.signer}" if result.signer else "not signed")
+
+
+@cli.command()
+@click.option("--key", "key", required=True, type=FILE, help="Your secret key (.sec.asc).")
+@click.option("--verify-with", type=FILE, help="Sender's public key: require its signature.")
+@click.option("--passphrase-env", metavar="VAR", help="Passphrase of --key is in $VAR.")
+@click.argument("src", type=FILE)
+@click.argument("dst", type=FILE)
+@one_line_errors
+def decrypt(key: Path, verify_with: Path | None, passphrase_env: str | None, src: Path, dst: Path) -> None:
+    """Decrypt SRC into DST; with --verify-with, only if that key's signature verifies."""
+    secret = crypto.read_key(key)
+    sender = crypto.read_key(verify_with) if verify_with else None
+    with _progress("decrypting", src) as progress:
+        result = crypto.decrypt_file(
+            src,
+            dst,
+            secret,
+            passphrase=_passphrase(passphrase_env),
+            verify_with=sender,
+            progress=progress,
+        )
+    click.echo(f"wrote {result.path} ({result.size} bytes)")
+    if result.verified:
+        click.echo(f"good signature by {result.signer}")
+    elif result.signed:
+        click.echo(f"signed by key id {result.signer_keyid} (not verified: pass --verify-with)")
+    else:
+        click.echo("not signed")
+
+
+@cli.command()
+@click.argument("key_file", type=FILE)
+@click.option("--bytes32", is_flag=True, help="Print it as the contract stores it (0x + 64 hex).")
+@one_line_errors
+def fingerprint(key_file: Path, bytes32: bool) -> None:
+    """Print the key's v4 fingerprint (40 hex digits)."""
+    key = crypto.read_key(key_file)
+    if bytes32:
+        click.echo("0x" + crypto.fingerprint_bytes32(key).hex())
+    else:
+        click.echo(crypto.fingerprint(key))
