@@ -218,12 +218,21 @@ def _receive(
 ) -> Path:
     """Write CHUNKS to OUT only if their sha256 is EXPECTED."""
     digest = hashlib.sha256()
+    pending = bytearray()  # the HTTP client yields 4 KiB pieces: hash and write 1 MiB at a time
+
+    def flush() -> None:
+        digest.update(pending)
+        temp.write(pending)
+        if progress:
+            progress(len(pending))
+        pending.clear()
+
     with atomic_output(out) as temp:
         for chunk in chunks:
-            digest.update(chunk)
-            temp.write(chunk)
-            if progress:
-                progress(len(chunk))
+            pending += chunk
+            if len(pending) >= CHUNK:
+                flush()
+        flush()
         if digest.hexdigest() != expected:
             raise DigestMismatchError(
                 f"{source} has sha256 {digest.hexdigest()}, not the expected {expected}: "
