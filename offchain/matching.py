@@ -339,7 +339,7 @@ def match(
     block_cells = _int(block_cells, "block_cells", low=1)
     if limit is not None:
         limit = _int(limit, "limit", low=1)
-    offer_rows: list[np.ndarray] = []
+    offer_counts = np.zeros(len(demands), dtype=np.int64)
     offer_cols: list[np.ndarray] = []
     take_orders: list[np.ndarray] = []
     take_demands: list[np.ndarray] = []
@@ -350,7 +350,7 @@ def match(
         o_start, o_stop = orders.slices[material]
         span = slice(o_start, o_stop)
         running = (orders.start[span] <= now) & (now < orders.end[span]) & (orders.slots[span] > 0)
-        cols = np.arange(o_start, o_stop)[running]
+        cols = np.arange(o_start, o_stop, dtype=np.int32)[running]
         if not len(cols):
             continue
         side = _OrderColumns(orders, cols)
@@ -358,20 +358,20 @@ def match(
         for start in range(d_start, d_stop, step):
             rows = slice(start, min(d_stop, start + step))
             mask = side.compatible(demands, rows)
-            r, c = np.nonzero(mask)
+            # Row-major: each demand's orders come out in rank order, as book positions.
+            ranked = np.broadcast_to(cols, mask.shape)[mask]
+            counts = np.count_nonzero(mask, axis=1)
             if limit is not None:
-                counts = np.bincount(r, minlength=mask.shape[0])
                 first = np.repeat(np.cumsum(counts) - counts, counts)
-                keep = np.arange(len(r)) - first < limit
-                r, c = r[keep], c[keep]
-            offer_rows.append(r + start)
-            offer_cols.append(cols[c])
+                ranked = ranked[np.arange(len(ranked)) - first < limit]
+                counts = np.minimum(counts, limit)
+            offer_counts[rows] = counts
+            offer_cols.append(ranked)
             candidates[cols] += np.count_nonzero(mask, axis=0)
             t_cols, t_rows = _pack_block(mask, demands.space[rows], side.remaining, side.slots)
             take_orders.append(cols[t_cols])
             take_demands.append(t_rows + start)
-    offer_demand = _concat(offer_rows)
-    offer_ptr = np.searchsorted(offer_demand, np.arange(len(demands) + 1))
+    offer_ptr = np.concatenate([[0], np.cumsum(offer_counts)])
     pack_order = _concat(take_orders)
     by_order = np.argsort(pack_order, kind="stable")
     pack_ptr = np.searchsorted(pack_order[by_order], np.arange(len(orders) + 1))
@@ -387,7 +387,7 @@ def match(
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
 
 class _OrderColumns:
@@ -426,35 +426,43 @@ def _pack_block(
     stops when its job SLOTS (updated in place) run out. Returns (columns, rows) of the
     demands taken, in order.
     """
-    n_rows, _ = mask.shape
-    active = np.flatnonzero(mask.any(axis=0) & (slots > 0))
-    if not len(active):
+    n_rows, n_cols = mask.shape
+    column = np.flatnonzero(mask.any(axis=0) & (slots > 0))  # each lane's order column
+    if not len(column):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    sub = mask[:, active]
-    marks = np.where(sub, np.arange(n_rows, dtype=np.int32)[:, None], np.int32(n_rows))
-    following = np.empty((n_rows + 1, len(active)), dtype=np.int32)
+    if 2 * len(column) < n_cols:  # few orders have candidates: a narrower table pays
+        mask = mask[:, column]
+        lane = np.arange(len(column))  # each lane's column in the table
+    else:
+        lane = column
+    # following[j, c]: first candidate row >= j in column c (n_rows if none). A loop over
+    # rows of whole-row minimums is ~10x faster than minimum.accumulate along axis 0.
+    index = np.int16 if n_rows < np.iinfo(np.int16).max else np.int32
+    marks = np.where(mask, np.arange(n_rows, dtype=index)[:, None], index(n_rows))
+    following = np.empty((n_rows + 1, mask.shape[1]), dtype=index)
     following[n_rows] = n_rows
-    np.minimum.accumulate(marks[::-1], axis=0, out=following[n_rows - 1::-1])
-    del marks, sub
+    for j in range(n_rows - 1, -1, -1):
+        np.minimum(marks[j], following[j + 1], out=following[j])
+    del marks
     ascending = -space
-    lane = np.arange(len(active))
-    position = np.zeros(len(active), dtype=np.int64)
+    position = np.zeros(len(lane), dtype=np.int64)
     got_cols: list[np.ndarray] = []
     got_rows: list[np.ndarray] = []
     while len(lane):
-        fits_from = np.searchsorted(ascending, -remaining[active[lane]], side="left")
+        fits_from = np.searchsorted(ascending, -remaining[column], side="left")
         row = following[np.maximum(position, fits_from), lane]
         found = row < n_rows
-        lane, row, position = lane[found], row[found].astype(np.int64), position[found]
+        lane, column, position = lane[found], column[found], position[found]
+        row = row[found].astype(np.int64)
         if not len(lane):
             break
-        remaining[active[lane]] -= space[row]
-        slots[active[lane]] -= 1
-        got_cols.append(active[lane])
+        remaining[column] -= space[row]
+        slots[column] -= 1
+        got_cols.append(column)
         got_rows.append(row)
         position = row + 1
-        more = slots[active[lane]] > 0
-        lane, position = lane[more], position[more]
+        more = slots[column] > 0
+        lane, column, position = lane[more], column[more], position[more]
     if not got_cols:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(got_cols), np.concatenate(got_rows)

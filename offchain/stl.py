@@ -222,7 +222,7 @@ def _load(path: Path) -> tuple[str, np.ndarray, int]:
 
 
 def _is_text(head: bytes) -> bool:
-    """True when HEAD looks like text: no NUL and almost only printable ASCII or whitespace."""
+    """True when HEAD looks like text: no NUL and no control bytes other than whitespace."""
     if b"\x00" in head:
         return False
     control = sum(1 for c in head if c < 32 and c not in (9, 10, 12, 13))

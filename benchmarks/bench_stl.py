@@ -1,0 +1,122 @@
+"""STL public data of a 1,000,000-triangle binary file: offchain.stl vs trimesh.
+
+Both sides compute the same figures from the same file: bounding box, volume, area and
+closedness (trimesh: ``load`` then ``extents``, ``volume``, ``area``, ``is_watertight``;
+a fresh load each round, since trimesh caches per object). Times are the best of 3 in
+this process; peak memory is measured in a child process per side, as the growth of the
+kernel's high-water mark of its resident set (VmHWM) over the operation.
+A 50,000-triangle ASCII file is timed too (numpy-stl's ASCII parser is pure Python).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from offchain import stl
+from offchain import testdata as td
+
+TRIANGLES = 1_000_000
+ASCII_TRIANGLES = 50_000
+ROUNDS = 3
+ROOT = Path(__file__).resolve().parent.parent
+
+_CHILD = r"""
+import json, sys
+def hwm_kib():
+    with open("/proc/self/status") as fh:
+        return int(next(l for l in fh if l.startswith("VmHWM:")).split()[1])
+side, path = sys.argv[1:3]
+if side == "ours":
+    from offchain import stl
+    before = hwm_kib()
+    stl.inspect(path)
+else:
+    import trimesh
+    before = hwm_kib()
+    mesh = trimesh.load(path)
+    mesh.extents, mesh.volume, mesh.area, mesh.is_watertight
+print(json.dumps({"peak_mib": hwm_kib() / 1024, "growth_mib": (hwm_kib() - before) / 1024}))
+"""
+
+
+def _best(fn: Callable[[], Any], rounds: int = ROUNDS) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def _trimesh_figures(path: Path) -> dict[str, Any]:
+    import trimesh
+
+    mesh = trimesh.load(str(path), force="mesh")
+    return {
+        "bbox_mm": [float(v) for v in mesh.extents],
+        "volume_mm3": abs(float(mesh.volume)),
+        "area_mm2": float(mesh.area),
+        "closed": bool(mesh.is_watertight),
+    }
+
+
+def _memory(side: str, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, side, str(path)],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    return {k: round(v, 1) for k, v in json.loads(out.stdout).items()}
+
+
+def _compare(part: stl.PartData, ref: dict[str, Any]) -> dict[str, Any]:
+    def rel(a: float, b: float) -> float:
+        return abs(a - b) / max(abs(b), 1e-300)
+
+    return {
+        "bbox_max_rel_diff": max(rel(a, b) for a, b in zip(part.bbox_mm, ref["bbox_mm"], strict=True)),
+        "volume_rel_diff": rel(part.volume_mm3, ref["volume_mm3"]),
+        "area_rel_diff": rel(part.area_mm2, ref["area_mm2"]),
+        "closed_agrees": part.closed == ref["closed"],
+    }
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-stl-") as tmp:
+        binary = td.write_binary(Path(tmp) / "torus-1m.stl", td.torus_with_triangles(TRIANGLES).triangles())
+        ours_s, part = _best(lambda: stl.inspect(binary))
+        theirs_s, ref = _best(lambda: _trimesh_figures(binary))
+        ascii_path = td.write_ascii(
+            Path(tmp) / "torus-ascii.stl", [("torus", td.torus_with_triangles(ASCII_TRIANGLES).triangles())]
+        )
+        ascii_s, ascii_part = _best(lambda: stl.inspect(ascii_path))
+        ascii_theirs_s, _ = _best(lambda: _trimesh_figures(ascii_path))
+        return {
+            "what": "bbox, volume, area, closed of one binary STL file, best of 3",
+            "triangles": part.triangles,
+            "file_mb": round(binary.stat().st_size / 1e6, 1),
+            "closed": part.closed,
+            "ours_seconds": round(ours_s, 3),
+            "trimesh_seconds": round(theirs_s, 3),
+            "trimesh_over_ours": round(theirs_s / ours_s, 2),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "agreement": _compare(part, ref),
+            "memory_mib": {"ours": _memory("ours", binary), "trimesh": _memory("trimesh", binary)},
+            "ascii": {
+                "triangles": ascii_part.triangles,
+                "file_mb": round(ascii_path.stat().st_size / 1e6, 1),
+                "ours_seconds": round(ascii_s, 3),
+                "trimesh_seconds": round(ascii_theirs_s, 3),
+            },
+        }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
