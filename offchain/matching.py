@@ -34,7 +34,7 @@ per demand taken.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -274,7 +274,7 @@ class DemandBook:
         return len(self.demands)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Match:
     """Every demand's ranked offers and every order's packing (indices into the books)."""
 
@@ -285,7 +285,6 @@ class Match:
     pack_ptr: np.ndarray  # order book position -> slice of pack_demands
     pack_demands: np.ndarray  # demand book positions, in packing order per order
     candidates: np.ndarray  # per order book position: demands it could take alone
-    _cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def pairs(self) -> int:
