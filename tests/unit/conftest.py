@@ -80,6 +80,9 @@ class World:
     bob: Any
     stranger: Any
     extra_tokens: list[Any] = field(default_factory=list)
+    #: Orders built once per session (see `_build_scenarios`); tests get them by the
+    #: methods below, the chain being reverted after each test.
+    prebuilt: dict[str, Any] = field(default_factory=dict)
 
     @property
     def registry(self) -> Any:
@@ -140,6 +143,9 @@ class World:
 
     def closed_order(self, *customers: Any, **join_kw: Any) -> tuple[int, list[int]]:
         """An order closed by its producer with one job per customer (default alice, bob)."""
+        if not customers and not join_kw and "closed" in self.prebuilt:
+            order, jobs = self.prebuilt["closed"]
+            return order, list(jobs)
         order = self.open()
         jobs = [self.join(order, c, **join_kw) for c in (customers or (self.alice, self.bob))]
         actions.close(self.orders, self.producer, order)
@@ -147,12 +153,16 @@ class World:
 
     def submitted(self) -> tuple[int, int]:
         """A closed order whose only job (alice's) has its model submitted."""
+        if "submitted" in self.prebuilt:
+            return self.prebuilt["submitted"]
         order, (job,) = self.closed_order(self.alice)
         actions.submit_model(self.orders, self.alice, order, job)
         return order, job
 
     def shipped(self) -> tuple[int, int]:
         """A closed order whose only job (alice's) has been shipped."""
+        if "shipped" in self.prebuilt:
+            return self.prebuilt["shipped"]
         order, job = self.submitted()
         actions.ship(self.orders, self.producer, order, job)
         return order, job
@@ -173,6 +183,23 @@ def cast(accounts: Any) -> dict[str, Any]:
 def token(token_project: Any, cast: dict[str, Any]) -> Any:
     t = cast["deployer"].deploy(token_project.TestToken)
     for name in ("alice", "bob", "producer", "producer2", "stranger"):
+        t.mint(cast[name], MINTED, sender=cast["deployer"])
+    return t
+
+
+@pytest.fixture(scope="session")
+def fee_token(token_project: Any, cast: dict[str, Any]) -> Any:
+    """ERC-20 that keeps 1% of every transfer (the orders contract must refuse it)."""
+    t = cast["deployer"].deploy(token_project.FeeToken)
+    t.mint(cast["alice"], MINTED, sender=cast["deployer"])
+    return t
+
+
+@pytest.fixture(scope="session")
+def hook_token(token_project: Any, cast: dict[str, Any]) -> Any:
+    """ERC-20 that calls back a configured contract during transfers."""
+    t = cast["deployer"].deploy(token_project.HookToken)
+    for name in ("alice", "bob"):
         t.mint(cast[name], MINTED, sender=cast["deployer"])
     return t
 
@@ -199,41 +226,66 @@ def _deploy(project: Any, cast: dict[str, Any], permissioned: bool) -> Stack:
     return Stack(registry, orders, membership, machine, small, machine2)
 
 
+def _build_scenarios(world: World) -> dict[str, Any]:
+    """The orders many tests start from, built once: closed with jobs of alice and bob,
+    closed with alice's model submitted, closed with alice's part shipped."""
+    built: dict[str, Any] = {}
+    built["closed"] = world.closed_order(world.alice, world.bob)
+    built["submitted"] = world.submitted()
+    order, job = world.submitted()
+    actions.ship(world.orders, world.producer, order, job)
+    built["shipped"] = (order, job)
+    return built
+
+
 @pytest.fixture(scope="session")
 def stacks(project: Any, cast: dict[str, Any], token: Any) -> dict[str, Stack]:
     return {"public": _deploy(project, cast, False), "permissioned": _deploy(project, cast, True)}
 
 
+@pytest.fixture(scope="session")
+def prebuilt(stacks: dict[str, Stack], cast: dict[str, Any], token: Any) -> dict[str, dict[str, Any]]:
+    """Scenario orders per mode and currency, built after both stacks are deployed."""
+    return {
+        f"{mode}-{currency}": _build_scenarios(_world(stacks, cast, token, mode, currency, {}))
+        for mode in ("public", "permissioned")
+        for currency in ("eth", "token")
+    }
+
+
 def _world(stacks: dict[str, Stack], cast: dict[str, Any], token: Any, mode: str,
-           currency: str) -> World:
+           currency: str, prebuilt: dict[str, dict[str, Any]]) -> World:
     return World(mode, currency, stacks[mode], token if currency == "token" else None,
-                 **cast, extra_tokens=[token] if currency == "eth" else [])
+                 **cast, extra_tokens=[token] if currency == "eth" else [],
+                 prebuilt=prebuilt.get(f"{mode}-{currency}", {}))
 
 
 @pytest.fixture(params=["public-eth", "public-token", "permissioned-eth", "permissioned-token"])
 def world(request: pytest.FixtureRequest, stacks: dict[str, Stack], cast: dict[str, Any],
-          token: Any) -> Iterator[World]:
+          token: Any, prebuilt: dict[str, dict[str, Any]]) -> World:
     mode, currency = request.param.split("-")
-    yield _world(stacks, cast, token, mode, currency)
+    return _world(stacks, cast, token, mode, currency, prebuilt)
 
 
 @pytest.fixture(params=["public", "permissioned"])
 def world_eth(request: pytest.FixtureRequest, stacks: dict[str, Stack], cast: dict[str, Any],
-              token: Any) -> World:
-    return _world(stacks, cast, token, request.param, "eth")
+              token: Any, prebuilt: dict[str, dict[str, Any]]) -> World:
+    return _world(stacks, cast, token, request.param, "eth", prebuilt)
 
 
 @pytest.fixture(params=["public", "permissioned"])
 def world_token(request: pytest.FixtureRequest, stacks: dict[str, Stack], cast: dict[str, Any],
-                token: Any) -> World:
-    return _world(stacks, cast, token, request.param, "token")
+                token: Any, prebuilt: dict[str, dict[str, Any]]) -> World:
+    return _world(stacks, cast, token, request.param, "token", prebuilt)
 
 
 @pytest.fixture
-def permissioned(stacks: dict[str, Stack], cast: dict[str, Any], token: Any) -> World:
-    return _world(stacks, cast, token, "permissioned", "eth")
+def permissioned(stacks: dict[str, Stack], cast: dict[str, Any], token: Any,
+                 prebuilt: dict[str, dict[str, Any]]) -> World:
+    return _world(stacks, cast, token, "permissioned", "eth", prebuilt)
 
 
 @pytest.fixture
-def public(stacks: dict[str, Stack], cast: dict[str, Any], token: Any) -> World:
-    return _world(stacks, cast, token, "public", "eth")
+def public(stacks: dict[str, Stack], cast: dict[str, Any], token: Any,
+           prebuilt: dict[str, dict[str, Any]]) -> World:
+    return _world(stacks, cast, token, "public", "eth", prebuilt)
