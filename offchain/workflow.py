@@ -360,15 +360,17 @@ def _approve(c: Chain, token: str, amount: int) -> None:
 
 
 def leave(c: Chain, order_id: int, job_id: int) -> Step:
-    job = c.job(order_id, job_id)
-    if int(job.status) == LEFT:
-        return Step("leave", c.actor, f"job {job_id} of order {order_id} has already left", already_done=True)
-    return c.send(
+    """Customer: leave an open order; the deposit is credited back."""
+    return _job_step(
+        c,
         "leave",
         c.orders.leave,
         order_id,
         job_id,
-        summary=f"job {job_id} left order {order_id}, {format_amount(int(job.deposit))} credited back",
+        done=(LEFT,),
+        needs=(JOINED,),
+        needs_text="only a joined job can leave its order",
+        summary="job {job} left order {order}, {deposit} credited back",
     )
 
 
@@ -549,69 +551,94 @@ def fetch_model(
     return FetchedModel(out_path, uri, digest, result.signer or "", part)
 
 
-def ship(c: Chain, order_id: int, job_id: int) -> Step:
+def _job_step(
+    c: Chain,
+    step: str,
+    method: Any,
+    order_id: int,
+    job_id: int,
+    *,
+    done: tuple[int, ...],
+    needs: tuple[int, ...] | None,
+    needs_text: str,
+    summary: str,
+) -> Step:
+    """A step on one job: 'already done' if the job is in DONE, a clear refusal if it is not
+    in NEEDS (None: let the contract decide), else the transaction."""
     job = c.job(order_id, job_id)
-    if int(job.status) in (SHIPPED, COMPLETED):
+    status = int(job.status)
+    if status in done:
         return Step(
-            "ship",
-            c.actor,
-            f"job {job_id} of order {order_id} is already {job_status(job)}",
-            already_done=True,
+            step, c.actor, f"job {job_id} of order {order_id} is already {job_status(job)}", already_done=True
         )
-    if int(job.status) != MODEL_SUBMITTED:
-        raise StepError(
-            f"job {job_id} of order {order_id} is {job_status(job)}; parts ship after their "
-            "model was submitted"
-        )
+    if needs is not None and status not in needs:
+        raise StepError(f"job {job_id} of order {order_id} is {job_status(job)}; {needs_text}")
     return c.send(
-        "ship", c.orders.ship, order_id, job_id, summary=f"job {job_id} of order {order_id} shipped"
+        step,
+        method,
+        order_id,
+        job_id,
+        summary=summary.format(order=order_id, job=job_id, deposit=format_amount(int(job.deposit))),
+    )
+
+
+def ship(c: Chain, order_id: int, job_id: int) -> Step:
+    """Producer: the job's part is shipped."""
+    return _job_step(
+        c,
+        "ship",
+        c.orders.ship,
+        order_id,
+        job_id,
+        done=(SHIPPED, COMPLETED),
+        needs=(MODEL_SUBMITTED,),
+        needs_text="parts ship after their model was submitted",
+        summary="job {job} of order {order} shipped",
     )
 
 
 def confirm(c: Chain, order_id: int, job_id: int) -> Step:
-    job = c.job(order_id, job_id)
-    if int(job.status) == COMPLETED:
-        return Step(
-            "confirm", c.actor, f"job {job_id} of order {order_id} is already completed", already_done=True
-        )
-    if int(job.status) != SHIPPED:
-        raise StepError(
-            f"job {job_id} of order {order_id} is {job_status(job)}; receipt can be confirmed "
-            "only after shipment"
-        )
-    return c.send(
+    """Customer: receipt confirmed; the deposit is credited to the producer."""
+    return _job_step(
+        c,
         "confirm",
         c.orders.confirmReceipt,
         order_id,
         job_id,
-        summary=f"job {job_id} of order {order_id} received; {format_amount(int(job.deposit))} "
-        "credited to the producer",
+        done=(COMPLETED,),
+        needs=(SHIPPED,),
+        needs_text="receipt can be confirmed only after shipment",
+        summary="job {job} of order {order} received; {deposit} credited to the producer",
     )
 
 
 def finalize(c: Chain, order_id: int, job_id: int) -> Step:
-    job = c.job(order_id, job_id)
-    if int(job.status) == COMPLETED:
-        return Step(
-            "finalize", c.actor, f"job {job_id} of order {order_id} is already completed", already_done=True
-        )
-    return c.send(
-        "finalize", c.orders.finalize, order_id, job_id, summary=f"job {job_id} of order {order_id} finalized"
+    """Producer: complete a shipped job after the confirmation window."""
+    return _job_step(
+        c,
+        "finalize",
+        c.orders.finalize,
+        order_id,
+        job_id,
+        done=(COMPLETED,),
+        needs=(SHIPPED,),
+        needs_text="only shipped jobs can be finalized",
+        summary="job {job} of order {order} finalized; {deposit} credited to the producer",
     )
 
 
 def reclaim(c: Chain, order_id: int, job_id: int) -> Step:
-    job = c.job(order_id, job_id)
-    if int(job.status) == REFUNDED:
-        return Step(
-            "reclaim", c.actor, f"job {job_id} of order {order_id} is already refunded", already_done=True
-        )
-    return c.send(
+    """Customer: take back the deposit of a job not shipped by the delivery deadline."""
+    return _job_step(
+        c,
         "reclaim",
         c.orders.reclaim,
         order_id,
         job_id,
-        summary=f"job {job_id} of order {order_id}: {format_amount(int(job.deposit))} credited back",
+        done=(REFUNDED,),
+        needs=(JOINED, MODEL_SUBMITTED),
+        needs_text="only unshipped jobs can be reclaimed",
+        summary="job {job} of order {order}: {deposit} credited back",
     )
 
 
