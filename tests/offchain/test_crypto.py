@@ -337,7 +337,8 @@ def test_a_truncated_ciphertext(tmp_path: Path, mallory: Party) -> None:
 _CIPHERTEXTS: dict[str, bytes] = {}
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
+          max_examples=settings.default.max_examples * 3)
 @given(data=st.data())
 def test_any_flipped_byte_is_caught(alice: Party, mallory: Party, data: st.DataObject) -> None:
     if "ct" not in _CIPHERTEXTS:
