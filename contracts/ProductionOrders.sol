@@ -468,18 +468,11 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         uint32 quantity,
         uint256 deposit
     ) private {
-        _jobs[orderId][jobId] = Job({
-            customer: msg.sender,
-            status: JobStatus.Joined,
-            deposit: deposit.toUint88(),
-            dimX: dims[0],
-            dimY: dims[1],
-            dimZ: dims[2],
-            partVolume: partVolume,
-            quantity: quantity,
-            shippedAt: 0,
-            digest: 0
-        });
+        // Field by field: assigning a whole Job would also write its (still zero) digest slot.
+        Job storage job = _jobs[orderId][jobId];
+        (job.customer, job.status, job.deposit) = (msg.sender, JobStatus.Joined, deposit.toUint88());
+        (job.dimX, job.dimY, job.dimZ) = (dims[0], dims[1], dims[2]);
+        (job.partVolume, job.quantity) = (partVolume, quantity);
     }
 
     /// @dev Sets job 1's deposit to its price at `pricePerCm3`; credits the excess back.
