@@ -21,8 +21,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import queue
 import re
 import secrets
+import threading
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -213,29 +215,69 @@ def _open_input(path: Path) -> BinaryIO:
         raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+class _Sink:
+    """Hash and write 1 MiB blocks on a worker thread while the caller keeps receiving.
+
+    The HTTP client hands out 4 KiB pieces in pure Python; sha256 and file writes
+    release the GIL, so doing them on a second thread overlaps them with receiving.
+    At most DEPTH blocks wait in the queue. The first write error stops the worker's
+    writes and is raised to the caller (at the next ``put`` or at ``close``).
+    """
+
+    DEPTH = 4
+
+    def __init__(self, temp: AtomicFile) -> None:
+        self.digest = hashlib.sha256()
+        self._temp = temp
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="prodnet-sink", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.digest.update(block)
+                    self._temp.write(block)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def put(self, block: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(block)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def _receive(
     chunks: Iterator[bytes], expected: str, out: Path, source: str, progress: Progress | None
 ) -> Path:
     """Write CHUNKS to OUT only if their sha256 is EXPECTED."""
-    digest = hashlib.sha256()
-    pending = bytearray()  # the HTTP client yields 4 KiB pieces: hash and write 1 MiB at a time
-
-    def flush() -> None:
-        digest.update(pending)
-        temp.write(pending)
-        if progress:
-            progress(len(pending))
-        pending.clear()
-
     with atomic_output(out) as temp:
-        for chunk in chunks:
-            pending += chunk
-            if len(pending) >= CHUNK:
-                flush()
-        flush()
-        if digest.hexdigest() != expected:
+        sink = _Sink(temp)
+        pending = bytearray()
+        try:
+            for chunk in chunks:
+                pending += chunk
+                if len(pending) >= CHUNK:
+                    sink.put(bytes(pending))
+                    if progress:
+                        progress(len(pending))
+                    pending.clear()
+            sink.put(bytes(pending))
+            if progress and pending:
+                progress(len(pending))
+        finally:
+            sink.close()
+        if sink.digest.hexdigest() != expected:
             raise DigestMismatchError(
-                f"{source} has sha256 {digest.hexdigest()}, not the expected {expected}: "
+                f"{source} has sha256 {sink.digest.hexdigest()}, not the expected {expected}: "
                 "the stored object is not the one recorded (nothing was written)"
             )
     return out
