@@ -52,11 +52,12 @@ def test_ipfs_put_on_the_customers_node_get_on_the_producers(
     src = random_file(tmp_path / "model.pgp", 300_000)
     put = ape_run("store", "put", src, "--to", "ipfs", "--ipfs-api", customer.api_multiaddr)
     assert put.returncode == 0, put.stderr
+    assert put.stderr == ""  # no client warnings (VersionMismatch, urllib3) reach the user
     fields = _fields(put.stdout)
     assert fields["uri"].startswith("ipfs://bafy")
     get = ape_run("store", "get", fields["uri"], "--sha256", fields["sha256"],
                   "--out", tmp_path / "back.pgp", env={"PRODNET_IPFS_API": producer.api_multiaddr})
-    assert get.returncode == 0, get.stderr
+    assert get.returncode == 0 and get.stderr == "", get.stderr
     assert (tmp_path / "back.pgp").read_bytes() == src.read_bytes()
 
 
