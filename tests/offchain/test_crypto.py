@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain import crypto
@@ -172,23 +172,24 @@ def test_signed_round_trip(tmp_path: Path, alice: Party, bob: Party, size: int) 
     assert leftovers(tmp_path) == []
 
 
-_SHARED = Path(tempfile.mkdtemp(prefix="prodnet-crypto-"))
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for property tests (Hypothesis runs many examples per test call)."""
+    return tmp_path_factory.mktemp("examples")
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=20_000), signed=st.booleans())
-def test_any_content_round_trips(alice: Party, mallory: Party, data: bytes, signed: bool) -> None:
-    folder = Path(tempfile.mkdtemp(dir=_SHARED))
-    try:
-        (folder / "in").write_bytes(data)
-        crypto.encrypt_file(folder / "in", folder / "ct", mallory.public,
-                            signer=alice.key if signed else None)
-        dec = crypto.decrypt_file(folder / "ct", folder / "out", mallory.key)
-        assert (folder / "out").read_bytes() == data
-        assert dec.signed is signed and dec.verified is False
-        assert dec.signer_keyid == (alice.key.fingerprint.keyid if signed else None)
-    finally:
-        shutil.rmtree(folder)
+def test_any_content_round_trips(scratch: Path, alice: Party, mallory: Party, data: bytes,
+                                 signed: bool) -> None:
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    (folder / "in").write_bytes(data)
+    crypto.encrypt_file(folder / "in", folder / "ct", mallory.public,
+                        signer=alice.key if signed else None)
+    dec = crypto.decrypt_file(folder / "ct", folder / "out", mallory.key)
+    assert (folder / "out").read_bytes() == data
+    assert dec.signed is signed and dec.verified is False
+    assert dec.signer_keyid == (alice.key.fingerprint.keyid if signed else None)
+    shutil.rmtree(folder)
 
 
 def test_encrypting_to_a_secret_key_uses_its_public_part(tmp_path: Path, mallory: Party) -> None:
@@ -334,34 +335,32 @@ def test_a_truncated_ciphertext(tmp_path: Path, mallory: Party) -> None:
     _assert_nothing_written(tmp_path, "out")
 
 
-_CIPHERTEXTS: dict[str, bytes] = {}
+@pytest.fixture(scope="module")
+def sample_ciphertext(scratch: Path, alice: Party, mallory: Party) -> bytes:
+    """3000 bytes encrypted to mallory, signed by alice."""
+    random_file(scratch / "sample", 3000)
+    crypto.encrypt_file(scratch / "sample", scratch / "sample.pgp", mallory.public,
+                        signer=alice.key)
+    return (scratch / "sample.pgp").read_bytes()
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
-          max_examples=settings.default.max_examples * 3)
+@settings(max_examples=settings.default.max_examples * 3)
 @given(data=st.data())
-def test_any_flipped_byte_is_caught(alice: Party, mallory: Party, data: st.DataObject) -> None:
-    if "ct" not in _CIPHERTEXTS:
-        folder = Path(tempfile.mkdtemp(dir=_SHARED))
-        random_file(folder / "m", 3000)
-        crypto.encrypt_file(folder / "m", folder / "ct", mallory.public, signer=alice.key)
-        _CIPHERTEXTS["ct"] = (folder / "ct").read_bytes()
-    ct = bytearray(_CIPHERTEXTS["ct"])
+def test_any_flipped_byte_is_caught(scratch: Path, sample_ciphertext: bytes, alice: Party,
+                                    mallory: Party, data: st.DataObject) -> None:
+    ct = bytearray(sample_ciphertext)
     pkesk = 2 + ct[1]  # new-format header with a one-octet length
     assert ct[pkesk] == 0xC0 | 18 and 192 <= ct[pkesk + 1] < 224  # SEIPD, two-octet length
     body_start = pkesk + 1 + 2 + 1  # after the SEIPD header and its version byte
     offset = data.draw(st.integers(0, len(ct) - 1), label="offset")
     ct[offset] ^= data.draw(st.integers(1, 255), label="mask")
-    folder = Path(tempfile.mkdtemp(dir=_SHARED))
-    try:
-        (folder / "ct").write_bytes(bytes(ct))
-        expected = crypto.IntegrityError if offset >= body_start else crypto.CryptoError
-        with pytest.raises(expected):
-            crypto.decrypt_file(folder / "ct", folder / "out", mallory.key,
-                                verify_with=alice.public)
-        _assert_nothing_written(folder, "out")
-    finally:
-        shutil.rmtree(folder)
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    (folder / "ct").write_bytes(bytes(ct))
+    expected = crypto.IntegrityError if offset >= body_start else crypto.CryptoError
+    with pytest.raises(expected):
+        crypto.decrypt_file(folder / "ct", folder / "out", mallory.key, verify_with=alice.public)
+    _assert_nothing_written(folder, "out")
+    shutil.rmtree(folder)
 
 
 def test_signed_by_another_key(tmp_path: Path, alice: Party, bob: Party, mallory: Party) -> None:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from offchain import storage
@@ -59,17 +59,20 @@ def test_the_expected_sha256_may_carry_0x_and_capitals(store: storage.FileStore,
     assert out.read_bytes() == (tmp_path / "m").read_bytes()
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for property tests (Hypothesis runs many examples per test call)."""
+    return tmp_path_factory.mktemp("examples")
+
+
 @given(data=st.binary(max_size=5000))
-def test_any_bytes_round_trip(data: bytes) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="prodnet-store-"))
-    try:
-        (folder / "in").write_bytes(data)
-        obj = storage.FileStore(folder / "root").put(folder / "in")
-        assert obj.sha256 == hashlib.sha256(data).hexdigest() and obj.size == len(data)
-        assert storage.fetch(obj.uri, obj.sha256, folder / "out").read_bytes() == data
-    finally:
-        shutil.rmtree(folder)
+def test_any_bytes_round_trip(scratch: Path, data: bytes) -> None:
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    (folder / "in").write_bytes(data)
+    obj = storage.FileStore(folder / "root").put(folder / "in")
+    assert obj.sha256 == hashlib.sha256(data).hexdigest() and obj.size == len(data)
+    assert storage.fetch(obj.uri, obj.sha256, folder / "out").read_bytes() == data
+    shutil.rmtree(folder)
 
 
 def test_progress_counts_every_byte(store: storage.FileStore, tmp_path: Path) -> None:
