@@ -6,6 +6,10 @@ none), plus the test tokens. Ape's isolation reverts the chain after every test,
 test starts from this state. The `world` fixture runs a test in all four combinations of
 mode and payment (ETH, ERC-20); `world_eth` in both modes with ETH; `permissioned` in
 permissioned mode only.
+
+View calls that return a struct or are expected to revert pass ``skip_trace=True``: under
+``ape test --gas`` ape 0.8.51 traces every call and mis-decodes those two cases (empty
+return data for structs, revert data read as a return value); transactions are unaffected.
 """
 
 from __future__ import annotations

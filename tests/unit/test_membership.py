@@ -48,4 +48,4 @@ def test_granted_stranger_can_take_part(permissioned):
     m.grantRole(CUSTOMER_ROLE, permissioned.stranger, sender=permissioned.deployer)
     order = permissioned.open()
     job = permissioned.join(order, permissioned.stranger)
-    assert permissioned.orders.getJob(order, job).customer == permissioned.stranger.address
+    assert permissioned.orders.getJob(order, job, skip_trace=True).customer == permissioned.stranger.address

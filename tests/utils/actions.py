@@ -138,9 +138,11 @@ def join(orders: Contract, customer: Account, order: int, *, dims: tuple[int, in
          volume: int = PART_VOLUME, quantity: int = 1, value: int | None = None,
          approve: int | None = None) -> Receipt:
     """Join paying the order's price for the part (see module doc for overrides)."""
-    o = orders.getOrder(order)
-    deposit = price_of(o.pricePerCm3, volume, quantity)
-    pay = _payment(orders, customer, o.token, deposit, value, approve)
+    from tests.utils.checks import read  # checks imports this module
+
+    o = read(orders, "getOrder", order)
+    deposit = price_of(o["pricePerCm3"], volume, quantity)
+    pay = _payment(orders, customer, o["token"], deposit, value, approve)
     return orders.join(order, dims, volume, quantity, sender=customer, **pay)
 
 
