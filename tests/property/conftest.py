@@ -1,0 +1,66 @@
+"""Session report of the property tests: steps run, per test and in total."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from hypothesis import settings
+
+from tests.conftest import ROOT
+from tests.property.deploy import Build, Deployment, build_project, deploy
+from tests.property.mutants import MUTANTS
+from tests.property.stats import STATS
+
+REPORT = ROOT / "reports" / "property-steps.json"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not STATS.runs:
+        return
+    profile = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+    current = settings()
+    by_test = {
+        label: {
+            "steps": t.steps,
+            "examples": t.examples,
+            "seconds": round(t.seconds, 1),
+            "outcomes": {f: dict(sorted(o.items())) for f, o in sorted(t.outcomes.items())},
+        }
+        for label, t in sorted(STATS.runs.items())
+    }
+    report = {
+        "profile": profile,
+        "max_examples": current.max_examples,
+        "stateful_step_count": current.stateful_step_count,
+        "total_steps": STATS.total_steps,
+        "by_test": by_test,
+    }
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    terminalreporter.section("property steps")
+    for label, row in by_test.items():
+        terminalreporter.write_line(
+            f"{label}: {row['steps']} steps in {row['examples']} examples, {row['seconds']} s"
+        )
+    terminalreporter.write_line(
+        f"total: {STATS.total_steps} steps (profile {profile}) -> {REPORT.relative_to(ROOT)}"
+    )
+
+
+@pytest.fixture(scope="session")
+def property_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """One compile per session: the tree's contracts, the test token and the mutants."""
+    return build_project(tmp_path_factory.mktemp("property"), MUTANTS)
+
+
+@pytest.fixture(scope="session")
+def public_deployment(property_build: Build, accounts: Any, chain: Any) -> Deployment:
+    return deploy(property_build, accounts, chain, label="public", permissioned=False)
+
+
+@pytest.fixture(scope="session")
+def permissioned_deployment(property_build: Build, accounts: Any, chain: Any) -> Deployment:
+    return deploy(property_build, accounts, chain, label="permissioned", permissioned=True)

@@ -1,0 +1,909 @@
+"""The Hypothesis state machine: random actors call every external function; after each
+transaction the chain is read in one batch and held to the invariants of DESIGN.md
+section 3 and to the reference model.
+
+`machine_for(deployment)` binds the machine class to one deployment (public or
+permissioned, real contract or mutant). Failures raise `InvariantError` with the label of the
+broken invariant:
+
+- "1-space": space used == sum of the live jobs' build space <= capacity
+- "2-envelope": every live job fits its order's envelope
+- "3-edges": states move only along the allowed edges; terminal states and digests stay
+- "4-value": orders contract balance == deposits held + credits owed (ETH and token)
+- "5-wrong-party": a reverted call changed nothing but the sender's gas; in permissioned
+  mode a non-member never succeeds
+- "6-step-order": no join after close/end/cancel; no model before close; shipment and
+  completion only after model and shipment
+- "prediction": the chain's outcome (success or the exact custom error) differs from the
+  model's
+- "events": a successful call emitted other events than the model's
+- "model": the chain's state (orders, jobs, credits, balances, registry) differs from the
+  model's
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from tests.property.deploy import ABS, PA12, SLM, SLS, TI64, Deployment, armored, fingerprint
+from tests.property.driver import Read, TxResult
+from tests.property.model import (
+    CUSTOMER_ROLE,
+    HELD,
+    JOB_EDGES,
+    LIVE,
+    ORDER_EDGES,
+    PRODUCER_ROLE,
+    ZERO,
+    Dims,
+    JobStatus,
+    Model,
+    OrderStatus,
+    Outcome,
+    Plan,
+    box_volume,
+    fits,
+    price,
+)
+from tests.property.stats import STATS
+
+
+class InvariantError(AssertionError):
+    """A broken invariant, labelled (see the module docstring)."""
+
+    def __init__(self, invariant: str, detail: str) -> None:
+        super().__init__(f"[{invariant}] {detail}")
+        self.invariant = invariant
+
+
+# ---------------------------------------------------------------------- strategies
+# Most draws make a well-formed call by the party the step needs; the rest go wrong in one
+# specific way (a flaw, a wrong party, a missing order), so every error path is exercised.
+WHO = st.integers(0, 23)  # 0-15: the party the step needs; 16-23: account who - 16
+REF = st.integers(0, 255)
+PICK = st.integers(0, 511)  # guided step: choice (% 256) and flavour (>= 256)
+FLAW = st.integers(0, 15)  # 0-10: no flaw; 11-15: the rule's flaws
+LENGTHS = st.sampled_from(
+    [50_000, 100_000, 20_000, 10_000, 150_000, 33_333, 200_000, 1, 300_000, 400_000]
+)
+DIMS = st.tuples(LENGTHS, LENGTHS, LENGTHS)
+SHARES = st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4))
+PRICES = st.sampled_from([10**12, 0, 1, 999, 10**6, 10**14, 3 * 10**15])
+QUANTITIES = st.sampled_from([1, 2, 1, 3, 5])
+VOLUME_CODES = st.sampled_from([2, 3, 1])  # see _part_volume
+END_OFFSETS = st.sampled_from([3600, 86400, 600, 7 * 86400])
+START_OFFSETS = st.sampled_from([0, -3600, 30, 3600])
+DEADLINE_OFFSETS = st.sampled_from([3600, 0, 4 * 86400, 60])
+CAP_CODES = st.integers(0, 9)
+AT = st.integers(0, 9)  # 0-5: now; 6-9: just before, at, just after, at the step's deadline
+DELTAS = st.sampled_from([1, 60, 3600, 86400, 3 * 86400, 10, 7 * 86400])
+MATERIALS = st.sampled_from([bytes(16), PA12, TI64, ABS])
+MM = 1000  # micrometres
+
+
+def _part_volume(dims: Dims, code: int) -> int:
+    box = box_volume(dims)
+    return {0: 0, 1: 1, 2: max(1, box // 3), 3: box, 4: box + 1}[code]
+
+
+def _permute(dims: Dims, k: int) -> Dims:
+    a, b, c = dims
+    return [(a, b, c), (b, c, a), (c, a, b), (a, c, b), (c, b, a), (b, a, c)][k % 6]
+
+
+def _scaled(dims: Dims, shares: tuple[int, int, int]) -> Dims:
+    return (max(1, dims[0] * shares[0] // 4), max(1, dims[1] * shares[1] // 4),
+            max(1, dims[2] * shares[2] // 4))
+
+
+def _has_orders(self: OrdersMachine) -> bool:
+    return bool(self.model.orders)
+
+
+def _has_jobs(self: OrdersMachine) -> bool:
+    return any(o.jobs for o in self.model.orders)
+
+
+@dataclass
+class ChainState:
+    order_count: int
+    orders: dict[int, tuple[Any, ...]]
+    jobs: dict[tuple[int, int], tuple[Any, ...]]
+    credits: dict[tuple[str, str], int]
+    eth: dict[str, int]
+    tokens: dict[str, int]
+    allowance: dict[str, int]
+    machine_count: int
+    machines: dict[int, tuple[Any, ...]]
+    fingerprints: dict[str, bytes]
+
+    def without_fee(self, sender: str, fee: int) -> ChainState:
+        eth = dict(self.eth)
+        eth[sender] += fee
+        return ChainState(**{**self.__dict__, "eth": eth})
+
+
+# Order struct field indexes (IProductionOrders.Order).
+O_PRODUCER, O_STATUS, O_MACHINE, O_JOBS, O_TOKEN, O_PRICE, O_CAP, O_USED = range(8)
+O_START, O_END, O_DEADLINE, O_ENV = 8, 9, 10, slice(11, 14)
+# Job struct field indexes (IProductionOrders.Job).
+J_CUSTOMER, J_STATUS, J_DEPOSIT, J_DIMS, J_VOLUME, J_QTY, J_SHIPPED, J_DIGEST = (
+    0, 1, 2, slice(3, 6), 6, 7, 8, 9)
+
+
+class OrdersMachine(RuleBasedStateMachine):
+    deployment: ClassVar[Deployment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        d = self.deployment
+        self.d = d
+        self.drv = d.driver
+        self.snapshot = d.chain.snapshot()
+        self.actors = d.actors
+        self.model = Model(
+            contract=d.orders, token=d.token, permissioned=d.permissioned, roles=d.roles,
+            confirmation_window=d.window, now=self.drv.head_timestamp() + 1,
+        )
+        self.model.machines = list(d.machines)
+        self.model.fingerprints.update(d.fingerprints)
+        self.key_versions: dict[str, int] = {}
+        self.last: tuple[str, TxResult] | None = None
+        self.prev = self.read()
+        self.model.eth = dict(self.prev.eth)
+        self.model.tokens.update(self.prev.tokens)
+        self.model.allowance.update(self.prev.allowance)
+        self.check_model(self.prev)
+        STATS.example(d.label)
+
+    def teardown(self) -> None:
+        self.d.chain.restore(self.snapshot)
+
+    # ------------------------------------------------------------------ choosing
+    def who(self, index: int, right: str | None) -> str:
+        """The sender: mostly `right` (the party the step needs), else any account."""
+        if index >= 16:
+            return self.actors[index - 16]
+        if right is None or right == ZERO:  # e.g. the producer of a Requested order
+            return self.actors[index % len(self.actors)]
+        return right
+
+    def pick_order(self, ref: int, wanted: Any = None) -> int:
+        """An order id: mostly one `wanted` accepts, sometimes any, rarely none at all."""
+        count = len(self.model.orders)
+        if ref % 16 == 15 or count == 0:
+            return count + 1 if ref % 32 != 31 else 0
+        good = [i for i, o in enumerate(self.model.orders, 1) if wanted is None or wanted(o)]
+        if good and ref % 16 < 12:
+            return good[(ref // 16) % len(good)]
+        return 1 + (ref // 16) % count
+
+    def pick_job(self, ref: int, wanted: Any = None) -> tuple[int, int]:
+        jobs = [(i, j) for i, o in enumerate(self.model.orders, 1)
+                for j in range(1, len(o.jobs) + 1)]
+        if ref % 16 == 15 or not jobs:
+            order_id = self.pick_order(ref // 16)
+            order = self.model.order(order_id)
+            return order_id, (len(order.jobs) + 1 if order else 1)
+        good = [(i, j) for i, j in jobs if wanted is None or wanted(self.model.orders[i - 1],
+                                                                    self.model.orders[i - 1]
+                                                                    .jobs[j - 1])]
+        if good and ref % 16 < 12:
+            return good[(ref // 16) % len(good)]
+        return jobs[(ref // 16) % len(jobs)]
+
+    def machine_of(self, sender: str, ref: int) -> int:
+        """A machine id: the sender's own one mostly, else any, else one that does not exist."""
+        mine = [i for i, m in enumerate(self.model.machines, 1) if m.owner == sender]
+        count = len(self.model.machines)
+        if ref % 16 == 15:
+            return count + 1
+        if mine and ref % 16 < 13:
+            return mine[(ref // 16) % len(mine)]
+        return 1 + (ref // 16) % count if count else 1
+
+    def producer_for(self, ref: int, material: bytes = bytes(16)) -> str:
+        owners = [m.owner for m in self.model.machines
+                  if material in (bytes(16), m.material)]
+        if not owners:
+            owners = [m.owner for m in self.model.machines] or self.actors
+        return owners[ref % len(owners)]
+
+    def customer_for(self, ref: int) -> str:
+        if self.d.permissioned:
+            names = [a for a in self.actors if CUSTOMER_ROLE in self.d.roles[a]]
+        else:
+            names = self.actors[1:]
+        return names[ref % len(names)]
+
+    @staticmethod
+    def payment(token: str, deposit: int, wrong: bool, code: int) -> int:
+        """The ETH value to send: the deposit (ETH orders) or nothing (token orders); if
+        `wrong`, one wei more, one wei less or nothing instead."""
+        exact = deposit if token == ZERO else 0
+        if not wrong:
+            return exact
+        if code == 1 or exact == 0:
+            return exact + 1
+        return exact - 1 if code == 2 else 0
+
+    # ------------------------------------------------------------------ transactions
+    def transact(
+        self, sender: str, contract: str, name: str, *args: Any, outcome: Outcome,
+        value: int = 0,
+    ) -> None:
+        STATS.step(self.d.label)
+        ts = self.model.now
+        result = self.drv.send(sender, contract, name, *args, value=value, timestamp=ts)
+        if result.timestamp != ts:
+            raise RuntimeError(f"mined at {result.timestamp}, model time {ts}")
+        self.model.now = ts + 1
+        self.model.eth[sender] -= result.fee
+        self.last = (sender, result)
+        STATS.outcome(self.d.label, name, result.error or "ok")
+        mismatch = None
+        if isinstance(outcome, Plan):
+            if not result.ok:
+                mismatch = f"{name}{args} by {sender}: model expects success, chain: {result.revert}"
+            else:
+                if value:
+                    self.model.eth[sender] -= value
+                    self.model.eth[self.d.orders] += value
+                outcome.apply()
+                self.check_events(name, outcome, result)
+        elif result.ok:
+            mismatch = f"{name}{args} by {sender}: model expects {outcome}, chain succeeded"
+        elif _norm((result.revert.name, result.revert.args)) != _norm(
+            (outcome.name, outcome.args)
+        ):
+            mismatch = f"{name}{args} by {sender}: model expects {outcome}, chain: {result.revert}"
+        if mismatch is not None:
+            # A more specific invariant, if one broke, explains the mismatch best.
+            self.check()
+            raise InvariantError("prediction", mismatch)
+
+    def check_events(self, name: str, plan: Plan, result: TxResult) -> None:
+        ours = {self.d.orders, self.d.registry}
+        got = [(log.event, log.args) for log in result.logs if log.address in ours]
+        want = [(event, {k: _norm(v) for k, v in args.items()}) for event, args in plan.events]
+        got_n = [(event, {k: _norm(v) for k, v in args.items()}) for event, args in got]
+        if got_n != want:
+            self.check()
+            raise InvariantError("events", f"{name}: expected {want}, emitted {got_n}")
+
+    # ------------------------------------------------------------------ registry
+    @rule(key=st.booleans(), who=WHO, env=DIMS, process=st.sampled_from([SLS, SLM]),
+          material=st.sampled_from([PA12, TI64, ABS]), flaw=FLAW)
+    def registry(self, key: bool, who: int, env: Dims, process: bytes, material: bytes,
+                 flaw: int) -> None:
+        """Publish (rotate) a key, or register a machine."""
+        if key:
+            self.publish_key(who, flaw)
+        else:
+            self.register_machine(who, env, process, material, flaw)
+
+    def publish_key(self, who: int, flaw: int) -> None:
+        sender = self.who(who, self.actors[1 + who % (len(self.actors) - 1)])
+        index = self.actors.index(sender)
+        version = self.key_versions.get(sender, 0) + 1
+        fp = bytes(32) if flaw >= 14 else fingerprint(index, version)
+        key = armored(index, version)
+        outcome = self.model.predict_publish_key(sender, fp, key)
+        self.transact(sender, "registry", "publishKey", fp, key, outcome=outcome)
+        if isinstance(outcome, Plan):
+            self.key_versions[sender] = version
+
+    def register_machine(self, who: int, env: Dims, process: bytes, material: bytes,
+                         flaw: int) -> None:
+        sender = self.who(who, self.producer_for(who))
+        if flaw == 13:
+            process = bytes(16)
+        elif flaw == 14:
+            material = bytes(16)
+        elif flaw == 15:
+            env = (env[0], 0, env[2])
+        uri = f"ipfs://machine/{len(self.model.machines) + 1}"
+        outcome = self.model.predict_register_machine(sender, process, material, env, uri)
+        self.transact(sender, "registry", "registerMachine", process, material, env, uri,
+                      outcome=outcome)
+
+    # ------------------------------------------------------------------ first order
+    @initialize(by_producer=st.booleans(), ref=REF, shape=st.integers(0, 2),
+                perm=st.integers(0, 5), cap=CAP_CODES, end=END_OFFSETS,
+                deadline=DEADLINE_OFFSETS, price_per_cm3=PRICES, in_token=st.booleans(),
+                material=MATERIALS, dims=DIMS, vcode=VOLUME_CODES, quantity=QUANTITIES)
+    def first_order(self, by_producer: bool, ref: int, shape: int, perm: int, cap: int,
+                    end: int, deadline: int, price_per_cm3: int, in_token: bool,
+                    material: bytes, dims: Dims, vcode: int, quantity: int) -> None:
+        """Every example starts with one well-formed order, opened or requested."""
+        if by_producer:
+            self.open(0, ref % 15, shape, perm, dims, cap, 0, end, deadline, price_per_cm3,
+                      in_token, 0)
+        else:
+            self.request(0, material, dims, vcode, quantity, price_per_cm3, in_token, end,
+                         deadline, 0)
+
+    # ------------------------------------------------------------------ order creation
+    def envelope_on(self, machine_id: int, shape: int, perm: int, fallback: Dims) -> Dims:
+        """The machine's envelope (rotated), or a half or a third of it; else `fallback`."""
+        m = self.model.machines[machine_id - 1] if 0 < machine_id <= len(
+            self.model.machines) else None
+        if m is None or shape == 3:
+            return fallback
+        if shape == 0:
+            return _permute(m.envelope, perm)
+        return _permute(tuple(max(1, e // (1 + shape)) for e in m.envelope), perm)  # type: ignore[arg-type]
+
+    @rule(who=WHO, mref=REF, shape=st.integers(0, 3), perm=st.integers(0, 5), env=DIMS,
+          cap=CAP_CODES, start=START_OFFSETS, end=END_OFFSETS, deadline=DEADLINE_OFFSETS,
+          price_per_cm3=PRICES, in_token=st.booleans(), flaw=FLAW)
+    def open(self, who: int, mref: int, shape: int, perm: int, env: Dims, cap: int,
+             start: int, end: int, deadline: int, price_per_cm3: int, in_token: bool,
+             flaw: int) -> None:
+        sender = self.who(who, self.producer_for(mref))
+        machine_id = self.machine_of(sender, mref)
+        env = self.envelope_on(machine_id, shape, perm, env)
+        if flaw == 15:
+            env = (env[0] + 1, env[1], env[2]) if shape == 0 else (env[0], 0, env[2])
+        box = box_volume(env)
+        capacity = box if cap >= 8 else max(1, box * (cap + 1) // 8)
+        if flaw == 14:
+            capacity = 0 if cap % 2 else box + 1
+        now = self.model.now
+        end_at = now if flaw == 11 else now + end
+        start_at = end_at if flaw == 13 else now + start
+        deadline_at = end_at - 1 if flaw == 12 else end_at + deadline
+        token = self.d.token if in_token else ZERO
+        outcome = self.model.predict_open(sender, machine_id, env, capacity, start_at, end_at,
+                                          deadline_at, price_per_cm3, token)
+        self.transact(sender, "orders", "open", machine_id, env, capacity, start_at, end_at,
+                      deadline_at, price_per_cm3, token, outcome=outcome)
+
+    @rule(who=WHO, material=MATERIALS, dims=DIMS, vcode=VOLUME_CODES, quantity=QUANTITIES,
+          max_price=PRICES, in_token=st.booleans(), end=END_OFFSETS,
+          deadline=DEADLINE_OFFSETS, flaw=FLAW)
+    def request(self, who: int, material: bytes, dims: Dims, vcode: int, quantity: int,
+                max_price: int, in_token: bool, end: int, deadline: int, flaw: int) -> None:
+        sender = self.who(who, self.customer_for(who))
+        token = self.d.token if in_token else ZERO
+        if flaw == 11:
+            dims = (dims[0], dims[1], 0)
+        volume = _part_volume(dims, 0 if flaw == 13 and vcode == 1 else 4 if flaw == 13
+                              else vcode)
+        quantity = 0 if flaw == 12 else quantity
+        value = self.payment(token, price(max_price, volume, quantity), flaw == 14, vcode)
+        end_at = self.model.now + (0 if flaw == 15 and vcode == 1 else end)
+        deadline_at = end_at + (-1 if flaw == 15 and vcode != 1 else deadline)
+        self.do_request(sender, material, dims, volume, quantity, max_price, token, end_at,
+                        deadline_at, value)
+
+    def do_request(self, sender: str, material: bytes, dims: Dims, volume: int, quantity: int,
+                   max_price: int, token: str, end_at: int, deadline_at: int,
+                   value: int) -> None:
+        outcome = self.model.predict_request(sender, material, dims, volume, quantity,
+                                             max_price, token, end_at, deadline_at, value)
+        self.transact(sender, "orders", "request", material, dims, volume, quantity, max_price,
+                      token, end_at, deadline_at, outcome=outcome, value=value)
+
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF, mref=REF, shape=st.integers(0, 3), perm=st.integers(0, 5),
+          env=DIMS, cap=CAP_CODES, pcode=st.integers(0, 2), flaw=FLAW, at=AT)
+    def take(self, who: int, ref: int, mref: int, shape: int, perm: int, env: Dims, cap: int,
+             pcode: int, flaw: int, at: int) -> None:
+        order_id = self.pick_order(
+            ref, lambda o: o.status == OrderStatus.REQUESTED and self.model.now <= o.end)
+        order = self.model.order(order_id)
+        self.at(at, order.end if order else None)
+        sender = self.who(who, self.producer_for(mref, order.material if order else bytes(16)))
+        machine_id = self.machine_of(sender, mref + 1 if flaw == 15 else mref)
+        env = self.envelope_on(machine_id, 3 if flaw == 14 else shape, perm, env)
+        used = order.used if order else 0
+        box = box_volume(env)
+        capacity = box if cap >= 8 else used + max(0, box - used) * cap // 8
+        if flaw == 12:
+            capacity = max(used, 1) - 1
+        elif flaw == 13:
+            capacity = box + 1
+        max_price = order.price if order else 10**12
+        offer = max_price + 1 if flaw == 11 else [max_price, max_price // 2, 0][pcode]
+        self.do_take(sender, order_id, machine_id, env, capacity, offer)
+
+    def do_take(self, sender: str, order_id: int, machine_id: int, env: Dims, capacity: int,
+                offer: int) -> None:
+        outcome = self.model.predict_take(sender, order_id, machine_id, env, capacity, offer)
+        self.transact(sender, "orders", "take", order_id, machine_id, env, capacity, offer,
+                      outcome=outcome)
+
+    # ------------------------------------------------------------------ joining and leaving
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF, shares=SHARES, dims=DIMS, vcode=VOLUME_CODES,
+          quantity=QUANTITIES, flaw=FLAW, at=AT)
+    def join(self, who: int, ref: int, shares: tuple[int, int, int], dims: Dims, vcode: int,
+             quantity: int, flaw: int, at: int) -> None:
+        order_id = self.pick_order(
+            ref, lambda o: o.status == OrderStatus.OPEN and self.model.now <= o.end)
+        order = self.model.order(order_id)
+        self.at(at, (order.start if at == 9 else order.end) if order else None)
+        if order is not None and flaw != 11:
+            dims = _scaled(order.envelope, shares)
+        if flaw == 15:
+            dims = (0, dims[1], dims[2])
+        volume = _part_volume(dims, 4 if flaw == 13 else vcode)
+        quantity = quantity * 10 if flaw == 14 else quantity
+        sender = self.who(who, self.customer_for(ref))
+        token = order.token if order else ZERO
+        value = self.payment(token, price(order.price if order else 0, volume, quantity),
+                             flaw == 12, vcode)
+        self.do_join(sender, order_id, dims, volume, quantity, value)
+
+    def do_join(self, sender: str, order_id: int, dims: Dims, volume: int, quantity: int,
+                value: int) -> None:
+        outcome = self.model.predict_join(sender, order_id, dims, volume, quantity, value)
+        self.transact(sender, "orders", "join", order_id, dims, volume, quantity,
+                      outcome=outcome, value=value)
+
+    def job_step(self, fn: str, who: int, ref: int, wanted: Any, producer_side: bool,
+                 at: int = 0) -> None:
+        order_id, job_id = self.pick_job(ref, wanted)
+        order = self.model.order(order_id)
+        job = self.model.job(order_id, job_id)
+        if fn == "finalize":
+            self.at(at, job.shipped_at + self.model.window if job and job.shipped_at else None)
+        else:
+            self.at(at, order.deadline if order else None)
+        right = (order.producer if order else None) if producer_side else (
+            job.customer if job else None)
+        self.do_job_step(fn, self.who(who, right), order_id, job_id)
+
+    def do_job_step(self, fn: str, sender: str, order_id: int, job_id: int) -> None:
+        predict = {
+            "leave": self.model.predict_leave,
+            "ship": self.model.predict_ship,
+            "confirmReceipt": self.model.predict_confirm_receipt,
+            "finalize": self.model.predict_finalize,
+            "reclaim": self.model.predict_reclaim,
+        }[fn]
+        self.transact(sender, "orders", fn, order_id, job_id,
+                      outcome=predict(sender, order_id, job_id))
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF)
+    def leave(self, who: int, ref: int) -> None:
+        self.job_step("leave", who, ref,
+                      lambda o, j: o.status == OrderStatus.OPEN and j.status == JobStatus.JOINED,
+                      producer_side=False)
+
+    # ------------------------------------------------------------------ closing and cancelling
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF, at=AT)
+    def close(self, who: int, ref: int, at: int) -> None:
+        order_id = self.pick_order(ref, lambda o: o.status == OrderStatus.OPEN)
+        order = self.model.order(order_id)
+        self.at(at, order.end if order else None)
+        self.do_close(self.who(who, order.producer if order else None), order_id)
+
+    def do_close(self, sender: str, order_id: int) -> None:
+        self.transact(sender, "orders", "close", order_id,
+                      outcome=self.model.predict_close(sender, order_id))
+
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF)
+    def cancel(self, who: int, ref: int) -> None:
+        order_id = self.pick_order(ref, lambda o: o.status != OrderStatus.CANCELLED)
+        order = self.model.order(order_id)
+        right = None
+        if order is not None:
+            right = order.jobs[0].customer if order.status == OrderStatus.REQUESTED else (
+                order.producer)
+        sender = self.who(who, right)
+        self.transact(sender, "orders", "cancel", order_id,
+                      outcome=self.model.predict_cancel(sender, order_id))
+
+    # ------------------------------------------------------------------ model, shipment, completion
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, flaw=FLAW)
+    def submit_model(self, who: int, ref: int, flaw: int) -> None:
+        order_id, job_id = self.pick_job(
+            ref, lambda o, j: o.status == OrderStatus.CLOSED and j.status == JobStatus.JOINED)
+        job = self.model.job(order_id, job_id)
+        self.do_submit(self.who(who, job.customer if job else None), order_id, job_id,
+                       empty_digest=flaw == 14, empty_uri=flaw == 15)
+
+    def do_submit(self, sender: str, order_id: int, job_id: int, *, empty_digest: bool = False,
+                  empty_uri: bool = False) -> None:
+        digest = bytes(32) if empty_digest else (
+            order_id.to_bytes(16, "big") + job_id.to_bytes(15, "big") + b"\x01")
+        uri = "" if empty_uri else f"ipfs://model/{order_id}/{job_id}"
+        outcome = self.model.predict_submit_model(sender, order_id, job_id, digest, uri)
+        self.transact(sender, "orders", "submitModel", order_id, job_id, digest, uri,
+                      outcome=outcome)
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, at=AT)
+    def ship(self, who: int, ref: int, at: int) -> None:
+        self.job_step("ship", who, ref, lambda o, j: j.status == JobStatus.MODEL_SUBMITTED,
+                      producer_side=True, at=at)
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF)
+    def confirm_receipt(self, who: int, ref: int) -> None:
+        self.job_step("confirmReceipt", who, ref, lambda o, j: j.status == JobStatus.SHIPPED,
+                      producer_side=False)
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, at=AT)
+    def finalize(self, who: int, ref: int, at: int) -> None:
+        self.job_step("finalize", who, ref, lambda o, j: j.status == JobStatus.SHIPPED,
+                      producer_side=True, at=at)
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, at=AT)
+    def reclaim(self, who: int, ref: int, at: int) -> None:
+        self.job_step("reclaim", who, ref,
+                      lambda o, j: j.status in (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED),
+                      producer_side=False, at=at)
+
+    # ------------------------------------------------------------------ payments
+    @rule(who=WHO, in_token=st.booleans())
+    def withdraw(self, who: int, in_token: bool) -> None:
+        token = self.d.token if in_token else ZERO
+        owed = [a for a in self.actors if self.model.credits[(a, token)] > 0]
+        self.do_withdraw(self.who(who, owed[who % len(owed)] if owed else None), token)
+
+    def do_withdraw(self, sender: str, token: str) -> None:
+        self.transact(sender, "orders", "withdraw", token,
+                      outcome=self.model.predict_withdraw(sender, token))
+
+    # ------------------------------------------------------------------ time
+    @rule(boundary=st.booleans(), ref=REF, delta=DELTAS, off=st.sampled_from([0, -1, 1]))
+    def warp(self, boundary: bool, ref: int, delta: int, off: int) -> None:
+        """Move the next transaction's time: by a delta, or onto a boundary the model knows."""
+        STATS.step(self.d.label)
+        ahead = self.boundaries(off)
+        if boundary and ahead:
+            self.model.now = ahead[ref % len(ahead)]
+        else:
+            self.model.now += delta
+
+    def at(self, code: int, boundary: int | None) -> None:
+        """Off-by-one probes: move the clock onto the step's time boundary (the order's end
+        for join/take/close, the delivery deadline for ship/reclaim, the end of the
+        confirmation window for finalize), a second before or after, if still ahead."""
+        if code < 6 or boundary is None:
+            return
+        moment = boundary + {6: -1, 7: 0, 8: 1, 9: 0}[code]
+        if moment >= self.model.now:
+            self.model.now = moment
+
+    def warp_to(self, moment: int) -> None:
+        STATS.step(self.d.label)
+        self.model.now = max(self.model.now, moment)
+
+    def boundaries(self, off: int = 0) -> list[int]:
+        marks = [t for o in self.model.orders for t in (o.start, o.end, o.deadline)]
+        marks += [j.shipped_at + self.model.window for o in self.model.orders for j in o.jobs
+                  if j.status == JobStatus.SHIPPED]
+        return sorted({t + off for t in marks if t + off >= self.model.now})
+
+    # ------------------------------------------------------------------ guided progress
+    def progress(self, ref: int, fill: bool, mode: str) -> None:
+        """The next natural step of some order or job, by the right party, well formed:
+        take, join (possibly filling the order exactly), leave, close, submit a model, ship,
+        confirm, finalize, withdraw. `mode` "deep": a step of the most advanced job, so that
+        30-step examples reach shipment, completion and payment; "early": take, join, leave
+        or close; "any": any of them."""
+        m = self.model
+        steps: list[tuple[int, Callable[[], None]]] = []  # (stage, step)
+        for oid, o in enumerate(m.orders, 1):
+            if o.status == OrderStatus.REQUESTED and m.now < o.end:
+                steps.append((1, functools.partial(self.progress_take, oid, ref)))
+            if o.status == OrderStatus.OPEN:
+                if o.start <= m.now < o.end and o.used < o.capacity:
+                    steps.append((1, functools.partial(self.progress_join, oid, ref, fill)))
+                if o.used and (fill or m.now >= o.end):  # else the producer waits
+                    steps.append((2, functools.partial(self.do_close, o.producer, oid)))
+            for jid, j in enumerate(o.jobs, 1):
+                if o.status == OrderStatus.OPEN and j.status == JobStatus.JOINED:
+                    steps.append((1, functools.partial(self.do_job_step, "leave", j.customer,
+                                                       oid, jid)))
+                elif o.status == OrderStatus.CLOSED and j.status == JobStatus.JOINED:
+                    steps.append((3, functools.partial(self.do_submit, j.customer, oid, jid)))
+                elif j.status == JobStatus.MODEL_SUBMITTED and m.now < o.deadline:
+                    steps.append((4, functools.partial(self.do_job_step, "ship", o.producer,
+                                                       oid, jid)))
+                elif j.status == JobStatus.SHIPPED and not fill:
+                    steps.append((5, functools.partial(self.do_job_step, "confirmReceipt",
+                                                       j.customer, oid, jid)))
+                elif j.status == JobStatus.SHIPPED:  # the customer stays silent
+                    until = j.shipped_at + m.window
+                    steps.append((5, functools.partial(
+                        self.do_job_step, "finalize", o.producer, oid, jid) if m.now >= until
+                        else functools.partial(self.warp_to, until)))
+        for (account, token), amount in m.credits.items():
+            if amount:
+                steps.append((6 if fill else 0, functools.partial(self.do_withdraw, account,
+                                                                  token)))
+        if mode == "early":
+            steps = [(stage, step) for stage, step in steps if stage <= 2]
+        elif mode == "deep" and steps:
+            deepest = max(stage for stage, _ in steps)
+            steps = [(stage, step) for stage, step in steps if stage == deepest]
+        if steps:
+            steps[ref % len(steps)][1]()
+        else:
+            self.warp(True, ref, 3600, 0)
+
+    # Four rules for the guided step (a quarter of the rules drawn); Hypothesis's swarm
+    # testing switches rules off per example, so some examples are all early churn (join,
+    # leave, close), others go deep. One argument each: Hypothesis orders rules by their
+    # number of arguments, and its simplest draws pick the first rule.
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def progress_any(self, pick: int) -> None:
+        self.progress(pick % 256, pick >= 256, "any")
+
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def progress_deep(self, pick: int) -> None:
+        self.progress(pick % 256, pick >= 256, "deep")
+
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def progress_deeper(self, pick: int) -> None:
+        self.progress(pick % 256, pick >= 256, "deep")
+
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def progress_early(self, pick: int) -> None:
+        self.progress(pick % 256, pick >= 256, "early")
+
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def window_edge(self, pick: int) -> None:
+        """Boundary probe: a well-formed join (or take) at the last second of an order's
+        window, at its end, a second before its start or at its start."""
+        m = self.model
+        edge = pick % 4
+        joinable = [(oid, o) for oid, o in enumerate(m.orders, 1)
+                    if o.status == OrderStatus.OPEN and m.now <= o.end - (edge == 0)
+                    and o.used < o.capacity]
+        takeable = [(oid, o) for oid, o in enumerate(m.orders, 1)
+                    if o.status == OrderStatus.REQUESTED and m.now <= o.end - (edge == 0)]
+        if joinable and not (takeable and pick >= 256):
+            order_id, order = joinable[pick // 4 % len(joinable)]
+            moment = {0: order.end - 1, 1: order.end, 2: order.start - 1, 3: order.start}[edge]
+            self.model.now = max(self.model.now, moment)
+            self.progress_join(order_id, pick // 4, fill=False)
+        elif takeable:
+            order_id, order = takeable[pick // 4 % len(takeable)]
+            self.model.now = max(self.model.now, order.end - (edge == 0))
+            self.progress_take(order_id, pick // 4)
+        else:  # nothing to probe: open a fresh order to probe later
+            self.open(0, pick, 0, pick % 6, (1, 1, 1), 8, 0, 3600, 3600, 10**12, pick >= 256, 0)
+
+    def progress_take(self, order_id: int, ref: int) -> None:
+        order = self.model.orders[order_id - 1]
+        first = order.jobs[0]
+        machines = [(i, mc) for i, mc in enumerate(self.model.machines, 1)
+                    if order.material in (bytes(16), mc.material)
+                    and fits(first.dims, mc.envelope)]
+        if not machines:
+            self.warp(True, ref, 3600, 0)
+            return
+        machine_id, machine = machines[ref % len(machines)]
+        box = box_volume(machine.envelope)
+        capacity = order.used + (box - order.used) * (ref % 3) // 4
+        self.do_take(machine.owner, order_id, machine_id, machine.envelope, capacity,
+                     order.price // (1 + ref % 2))
+
+    def progress_join(self, order_id: int, ref: int, fill: bool) -> None:
+        order = self.model.orders[order_id - 1]
+        left = order.capacity - order.used
+        customer = self.customer_for(ref)
+        if fill and left <= 2**32 - 1:
+            dims, quantity = (MM, MM, MM), left  # 1 mm3 parts, exactly the space left
+        else:
+            quantity = 1
+            dims = _scaled(order.envelope, (1 + ref % 4, 1 + ref // 4 % 4, 1 + ref // 16 % 4))
+            while box_volume(dims) > left and max(dims) > 1:
+                dims = (max(1, dims[0] // 2), max(1, dims[1] // 2), max(1, dims[2] // 2))
+        volume = max(1, box_volume(dims) // 2)
+        value = self.payment(order.token, price(order.price, volume, quantity), False, 0)
+        self.do_join(customer, order_id, dims, volume, quantity, value)
+
+    # ------------------------------------------------------------------ reading the chain
+    def read(self) -> ChainState:
+        drv, m = self.drv, self.model
+        tokens = (ZERO, self.d.token)
+        holders = [*self.actors, self.d.orders]
+        reads: list[Read] = [drv.read_call("orders", "orderCount"),
+                             drv.read_call("registry", "machineCount")]
+        order_ids = range(1, len(m.orders) + 2)
+        reads += [drv.read_call("orders", "getOrder", i) for i in order_ids]
+        job_ids = [(i, j) for i in order_ids
+                   for j in range(1, (len(m.orders[i - 1].jobs) if i <= len(m.orders) else 0) + 2)]
+        reads += [drv.read_call("orders", "getJob", i, j) for i, j in job_ids]
+        credit_keys = [(a, t) for a in self.actors for t in tokens]
+        reads += [drv.read_call("orders", "credits", a, t) for a, t in credit_keys]
+        reads += [drv.read_balance(a) for a in holders]
+        reads += [drv.read_call("token", "balanceOf", a) for a in holders]
+        reads += [drv.read_call("token", "allowance", a, self.d.orders) for a in self.actors]
+        machine_ids = range(1, len(m.machines) + 2)
+        reads += [drv.read_call("registry", "machine", i) for i in machine_ids]
+        reads += [drv.read_call("registry", "fingerprintOf", a) for a in self.actors]
+        values = iter(drv.batch(reads))
+        order_count, machine_count = next(values), next(values)
+        orders = {i: v for i in order_ids if (v := next(values)) is not None}
+        jobs = {k: v for k in job_ids if (v := next(values)) is not None}
+        credits = {k: next(values) for k in credit_keys}
+        eth = {a: next(values) for a in holders}
+        toks = {a: next(values) for a in holders}
+        allowance = {a: next(values) for a in self.actors}
+        # An unknown machine id reads as a zeroed record.
+        machines = {i: v for i in machine_ids if (v := next(values)) is not None and v[0] != ZERO}
+        fps = {a: next(values) for a in self.actors}
+        return ChainState(order_count, orders, jobs, credits, eth, toks, allowance,
+                          machine_count, machines, fps)
+
+    # ------------------------------------------------------------------ invariants
+    @invariant()
+    def holds(self) -> None:
+        if self.last is not None:
+            self.check()
+
+    def check(self) -> None:
+        state = self.read()
+        self.check_chain(self.prev, state)
+        self.check_model(state)
+        self.prev = state
+        self.last = None
+
+    def check_chain(self, prev: ChainState, now: ChainState) -> None:
+        """Invariants 1-6 on the chain's own data (the model is not consulted)."""
+        for oid, o in now.orders.items():
+            jobs = [j for (i, _), j in now.jobs.items() if i == oid]
+            live = [j for j in jobs if j[J_STATUS] in LIVE]
+            space = sum(box_volume(tuple(j[J_DIMS])) * j[J_QTY] for j in live)
+            if o[O_USED] != space or o[O_USED] > o[O_CAP]:
+                raise InvariantError("1-space", f"order {oid}: used {o[O_USED]}, live jobs' space "
+                                f"{space}, capacity {o[O_CAP]}")
+            for j in live:
+                if not fits(tuple(j[J_DIMS]), tuple(o[O_ENV])):
+                    raise InvariantError("2-envelope", f"order {oid}: job {j} outside {o[O_ENV]}")
+        self.check_edges(prev, now)
+        for token in (ZERO, self.d.token):
+            held = sum(j[J_DEPOSIT] for (i, _), j in now.jobs.items()
+                       if j[J_STATUS] in HELD and now.orders[i][O_TOKEN] == token)
+            owed = sum(v for (_, t), v in now.credits.items() if t == token)
+            balance = now.eth[self.d.orders] if token == ZERO else now.tokens[self.d.orders]
+            if balance != held + owed:
+                raise InvariantError("4-value", f"token {token}: contract holds {balance}, deposits "
+                                f"held {held} + credits owed {owed} = {held + owed}")
+        if self.last is not None:
+            sender, result = self.last
+            member = self.d.roles[sender] & {PRODUCER_ROLE, CUSTOMER_ROLE}
+            if self.d.permissioned and not member and result.ok:
+                raise InvariantError("5-wrong-party", f"non-member {sender} succeeded")
+            if not result.ok and now.without_fee(sender, result.fee) != prev:
+                raise InvariantError("5-wrong-party", f"reverted call ({result.revert}) by {sender} "
+                                "changed the state")
+            self.check_step_order(prev, now, result)
+
+    def check_edges(self, prev: ChainState, now: ChainState) -> None:
+        for oid in prev.orders:
+            if oid not in now.orders:
+                raise InvariantError("3-edges", f"order {oid} disappeared")
+        for key in prev.jobs:
+            if key not in now.jobs:
+                raise InvariantError("3-edges", f"job {key} disappeared")
+        for oid, o in now.orders.items():
+            old = prev.orders[oid][O_STATUS] if oid in prev.orders else OrderStatus.NONE
+            if old != o[O_STATUS] and (OrderStatus(old), OrderStatus(o[O_STATUS])) not in \
+                    ORDER_EDGES:
+                raise InvariantError("3-edges", f"order {oid}: {OrderStatus(old).name} -> "
+                                f"{OrderStatus(o[O_STATUS]).name}")
+        for key, j in now.jobs.items():
+            before = prev.jobs.get(key)
+            old = before[J_STATUS] if before else JobStatus.NONE
+            if old != j[J_STATUS] and (JobStatus(old), JobStatus(j[J_STATUS])) not in JOB_EDGES:
+                raise InvariantError("3-edges", f"job {key}: {JobStatus(old).name} -> "
+                                f"{JobStatus(j[J_STATUS]).name}")
+            if before and before[J_DIGEST] != bytes(32) and before[J_DIGEST] != j[J_DIGEST]:
+                raise InvariantError("3-edges", f"job {key}: digest changed")
+            if before and before[J_SHIPPED] != 0 and before[J_SHIPPED] != j[J_SHIPPED]:
+                raise InvariantError("3-edges", f"job {key}: shipment time changed")
+
+    def check_step_order(self, prev: ChainState, now: ChainState, result: TxResult) -> None:
+        """Invariant 6 on the last transaction: no join after close/end/cancel, no model before
+        close, no shipment before a model, no completion before shipment."""
+        ts = result.timestamp
+        for key, j in now.jobs.items():
+            oid = key[0]
+            o, before = now.orders[oid], prev.jobs.get(key)
+            old_order = prev.orders.get(oid)
+            status = JobStatus(j[J_STATUS])
+            if before is None:
+                if old_order is None:
+                    if key[1] != 1:
+                        raise InvariantError("6-step-order", f"new order {oid} has job {key[1]}")
+                    continue  # job 1 of a request
+                if (old_order[O_STATUS] != OrderStatus.OPEN
+                    or not old_order[O_START] <= ts < old_order[O_END]
+                ):
+                    raise InvariantError("6-step-order", f"job {key} joined at {ts} an order "
+                                    f"{OrderStatus(old_order[O_STATUS]).name} with window "
+                                    f"[{old_order[O_START]}, {old_order[O_END]})")
+                continue
+            moved = JobStatus(before[J_STATUS]) != status
+            if moved and status == JobStatus.MODEL_SUBMITTED and (
+                    old_order[O_STATUS] != OrderStatus.CLOSED):
+                raise InvariantError("6-step-order", f"job {key}: model before the order closed")
+            if moved and status == JobStatus.SHIPPED and before[J_STATUS] != \
+                    JobStatus.MODEL_SUBMITTED:
+                raise InvariantError("6-step-order", f"job {key}: shipped without a model")
+            if moved and status == JobStatus.COMPLETED and before[J_STATUS] != JobStatus.SHIPPED:
+                raise InvariantError("6-step-order", f"job {key}: completed before shipment")
+            advanced = (JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.COMPLETED)
+            if status in advanced and (
+                o[O_STATUS] != OrderStatus.CLOSED or j[J_DIGEST] == bytes(32)
+            ):
+                raise InvariantError("6-step-order", f"job {key} is {status.name} in an "
+                                     f"order {OrderStatus(o[O_STATUS]).name}")
+            if status in (JobStatus.SHIPPED, JobStatus.COMPLETED) and j[J_SHIPPED] == 0:
+                raise InvariantError("6-step-order", f"job {key}: {status.name} with no shipment")
+
+    def check_model(self, state: ChainState) -> None:
+        m = self.model
+        expect_orders = {i: o.as_tuple() for i, o in enumerate(m.orders, 1)}
+        expect_jobs = {(i, k): j.as_tuple() for i, o in enumerate(m.orders, 1)
+                       for k, j in enumerate(o.jobs, 1)}
+        checks: list[tuple[str, Any, Any]] = [
+            ("orderCount", state.order_count, len(m.orders)),
+            ("orders", _norm(state.orders), _norm(expect_orders)),
+            ("jobs", _norm(state.jobs), _norm(expect_jobs)),
+            ("credits", state.credits, {k: m.credits[k] for k in state.credits}),
+            ("ETH balances", state.eth, {a: m.eth[a] for a in state.eth}),
+            ("token balances", state.tokens, {a: m.tokens[a] for a in state.tokens}),
+            ("allowances", state.allowance, {a: m.allowance[a] for a in state.allowance}),
+            ("machineCount", state.machine_count, len(m.machines)),
+            ("machines", _norm(state.machines), _norm({
+                i: (mc.owner, *mc.envelope, mc.process, mc.material)
+                for i, mc in enumerate(m.machines, 1)})),
+            ("fingerprints", state.fingerprints, {a: m.fingerprints[a] for a in self.actors}),
+        ]
+        for what, chain_value, model_value in checks:
+            if chain_value != model_value:
+                raise InvariantError("model", f"{what}: chain {_diff(chain_value, model_value)}")
+
+
+def _norm(value: Any) -> Any:
+    """Tuples, lists and addresses in one comparable form."""
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    return value
+
+
+def _diff(chain_value: Any, model_value: Any) -> str:
+    if isinstance(chain_value, dict) and isinstance(model_value, dict):
+        keys = sorted(set(chain_value) | set(model_value), key=str)
+        parts = [f"{k}: chain {chain_value.get(k)} != model {model_value.get(k)}"
+                 for k in keys if chain_value.get(k) != model_value.get(k)]
+        return "; ".join(parts)
+    return f"{chain_value} != model {model_value}"
+
+
+def machine_for(deployment: Deployment) -> type[OrdersMachine]:
+    """The state machine class bound to one deployment."""
+    return type(f"OrdersMachine_{deployment.label}", (OrdersMachine,),
+                {"deployment": deployment})
+

@@ -1,0 +1,660 @@
+"""Reference model of CapacityRegistry + ProductionOrders (DESIGN.md section 3).
+
+Plain Python, no chain: orders, jobs, machines, keys, credits, and the ETH and token
+balances of every account and of the orders contract. Each `predict_*` method mirrors one
+external function: it returns either the exact custom error the contract must revert with
+(a `Revert`, checked in the contract's order of checks) or a `Plan`: the events the
+transaction must emit and the effect to apply to the model once it succeeded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from eth_utils import keccak
+
+from tests.property.driver import Revert
+
+ZERO = "0x0000000000000000000000000000000000000000"
+PRODUCER_ROLE = keccak(text="PRODUCER_ROLE")
+CUSTOMER_ROLE = keccak(text="CUSTOMER_ROLE")
+ANY_PARTICIPANT = keccak(text="ANY_PARTICIPANT")
+MAX_JOBS_PER_ORDER = 100
+MAX_UINT256 = 2**256 - 1
+
+
+class OrderStatus(IntEnum):
+    NONE = 0
+    REQUESTED = 1
+    OPEN = 2
+    CLOSED = 3
+    CANCELLED = 4
+
+
+class JobStatus(IntEnum):
+    NONE = 0
+    JOINED = 1
+    MODEL_SUBMITTED = 2
+    SHIPPED = 3
+    COMPLETED = 4
+    LEFT = 5
+    REFUNDED = 6
+
+
+# Jobs whose build space counts as used, and jobs whose deposit is still held in escrow.
+LIVE = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED,
+                  JobStatus.COMPLETED})
+HELD = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED})
+
+# Allowed edges (DESIGN.md section 3). Requested -> Closed is take() with the capacity
+# exactly used: Open and automatically Closed in one transaction.
+ORDER_EDGES = frozenset({
+    (OrderStatus.NONE, OrderStatus.REQUESTED), (OrderStatus.NONE, OrderStatus.OPEN),
+    (OrderStatus.REQUESTED, OrderStatus.OPEN), (OrderStatus.REQUESTED, OrderStatus.CLOSED),
+    (OrderStatus.OPEN, OrderStatus.CLOSED), (OrderStatus.REQUESTED, OrderStatus.CANCELLED),
+    (OrderStatus.OPEN, OrderStatus.CANCELLED), (OrderStatus.CLOSED, OrderStatus.CANCELLED),
+})
+JOB_EDGES = frozenset({
+    (JobStatus.NONE, JobStatus.JOINED), (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED),
+    (JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED), (JobStatus.SHIPPED, JobStatus.COMPLETED),
+    (JobStatus.JOINED, JobStatus.LEFT), (JobStatus.JOINED, JobStatus.REFUNDED),
+    (JobStatus.MODEL_SUBMITTED, JobStatus.REFUNDED),
+})
+TERMINAL_ORDER = frozenset({OrderStatus.CANCELLED})
+TERMINAL_JOB = frozenset({JobStatus.COMPLETED, JobStatus.LEFT, JobStatus.REFUNDED})
+
+Dims = tuple[int, int, int]
+
+
+def box_volume(dims: Dims) -> int:
+    """Bounding-box volume in mm3 of micrometre dimensions, rounded up."""
+    return -(-(dims[0] * dims[1] * dims[2]) // 10**9)
+
+
+def price(price_per_cm3: int, part_volume: int, quantity: int) -> int:
+    """ceil(price per cm3 x part volume (mm3) x quantity / 1000)."""
+    return -(-(price_per_cm3 * part_volume * quantity) // 1000)
+
+
+def fits(dims: Dims, envelope: Dims) -> bool:
+    return all(a <= b for a, b in zip(sorted(dims), sorted(envelope), strict=True))
+
+
+@dataclass
+class Machine:
+    owner: str
+    envelope: Dims
+    process: bytes
+    material: bytes
+    uri: str
+
+
+@dataclass
+class Job:
+    customer: str
+    status: JobStatus
+    deposit: int
+    dims: Dims
+    part_volume: int
+    quantity: int
+    shipped_at: int = 0
+    digest: bytes = bytes(32)
+
+    @property
+    def space(self) -> int:
+        return box_volume(self.dims) * self.quantity
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The chain's Job struct, field by field."""
+        return (self.customer, int(self.status), self.deposit, *self.dims, self.part_volume,
+                self.quantity, self.shipped_at, self.digest)
+
+
+@dataclass
+class Order:
+    producer: str
+    status: OrderStatus
+    machine_id: int
+    token: str
+    price: int
+    capacity: int
+    used: int
+    start: int
+    end: int
+    deadline: int
+    envelope: Dims
+    material: bytes
+    jobs: list[Job] = field(default_factory=list)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The chain's Order struct, field by field."""
+        return (self.producer, int(self.status), self.machine_id, len(self.jobs), self.token,
+                self.price, self.capacity, self.used, self.start, self.end, self.deadline,
+                *self.envelope, self.material)
+
+
+Event = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class Plan:
+    """A call the model expects to succeed: its events and its effect on the model."""
+
+    events: list[Event]
+    apply: Callable[[], None]
+    value: int = 0
+
+
+Outcome = Revert | Plan
+
+
+class Model:
+    def __init__(
+        self,
+        *,
+        contract: str,
+        token: str,
+        permissioned: bool,
+        roles: dict[str, set[bytes]],
+        confirmation_window: int,
+        now: int,
+    ) -> None:
+        self.contract = contract  # the orders contract's address
+        self.token = token  # the test ERC-20's address
+        self.permissioned = permissioned
+        self.roles = roles
+        self.window = confirmation_window
+        self.now = now  # timestamp of the next transaction
+        self.orders: list[Order] = []
+        self.machines: list[Machine] = []
+        self.fingerprints: dict[str, bytes] = defaultdict(lambda: bytes(32))
+        self.credits: dict[tuple[str, str], int] = defaultdict(int)
+        self.eth: dict[str, int] = {}
+        self.tokens: dict[str, int] = defaultdict(int)
+        self.allowance: dict[str, int] = defaultdict(int)  # towards the orders contract
+
+    # ------------------------------------------------------------------ helpers
+    def order(self, order_id: int) -> Order | None:
+        return self.orders[order_id - 1] if 1 <= order_id <= len(self.orders) else None
+
+    def job(self, order_id: int, job_id: int) -> Job | None:
+        order = self.order(order_id)
+        if order is None or not 1 <= job_id <= len(order.jobs):
+            return None
+        return order.jobs[job_id - 1]
+
+    def _role(self, sender: str, role: bytes) -> Revert | None:
+        if self.permissioned and role not in self.roles.get(sender, set()):
+            return Revert("NotMember", (sender, role))
+        return None
+
+    def _participant(self, sender: str) -> Revert | None:
+        if self.permissioned and not self.roles.get(sender, set()) & {PRODUCER_ROLE,
+                                                                       CUSTOMER_ROLE}:
+            return Revert("NotMember", (sender, ANY_PARTICIPANT))
+        return None
+
+    def _machine(self, sender: str, machine_id: int, envelope: Dims) -> Revert | bytes:
+        m = self.machines[machine_id - 1] if 1 <= machine_id <= len(self.machines) else None
+        if m is None or m.owner != sender:
+            return Revert("NotMachineOwner", (machine_id, sender))
+        if not fits(envelope, m.envelope):
+            return Revert("EnvelopeTooLarge", (envelope, m.envelope))
+        return m.material
+
+    def _window(self, start: int, end: int, deadline: int) -> Revert | None:
+        if start >= end or end <= self.now or deadline < end:
+            return Revert("InvalidWindow", (start, end, deadline))
+        return None
+
+    @staticmethod
+    def _capacity(capacity: int, least: int, envelope: Dims) -> Revert | None:
+        most = box_volume(envelope)
+        if capacity == 0 or capacity < least or capacity > most:
+            return Revert("InvalidCapacity", (capacity, least, most))
+        return None
+
+    @staticmethod
+    def _part(dims: Dims, part_volume: int, quantity: int) -> Revert | int:
+        box = box_volume(dims)
+        if quantity == 0 or part_volume == 0 or part_volume > box or 0 in dims:
+            return Revert("InvalidPart", (dims, part_volume, quantity))
+        return box * quantity
+
+    @staticmethod
+    def _value(token: str, deposit: int, value: int) -> Revert | None:
+        expected = deposit if token == ZERO else 0
+        if value != expected:
+            return Revert("WrongPayment", (expected, value))
+        return None
+
+    def _pull(self, sender: str, token: str, deposit: int) -> Revert | None:
+        """OpenZeppelin ERC20.transferFrom: allowance first, then balance."""
+        if token == ZERO or deposit == 0:
+            return None
+        if self.allowance[sender] < deposit:
+            return Revert("ERC20InsufficientAllowance",
+                          (self.contract, self.allowance[sender], deposit))
+        if self.tokens[sender] < deposit:
+            return Revert("ERC20InsufficientBalance", (sender, self.tokens[sender], deposit))
+        return None
+
+    def _move_in(self, sender: str, token: str, deposit: int) -> None:
+        if token == ZERO or deposit == 0:
+            return
+        if self.allowance[sender] != MAX_UINT256:
+            self.allowance[sender] -= deposit
+        self.tokens[sender] -= deposit
+        self.tokens[self.contract] += deposit
+
+    def _customer_job(self, sender: str, order_id: int, job_id: int) -> Revert | Job:
+        job = self.job(order_id, job_id)
+        if job is None:
+            return Revert("JobNotFound", (order_id, job_id))
+        if job.customer != sender:
+            return Revert("NotJobCustomer", (order_id, job_id, sender))
+        return job
+
+    def _producer_job(self, sender: str, order_id: int, job_id: int) -> Revert | Job:
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if order.producer != sender:
+            return Revert("NotOrderProducer", (order_id, sender))
+        job = self.job(order_id, job_id)
+        if job is None:
+            return Revert("JobNotFound", (order_id, job_id))
+        return job
+
+    def _release(self, order: Order, job: Job, to: str) -> int:
+        order.used -= job.space
+        if job.deposit:
+            self.credits[(to, order.token)] += job.deposit
+        return job.deposit
+
+    # ------------------------------------------------------------------ registry
+    def predict_publish_key(self, sender: str, fingerprint: bytes, armored: bytes) -> Outcome:
+        if err := self._participant(sender):
+            return err
+        if fingerprint == bytes(32):
+            return Revert("EmptyFingerprint")
+
+        def apply() -> None:
+            self.fingerprints[sender] = fingerprint
+
+        return Plan([("KeyPublished", {"account": sender, "fingerprint": fingerprint,
+                                       "armoredKey": armored})], apply)
+
+    def predict_register_machine(
+        self, sender: str, process: bytes, material: bytes, envelope: Dims, uri: str
+    ) -> Outcome:
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        if self.fingerprints[sender] == bytes(32):
+            return Revert("KeyNotPublished", (sender,))
+        if process == bytes(16) or material == bytes(16) or 0 in envelope:
+            return Revert("InvalidMachine")
+        machine_id = len(self.machines) + 1
+
+        def apply() -> None:
+            self.machines.append(Machine(sender, envelope, process, material, uri))
+
+        return Plan([("MachineRegistered", {
+            "machineId": machine_id, "owner": sender, "process": process, "material": material,
+            "envelope": envelope, "metadataURI": uri})], apply)
+
+    # ------------------------------------------------------------------ order creation
+    def predict_open(
+        self, sender: str, machine_id: int, envelope: Dims, capacity: int, start: int,
+        end: int, deadline: int, price_per_cm3: int, token: str,
+    ) -> Outcome:
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        material = self._machine(sender, machine_id, envelope)
+        if isinstance(material, Revert):
+            return material
+        if (err := self._window(start, end, deadline)) or (
+            err := self._capacity(capacity, 0, envelope)
+        ):
+            return err
+        order_id = len(self.orders) + 1
+
+        def apply() -> None:
+            self.orders.append(Order(sender, OrderStatus.OPEN, machine_id, token, price_per_cm3,
+                                     capacity, 0, start, end, deadline, envelope, material))
+
+        return Plan([("OrderOpened", {
+            "orderId": order_id, "producer": sender, "machineId": machine_id,
+            "capacity": capacity, "pricePerCm3": price_per_cm3, "token": token})], apply)
+
+    def predict_request(
+        self, sender: str, material: bytes, dims: Dims, part_volume: int, quantity: int,
+        max_price: int, token: str, end: int, deadline: int, value: int,
+    ) -> Outcome:
+        if (err := self._role(sender, CUSTOMER_ROLE)) or (
+            err := self._window(self.now, end, deadline)
+        ):
+            return err
+        space = self._part(dims, part_volume, quantity)
+        if isinstance(space, Revert):
+            return space
+        deposit = price(max_price, part_volume, quantity)
+        if (err := self._value(token, deposit, value)) or (
+            err := self._pull(sender, token, deposit)
+        ):
+            return err
+        order_id = len(self.orders) + 1
+        now = self.now
+
+        def apply() -> None:
+            order = Order(ZERO, OrderStatus.REQUESTED, 0, token, max_price, space, space, now,
+                          end, deadline, dims, material)
+            order.jobs.append(Job(sender, JobStatus.JOINED, deposit, dims, part_volume, quantity))
+            self.orders.append(order)
+            self._move_in(sender, token, deposit)
+
+        return Plan([
+            ("OrderRequested", {"orderId": order_id, "customer": sender, "material": material,
+                                "maxPricePerCm3": max_price, "token": token}),
+            ("JobJoined", {"orderId": order_id, "jobId": 1, "customer": sender,
+                           "buildSpace": space, "deposit": deposit}),
+        ], apply, value)
+
+    def predict_take(
+        self, sender: str, order_id: int, machine_id: int, envelope: Dims, capacity: int,
+        price_per_cm3: int,
+    ) -> Outcome:
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if order.status != OrderStatus.REQUESTED:
+            return Revert("WrongOrderStatus", (order_id, int(order.status)))
+        if self.now >= order.end:
+            return Revert("WindowOver", (order_id, order.end))
+        material = self._machine(sender, machine_id, envelope)
+        if isinstance(material, Revert):
+            return material
+        if order.material != bytes(16) and order.material != material:
+            return Revert("MaterialMismatch", (order.material, material))
+        if price_per_cm3 > order.price:
+            return Revert("PriceAboveMax", (price_per_cm3, order.price))
+        first = order.jobs[0]
+        if not fits(first.dims, envelope):
+            return Revert("DoesNotFit", (first.dims, envelope))
+        if err := self._capacity(capacity, order.used, envelope):
+            return err
+        full = capacity == order.used
+        deposit = price(price_per_cm3, first.part_volume, first.quantity)
+        refund = first.deposit - deposit
+
+        def apply() -> None:
+            order.producer = sender
+            order.status = OrderStatus.CLOSED if full else OrderStatus.OPEN
+            order.machine_id = machine_id
+            order.price = price_per_cm3
+            order.capacity = capacity
+            order.envelope = envelope
+            order.material = material
+            first.deposit = deposit
+            if refund:
+                self.credits[(first.customer, order.token)] += refund
+
+        events: list[Event] = [("OrderTaken", {
+            "orderId": order_id, "producer": sender, "machineId": machine_id,
+            "capacity": capacity, "pricePerCm3": price_per_cm3, "refund": refund})]
+        if full:
+            events.append(("OrderClosed", {"orderId": order_id}))
+        return Plan(events, apply)
+
+    # ------------------------------------------------------------------ joining and leaving
+    def predict_join(
+        self, sender: str, order_id: int, dims: Dims, part_volume: int, quantity: int,
+        value: int,
+    ) -> Outcome:
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if order.status != OrderStatus.OPEN:
+            return Revert("WrongOrderStatus", (order_id, int(order.status)))
+        if self.now < order.start:
+            return Revert("WindowNotStarted", (order_id, order.start))
+        if self.now >= order.end:
+            return Revert("WindowOver", (order_id, order.end))
+        if len(order.jobs) >= MAX_JOBS_PER_ORDER:
+            return Revert("TooManyJobs", (order_id, MAX_JOBS_PER_ORDER))
+        space = self._part(dims, part_volume, quantity)
+        if isinstance(space, Revert):
+            return space
+        if not fits(dims, order.envelope):
+            return Revert("DoesNotFit", (dims, order.envelope))
+        left = order.capacity - order.used
+        if space > left:
+            return Revert("NoSpaceLeft", (order_id, space, left))
+        deposit = price(order.price, part_volume, quantity)
+        if (err := self._value(order.token, deposit, value)) or (
+            err := self._pull(sender, order.token, deposit)
+        ):
+            return err
+        job_id = len(order.jobs) + 1
+        full = order.used + space == order.capacity
+
+        def apply() -> None:
+            order.jobs.append(Job(sender, JobStatus.JOINED, deposit, dims, part_volume, quantity))
+            order.used += space
+            if full:
+                order.status = OrderStatus.CLOSED
+            self._move_in(sender, order.token, deposit)
+
+        events: list[Event] = [("JobJoined", {"orderId": order_id, "jobId": job_id,
+                                              "customer": sender, "buildSpace": space,
+                                              "deposit": deposit})]
+        if full:
+            events.append(("OrderClosed", {"orderId": order_id}))
+        return Plan(events, apply, value)
+
+    def predict_leave(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        job = self._customer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        order = self.orders[order_id - 1]
+        if order.status != OrderStatus.OPEN:
+            return Revert("WrongOrderStatus", (order_id, int(order.status)))
+        if job.status != JobStatus.JOINED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+
+        def apply() -> None:
+            job.status = JobStatus.LEFT
+            self._release(order, job, job.customer)
+
+        return Plan([("JobLeft", {"orderId": order_id, "jobId": job_id,
+                                  "refund": job.deposit})], apply)
+
+    # ------------------------------------------------------------------ closing and cancelling
+    def predict_close(self, sender: str, order_id: int) -> Outcome:
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if sender == order.producer:
+            if err := self._role(sender, PRODUCER_ROLE):
+                return err
+        else:
+            if err := self._participant(sender):
+                return err
+            if self.now < order.end:
+                return Revert("NotOrderProducer", (order_id, sender))
+        if order.status != OrderStatus.OPEN:
+            return Revert("WrongOrderStatus", (order_id, int(order.status)))
+
+        def apply() -> None:
+            order.status = OrderStatus.CLOSED
+
+        return Plan([("OrderClosed", {"orderId": order_id})], apply)
+
+    def predict_cancel(self, sender: str, order_id: int) -> Outcome:
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if order.status == OrderStatus.REQUESTED:
+            if err := self._role(sender, CUSTOMER_ROLE):
+                return err
+            if sender != order.jobs[0].customer:
+                return Revert("NotJobCustomer", (order_id, 1, sender))
+        else:
+            if err := self._role(sender, PRODUCER_ROLE):
+                return err
+            if sender != order.producer:
+                return Revert("NotOrderProducer", (order_id, sender))
+            if order.status not in (OrderStatus.OPEN, OrderStatus.CLOSED):
+                return Revert("WrongOrderStatus", (order_id, int(order.status)))
+        events: list[Event] = [("OrderCancelled", {"orderId": order_id})]
+        refunded: list[Job] = []
+        for job_id, job in enumerate(order.jobs, start=1):
+            if job.status in (JobStatus.SHIPPED, JobStatus.COMPLETED):
+                return Revert("AlreadyShipped", (order_id, job_id))
+            if job.status in (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED):
+                refunded.append(job)
+                events.append(("JobRefunded", {"orderId": order_id, "jobId": job_id,
+                                               "refund": job.deposit}))
+
+        def apply() -> None:
+            order.status = OrderStatus.CANCELLED
+            for job in refunded:
+                job.status = JobStatus.REFUNDED
+                self._release(order, job, job.customer)
+
+        return Plan(events, apply)
+
+    # ------------------------------------------------------------------ model, shipment, completion
+    def predict_submit_model(
+        self, sender: str, order_id: int, job_id: int, digest: bytes, uri: str
+    ) -> Outcome:
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        job = self._customer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        order = self.orders[order_id - 1]
+        if order.status != OrderStatus.CLOSED:
+            return Revert("WrongOrderStatus", (order_id, int(order.status)))
+        if job.status != JobStatus.JOINED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        if digest == bytes(32) or not uri:
+            return Revert("EmptyModel")
+
+        def apply() -> None:
+            job.status = JobStatus.MODEL_SUBMITTED
+            job.digest = digest
+
+        return Plan([("ModelSubmitted", {"orderId": order_id, "jobId": job_id,
+                                         "digest": digest, "uri": uri})], apply)
+
+    def predict_ship(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        job = self._producer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        order = self.orders[order_id - 1]
+        if job.status != JobStatus.MODEL_SUBMITTED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        if self.now >= order.deadline:
+            return Revert("DeliveryDeadlinePassed", (order_id, order.deadline))
+        now = self.now
+
+        def apply() -> None:
+            job.status = JobStatus.SHIPPED
+            job.shipped_at = now
+
+        return Plan([("JobShipped", {"orderId": order_id, "jobId": job_id})], apply)
+
+    def _complete(self, order_id: int, job_id: int, order: Order, job: Job,
+                  confirmed: bool) -> Plan:
+        def apply() -> None:
+            job.status = JobStatus.COMPLETED
+            if job.deposit:
+                self.credits[(order.producer, order.token)] += job.deposit
+
+        return Plan([("JobCompleted", {"orderId": order_id, "jobId": job_id,
+                                       "payment": job.deposit, "confirmed": confirmed})], apply)
+
+    def predict_confirm_receipt(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        job = self._customer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        if job.status != JobStatus.SHIPPED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        return self._complete(order_id, job_id, self.orders[order_id - 1], job, True)
+
+    def predict_finalize(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        job = self._producer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        if job.status != JobStatus.SHIPPED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        until = job.shipped_at + self.window
+        if self.now < until:
+            return Revert("ConfirmationWindowOpen", (order_id, job_id, until))
+        return self._complete(order_id, job_id, self.orders[order_id - 1], job, False)
+
+    def predict_reclaim(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        job = self._customer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        order = self.orders[order_id - 1]
+        if job.status not in (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED):
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        if self.now < order.deadline:
+            return Revert("DeliveryDeadlineNotPassed", (order_id, order.deadline))
+
+        def apply() -> None:
+            job.status = JobStatus.REFUNDED
+            self._release(order, job, job.customer)
+
+        return Plan([("JobRefunded", {"orderId": order_id, "jobId": job_id,
+                                      "refund": job.deposit})], apply)
+
+    # ------------------------------------------------------------------ payments
+    def predict_withdraw(self, sender: str, token: str) -> Outcome:
+        if err := self._participant(sender):
+            return err
+        amount = self.credits[(sender, token)]
+        if amount == 0:
+            return Revert("NothingToWithdraw", (sender, token))
+
+        def apply() -> None:
+            self.credits[(sender, token)] = 0
+            if token == ZERO:
+                self.eth[sender] += amount
+                self.eth[self.contract] -= amount
+            else:
+                self.tokens[sender] += amount
+                self.tokens[self.contract] -= amount
+
+        return Plan([("Withdrawn", {"account": sender, "token": token, "amount": amount})],
+                    apply)
+
+    # ------------------------------------------------------------------ derived
+    def held(self, token: str) -> int:
+        """Deposits held in escrow in `token`."""
+        return sum(j.deposit for o in self.orders if o.token == token for j in o.jobs
+                   if j.status in HELD)
+
+    def owed(self, token: str) -> int:
+        return sum(v for (_, t), v in self.credits.items() if t == token)
+
