@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from tests.property.mutants import MUTANTS
 from tests.property.stats import STATS
 
 REPORT = ROOT / "reports" / "property-steps.json"
+LOADED = time.monotonic()  # this conftest loads at collection
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -36,6 +38,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         "max_examples": current.max_examples,
         "stateful_step_count": current.stateful_step_count,
         "total_steps": STATS.total_steps,
+        "seconds_since_collection": round(time.monotonic() - LOADED, 1),
         "by_test": by_test,
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +49,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{label}: {row['steps']} steps in {row['examples']} examples, {row['seconds']} s"
         )
     terminalreporter.write_line(
-        f"total: {STATS.total_steps} steps (profile {profile}) -> {REPORT.relative_to(ROOT)}"
+        f"total: {STATS.total_steps} steps (profile {profile}) in "
+        f"{report['seconds_since_collection']} s -> {REPORT.relative_to(ROOT)}"
     )
 
 
@@ -56,11 +60,13 @@ def property_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return build_project(tmp_path_factory.mktemp("property"), MUTANTS)
 
 
-@pytest.fixture(scope="session")
+# Module scope: ape's test isolation reverts the chain at the end of each module, so a
+# deployment must not outlive the module that made it.
+@pytest.fixture(scope="module")
 def public_deployment(property_build: Build, accounts: Any, chain: Any) -> Deployment:
     return deploy(property_build, accounts, chain, label="public", permissioned=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def permissioned_deployment(property_build: Build, accounts: Any, chain: Any) -> Deployment:
     return deploy(property_build, accounts, chain, label="permissioned", permissioned=True)

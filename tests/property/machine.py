@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.property.deploy import ABS, PA12, SLM, SLS, TI64, Deployment, armored, fingerprint
-from tests.property.driver import Read, TxResult
+from tests.property.driver import Read, Revert, TxResult
 from tests.property.model import (
     CUSTOMER_ROLE,
     HELD,
@@ -74,7 +74,8 @@ LENGTHS = st.sampled_from(
 )
 DIMS = st.tuples(LENGTHS, LENGTHS, LENGTHS)
 SHARES = st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4))
-PRICES = st.sampled_from([10**12, 0, 1, 999, 10**6, 10**14, 3 * 10**15])
+# Up to 1e14 wei per cm3: a deposit stays below 35 ETH, so no account runs dry in 50 steps.
+PRICES = st.sampled_from([10**12, 0, 1, 999, 10**6, 10**14, 3 * 10**13])
 QUANTITIES = st.sampled_from([1, 2, 1, 3, 5])
 VOLUME_CODES = st.sampled_from([2, 3, 1])  # see _part_volume
 END_OFFSETS = st.sampled_from([3600, 86400, 600, 7 * 86400])
@@ -122,6 +123,7 @@ class ChainState:
     machine_count: int
     machines: dict[int, tuple[Any, ...]]
     fingerprints: dict[str, bytes]
+    views: dict[int, tuple[int, int]]  # order id -> (spaceLeft, jobCount)
 
     def without_fee(self, sender: str, fee: int) -> ChainState:
         eth = dict(self.eth)
@@ -444,9 +446,25 @@ class OrdersMachine(RuleBasedStateMachine):
 
     def do_join(self, sender: str, order_id: int, dims: Dims, volume: int, quantity: int,
                 value: int) -> None:
+        self.check_quote(order_id, dims, volume, quantity)
         outcome = self.model.predict_join(sender, order_id, dims, volume, quantity, value)
         self.transact(sender, "orders", "join", order_id, dims, volume, quantity,
                       outcome=outcome, value=value)
+
+    def check_quote(self, order_id: int, dims: Dims, volume: int, quantity: int) -> None:
+        """The quote view agrees with the model: fits, build space and price (or reverts
+        like the join would for a malformed part or an unknown order)."""
+        order = self.model.order(order_id)
+        [got] = self.drv.batch([self.drv.read_call("orders", "quote", order_id, dims, volume,
+                                                   quantity)])
+        space = self.model._part(dims, volume, quantity)
+        want = None
+        if order is not None and not isinstance(space, Revert):
+            want = (fits(dims, order.envelope) and space <= order.capacity - order.used, space,
+                    price(order.price, volume, quantity))
+        if got != want:
+            raise InvariantError("model", f"quote{(order_id, dims, volume, quantity)}: chain "
+                                 f"{got}, model {want}")
 
     def job_step(self, fn: str, who: int, ref: int, wanted: Any, producer_side: bool,
                  at: int = 0) -> None:
@@ -734,6 +752,9 @@ class OrdersMachine(RuleBasedStateMachine):
         reads += [drv.read_balance(a) for a in holders]
         reads += [drv.read_call("token", "balanceOf", a) for a in holders]
         reads += [drv.read_call("token", "allowance", a, self.d.orders) for a in self.actors]
+        view_ids = range(1, len(m.orders) + 1)
+        reads += [r for i in view_ids for r in (drv.read_call("orders", "spaceLeft", i),
+                                                 drv.read_call("orders", "jobCount", i))]
         machine_ids = range(1, len(m.machines) + 2)
         reads += [drv.read_call("registry", "machine", i) for i in machine_ids]
         reads += [drv.read_call("registry", "fingerprintOf", a) for a in self.actors]
@@ -745,11 +766,12 @@ class OrdersMachine(RuleBasedStateMachine):
         eth = {a: next(values) for a in holders}
         toks = {a: next(values) for a in holders}
         allowance = {a: next(values) for a in self.actors}
+        views = {i: (next(values), next(values)) for i in view_ids}
         # An unknown machine id reads as a zeroed record.
         machines = {i: v for i in machine_ids if (v := next(values)) is not None and v[0] != ZERO}
         fps = {a: next(values) for a in self.actors}
         return ChainState(order_count, orders, jobs, credits, eth, toks, allowance,
-                          machine_count, machines, fps)
+                          machine_count, machines, fps, views)
 
     # ------------------------------------------------------------------ invariants
     @invariant()
@@ -773,6 +795,9 @@ class OrdersMachine(RuleBasedStateMachine):
             if o[O_USED] != space or o[O_USED] > o[O_CAP]:
                 raise InvariantError("1-space", f"order {oid}: used {o[O_USED]}, live jobs' space "
                                 f"{space}, capacity {o[O_CAP]}")
+            if oid in now.views and now.views[oid] != (o[O_CAP] - o[O_USED], o[O_JOBS]):
+                raise InvariantError("1-space", f"order {oid}: spaceLeft, jobCount "
+                                     f"{now.views[oid]} disagree with the order {o}")
             for j in live:
                 if not fits(tuple(j[J_DIMS]), tuple(o[O_ENV])):
                     raise InvariantError("2-envelope", f"order {oid}: job {j} outside {o[O_ENV]}")
