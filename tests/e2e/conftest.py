@@ -185,6 +185,7 @@ def people(e2e_dir: Path, anvil: Anvil, base_cli: Cli) -> People:
         assert who.public_key and who.public_key.exists() and who.secret_key and who.secret_key.exists()
     anvil.rpc("anvil_setBalance", people.producer.address, hex(1000 * 10**18))
     people.setup.update(producer_import=imported, producer_key=producer_key)
+    people.setup.update({f"{c.name}_key": r for c, r in zip(people.customers(), customer_keys, strict=True)})
     return people
 
 

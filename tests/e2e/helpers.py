@@ -293,6 +293,13 @@ class Result:
         return int(m.group(1))
 
 
+def fingerprint_of(generated: Result) -> str:
+    """The fingerprint `ape run keys generate` printed."""
+    m = re.search(r"^fingerprint ([0-9A-F]{40})$", generated.stdout, re.MULTILINE)
+    assert m, generated.explain()
+    return m.group(1)
+
+
 @dataclass
 class Cli:
     """``ape run ...`` in the project folder, as an operator types it, with a given environment."""
