@@ -513,7 +513,10 @@ class OrdersMachine(RuleBasedStateMachine):
     @precondition(_has_orders)
     @rule(who=WHO, ref=REF)
     def cancel(self, who: int, ref: int) -> None:
-        order_id = self.pick_order(ref, lambda o: o.status != OrderStatus.CANCELLED)
+        shipped = (JobStatus.SHIPPED, JobStatus.COMPLETED)
+        order_id = self.pick_order(  # half the time an order with a shipped job: must fail
+            ref, lambda o: o.status != OrderStatus.CANCELLED and (
+                ref % 2 == 0 or any(j.status in shipped for j in o.jobs)))
         order = self.model.order(order_id)
         right = None
         if order is not None:

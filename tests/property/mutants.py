@@ -45,4 +45,20 @@ JOIN_AT_END = Mutant(
     description="join still accepted at the very second the window ends",
 )
 
-MUTANTS = (LEAVE_KEEPS_SPACE, REFUND_ONE_WEI_TOO_MUCH, PRODUCER_PAID_HALF, JOIN_AT_END)
+CANCEL_AFTER_SHIPMENT = Mutant(
+    name="CancelAfterShipment",
+    anchor="if (status == JobStatus.Shipped || status == JobStatus.Completed) revert "
+    "AlreadyShipped(orderId, jobId);",
+    replacement="",
+    # A shipped (or completed) job left in a cancelled order breaks invariant 6.
+    invariants=("6-step-order",),
+    description="cancel still allowed after a job of the order shipped",
+)
+
+MUTANTS = (
+    LEAVE_KEEPS_SPACE,
+    REFUND_ONE_WEI_TOO_MUCH,
+    PRODUCER_PAID_HALF,
+    JOIN_AT_END,
+    CANCEL_AFTER_SHIPMENT,
+)
