@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from offchain.errors import ProdnetError
@@ -143,12 +143,40 @@ def describe(name: str, inputs: Mapping[str, Any]) -> str:
         return f"the contract refused: {name}{dict(inputs)}"
 
 
-def from_exception(exc: BaseException) -> ChainError | None:
-    """A ChainError for an Ape contract/transaction error, or None if EXC is something else."""
+def decode_revert(data: bytes, error_abis: Iterable[Any]) -> tuple[str, dict[str, Any]] | None:
+    """(name, inputs) of the custom error whose selector starts DATA (the raw revert data)."""
+    from eth_abi import decode
+    from eth_utils import keccak
+
+    if len(data) < 4:
+        return None
+    for abi in error_abis:
+        types = [i.canonical_type for i in abi.inputs]
+        if keccak(text=f"{abi.name}({','.join(types)})")[:4] != data[:4]:
+            continue
+        try:
+            values = decode(types, data[4:])
+        except Exception:
+            return None
+        return abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
+    return None
+
+
+def from_exception(
+    exc: BaseException, error_abis: Iterable[Any] = (), revert_data: bytes | None = None
+) -> ChainError | None:
+    """A ChainError for an Ape contract/transaction error, or None if EXC is something else.
+
+    REVERT_DATA (the raw revert data, when the caller could get it from the node) is decoded
+    against ERROR_ABIS first: on a reverted eth_call Ape may keep only the data after the
+    selector, and then names the error without inputs or decodes them wrongly."""
     from ape.exceptions import ApeException, ContractLogicError
 
     if not isinstance(exc, ApeException):
         return None
+    raw = decode_revert(revert_data, error_abis) if revert_data else None
+    if raw is not None:
+        return ChainError(describe(*raw), raw[0], raw[1])
     abi = getattr(exc, "abi", None)
     if abi is not None and getattr(abi, "name", None):
         inputs = getattr(exc, "inputs", {}) or {}

@@ -63,7 +63,8 @@ class Chain:
         try:
             receipt = method(*args, **kwargs)
         except Exception as exc:
-            decoded = chainerrors.from_exception(exc)
+            revert = self.revert_data(method, args, value)
+            decoded = chainerrors.from_exception(exc, self.error_abis(), revert)
             if decoded is None:
                 raise
             raise decoded from None
@@ -79,12 +80,47 @@ class Chain:
     def call(self, method: Callable[..., Any], *args: Any) -> Any:
         """A read; a contract refusal (unknown order, ...) becomes a ChainError sentence."""
         try:
-            return method(*args)
+            return method(*args, skip_trace=True)
         except Exception as exc:
-            decoded = chainerrors.from_exception(exc)
+            decoded = chainerrors.from_exception(exc, self.error_abis(), self.revert_data(method, args))
             if decoded is None:
                 raise
             raise decoded from None
+
+    def error_abis(self) -> list[Any]:
+        """Every custom error the deployment's contracts declare."""
+        contracts = [self.orders, self.registry, self.membership]
+        return [e for c in contracts if c is not None for e in c.contract_type.errors]
+
+    def revert_data(self, method: Any, args: tuple[Any, ...], value: int = 0) -> bytes | None:
+        """The raw revert data of calling METHOD(*ARGS) as this account, asked from the node
+        directly (None if the call does not revert with data, or cannot be re-made)."""
+        from ape import networks
+
+        try:
+            call = {
+                "from": self.address,
+                "to": method.contract.address,
+                "data": method.encode_input(*args),
+                "value": value,
+            }
+            networks.provider.web3.eth.call(call)
+        except Exception as exc:
+            data = getattr(exc, "data", None)
+            if isinstance(data, str) and data.startswith("0x"):
+                return bytes.fromhex(data[2:])
+            if isinstance(data, bytes):
+                return data
+        return None
+
+    def event_arg(self, step: Step, event: str, arg: str) -> int:
+        """ARG of EVENT emitted by STEP's own transaction (not a later count that another
+        transaction in the same block could have moved)."""
+        contract = self.registry if event == "MachineRegistered" else self.orders
+        logs = getattr(contract, event).from_receipt(step.data["receipt"])
+        if not logs:
+            raise ProdnetError(f"transaction {step.tx_hash} emitted no {event} event")
+        return int(getattr(logs[0], arg))
 
     # -- reads ---------------------------------------------------------------------
     @property

@@ -128,7 +128,7 @@ def register_machine(
         metadata_uri,
         summary=f"{process} machine, {material}, envelope {_mm(envelope_um)}",
     )
-    machine_id = int(c.call(c.registry.machineCount))
+    machine_id = c.event_arg(step, "MachineRegistered", "machineId")
     step.data["machine_id"] = machine_id
     step.summary = f"machine {machine_id}: " + step.summary
     return step
@@ -182,7 +182,7 @@ def open_order(
         summary=f"machine {machine_id}, {capacity} mm3, {format_amount(price_per_cm3)}/cm3 "
         f"({currency(token)}), until {format_time(end)}",
     )
-    order_id = int(c.call(c.orders.orderCount))
+    order_id = c.event_arg(step, "OrderOpened", "orderId")
     step.data["order_id"] = order_id
     step.summary = f"order {order_id}: " + step.summary
     return step
@@ -228,7 +228,7 @@ def request_order(
         value=deposit if token == ZERO_ADDRESS else 0,
         summary=f"{part_path.name} x{quantity}, deposit {format_amount(deposit)} ({currency(token)})",
     )
-    order_id = int(c.call(c.orders.orderCount))
+    order_id = c.event_arg(step, "OrderRequested", "orderId")
     step.data["order_id"] = order_id
     step.summary = f"order {order_id}: " + step.summary
     return step
@@ -345,7 +345,7 @@ def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "
         value=q.price if q.token == ZERO_ADDRESS else 0,
         summary=f"order {order_id}: {part_path.name} - {q.describe()}",
     )
-    job_id = int(c.call(c.orders.jobCount, order_id))
+    job_id = c.event_arg(step, "JobJoined", "jobId")
     step.data.update(job_id=job_id, quote=q)
     step.summary = f"job {job_id} of " + step.summary
     return step

@@ -71,11 +71,6 @@ def _job(r: OrderR, name: str) -> tuple[str, str]:
     return str(r.order_id), str(r.jobs[name])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="offchain/workflow.py join() reports jobCount read after its transaction, not the job "
-    "its transaction created: joins mined in the same block all print the last job id",
-)
 def test_joins_in_one_block_each_print_their_own_job(order_r: OrderR) -> None:
     for name, result in order_r.joins.items():
         printed = result.number(rf"^join: job (\d+) of order {order_r.order_id}: ")
@@ -272,11 +267,6 @@ def test_fetch_fails_while_the_producer_node_is_down_then_works(
     assert jobs_after[(closed_r.order_id, closed_r.jobs["alice"])]["job status"] == "model submitted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a read that reverts with a custom error (getOrder of an unknown order) is not decoded on "
-    "a node provider: offchain/chainerrors.py from_exception prints the raw revert bytes",
-)
 def test_unknown_order_is_refused_in_one_line(public_world: World) -> None:
     w, producer = public_world, public_world.people.producer
     before = state_snapshot(w.rpc, producer.address)
