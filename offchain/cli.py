@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 import click
@@ -46,3 +47,16 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+PROGRESS_FROM = 4 << 20  # transfers of 4 MiB and more show a progress bar on stderr
+
+
+@contextmanager
+def progress_bar(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback (bytes done) for a transfer of SIZE bytes, or None below 4 MiB."""
+    if size < PROGRESS_FROM:
+        yield None
+        return
+    with click.progressbar(length=size, label=label, file=click.get_text_stream("stderr")) as bar:
+        yield bar.update

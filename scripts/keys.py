@@ -9,17 +9,14 @@ ape run keys fingerprint alice.pub.asc [--bytes32]
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from offchain import crypto
-from offchain.cli import one_line_errors
+from offchain.cli import one_line_errors, progress_bar
 from offchain.errors import ProdnetError
 
-PROGRESS_FROM = 4 << 20  # show a progress bar (stderr) for files of 4 MiB and more
 FILE = click.Path(dir_okay=True, path_type=Path)
 
 
@@ -35,17 +32,11 @@ def _passphrase(var: str | None) -> str | None:
     return value
 
 
-@contextmanager
-def _progress(label: str, path: Path) -> Iterator[Callable[[int], None] | None]:
+def _file_size(path: Path) -> int:
     try:
-        size = path.stat().st_size
+        return path.stat().st_size
     except OSError:
-        size = 0
-    if size < PROGRESS_FROM:
-        yield None
-        return
-    with click.progressbar(length=size, label=label, file=click.get_text_stream("stderr")) as bar:
-        yield bar.update
+        return 0
 
 
 @click.group()
@@ -79,7 +70,7 @@ def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: P
     """Encrypt SRC to the --to key (signed with --sign-with) into DST."""
     recipient = crypto.read_key(to)
     signer = crypto.read_key(sign_with) if sign_with else None
-    with _progress("encrypting", src) as progress:
+    with progress_bar("encrypting", _file_size(src)) as progress:
         result = crypto.encrypt_file(
             src,
             dst,
@@ -103,7 +94,7 @@ def decrypt(key: Path, verify_with: Path | None, passphrase_env: str | None, src
     """Decrypt SRC into DST; with --verify-with, only if that key's signature verifies."""
     secret = crypto.read_key(key)
     sender = crypto.read_key(verify_with) if verify_with else None
-    with _progress("decrypting", src) as progress:
+    with progress_bar("decrypting", _file_size(src)) as progress:
         result = crypto.decrypt_file(
             src,
             dst,

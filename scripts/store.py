@@ -7,26 +7,14 @@ ape run store get ipfs://bafy... --sha256 HEX --out part.stl.pgp [--ipfs-api ADD
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from offchain import storage
-from offchain.cli import one_line_errors
+from offchain.cli import one_line_errors, progress_bar
 
-PROGRESS_FROM = 4 << 20  # show a progress bar (stderr) for transfers of 4 MiB and more
 API_HELP = "Kubo RPC API multiaddr (default $PRODNET_IPFS_API or /ip4/127.0.0.1/tcp/5001)."
-
-
-@contextmanager
-def _progress(label: str, size: int) -> Iterator[Callable[[int], None] | None]:
-    if size < PROGRESS_FROM:
-        yield None
-        return
-    with click.progressbar(length=size, label=label, file=click.get_text_stream("stderr")) as bar:
-        yield bar.update
 
 
 @click.group()
@@ -48,7 +36,7 @@ def put(path: Path, kind: str, ipfs_api: str | None, root: Path | None) -> None:
     """Store PATH; print its URI and sha256."""
     store = storage.open_store(kind, ipfs_api=ipfs_api, root=root)
     size = path.stat().st_size if path.is_file() else 0
-    with _progress(f"storing in {kind}", size) as progress:
+    with progress_bar(f"storing in {kind}", size) as progress:
         obj = store.put(path, progress=progress)
     click.echo(f"uri    {obj.uri}")
     click.echo(f"sha256 {obj.sha256}")
@@ -71,6 +59,6 @@ def get(uri: str, sha256: str, out: Path, ipfs_api: str | None) -> None:
     """Fetch URI into --out, verified against --sha256."""
     expected = storage.normalize_sha256(sha256)
     store = storage.store_for_uri(uri, ipfs_api=ipfs_api)
-    with _progress("fetching", store.size(uri)) as progress:
+    with progress_bar("fetching", store.size(uri)) as progress:
         path = store.get(uri, expected, out, progress=progress)
     click.echo(f"wrote {path} (sha256 {expected} verified)")

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 from eth_utils import keccak
 
 from tests.property.driver import Revert
+from tests.utils.constants import JobStatus, OrderStatus
 
 ZERO = "0x0000000000000000000000000000000000000000"
 PRODUCER_ROLE = keccak(text="PRODUCER_ROLE")
@@ -27,22 +27,6 @@ MAX_JOBS_PER_ORDER = 100
 MAX_UINT256 = 2**256 - 1
 
 
-class OrderStatus(IntEnum):
-    NONE = 0
-    REQUESTED = 1
-    OPEN = 2
-    CLOSED = 3
-    CANCELLED = 4
-
-
-class JobStatus(IntEnum):
-    NONE = 0
-    JOINED = 1
-    MODEL_SUBMITTED = 2
-    SHIPPED = 3
-    COMPLETED = 4
-    LEFT = 5
-    REFUNDED = 6
 
 
 # Jobs whose build space counts as used, and jobs whose deposit is still held in escrow.
