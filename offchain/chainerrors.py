@@ -10,7 +10,17 @@ from offchain.quantities import format_time
 
 ORDER_STATUS = ["unknown", "requested", "open", "closed", "cancelled"]
 JOB_STATUS = ["unknown", "joined", "model submitted", "shipped", "completed", "left", "refunded"]
-ROLE_NAMES: dict[str, str] = {}
+
+
+def _role_names() -> dict[str, str]:
+    from eth_utils import keccak
+
+    return {
+        "00" * 32: "admin",
+        keccak(text="PRODUCER_ROLE").hex(): "producer",
+        keccak(text="CUSTOMER_ROLE").hex(): "customer",
+        keccak(text="ANY_PARTICIPANT").hex(): "producer or customer",
+    }
 
 
 class ChainError(ProdnetError):
@@ -34,7 +44,7 @@ def _status(names: list[str], value: Any) -> str:
 def _role(value: Any) -> str:
     key = value.hex() if isinstance(value, bytes) else str(value)
     key = key.removeprefix("0x").lower()
-    return ROLE_NAMES.get(key, f"role 0x{key[:8]}…")
+    return _role_names().get(key, f"0x{key[:8]}…")
 
 
 _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -146,7 +156,7 @@ def describe(name: str, inputs: Mapping[str, Any]) -> str:
 def decode_revert(data: bytes, error_abis: Iterable[Any]) -> tuple[str, dict[str, Any]] | None:
     """(name, inputs) of the custom error whose selector starts DATA (the raw revert data)."""
     from eth_abi import decode
-    from eth_utils import keccak
+    from eth_utils import keccak, to_checksum_address
 
     if len(data) < 4:
         return None
@@ -158,6 +168,7 @@ def decode_revert(data: bytes, error_abis: Iterable[Any]) -> tuple[str, dict[str
             values = decode(types, data[4:])
         except Exception:
             return None
+        values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)]
         return abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
     return None
 

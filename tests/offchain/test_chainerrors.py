@@ -39,3 +39,28 @@ def test_does_not_fit_shows_millimetres() -> None:
 
 def test_unknown_error_still_reads() -> None:
     assert chainerrors.describe("Mystery", {"a": 1}) == "the contract refused: Mystery(a=1)"
+
+
+def test_roles_are_named() -> None:
+    from eth_utils import keccak
+
+    text = chainerrors.describe("NotMember", {"account": "0xAb", "role": keccak(text="CUSTOMER_ROLE")})
+    assert text == "0xAb is not a member with the customer role"
+
+
+def test_raw_revert_data_is_decoded_with_checksummed_addresses() -> None:
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    class Input:
+        def __init__(self, name: str, canonical_type: str) -> None:
+            self.name, self.canonical_type = name, canonical_type
+
+    class Abi:
+        name = "NotOrderProducer"
+        inputs = [Input("orderId", "uint256"), Input("caller", "address")]
+
+    caller = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+    data = keccak(text="NotOrderProducer(uint256,address)")[:4] + encode(["uint256", "address"], [7, caller])
+    assert chainerrors.decode_revert(data, [Abi]) == ("NotOrderProducer", {"orderId": 7, "caller": caller})
+    assert chainerrors.decode_revert(b"\x01\x02\x03\x04", [Abi]) is None
