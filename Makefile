@@ -11,7 +11,7 @@ export APE_DATA_FOLDER ?= $(ROOT)/.prodnet/ape
 export HYPOTHESIS_PROFILE ?= ci
 APE := $(VENV)/bin/ape
 
-.PHONY: help setup test test-fast lint compile demo gas bench clean distclean
+.PHONY: help setup test lint compile demo chain gas bench clean distclean
 
 help:
 	@echo "make setup   install the venv, npm tools (solc, anvil, OpenZeppelin) and build Kubo"
@@ -19,7 +19,8 @@ help:
 	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes"
 	@echo "make gas     gas per order step -> reports/gas.json"
 	@echo "make bench   benchmarks -> reports/bench.json"
-	@echo "make lint    ruff"
+	@echo "make chain   a long-running local Anvil on :8545 whose state survives restarts (.prodnet/chain)"
+	@echo "make lint    ruff, and import-linter: offchain's layers import downwards only"
 
 setup:
 	@tools/setup.sh
@@ -28,11 +29,21 @@ compile: setup
 	$(APE) compile
 
 lint: setup
-	$(VENV)/bin/ruff check offchain scripts tests benchmarks
+	$(VENV)/bin/ruff check offchain scripts tests benchmarks tools
+	$(VENV)/bin/lint-imports --no-cache
 
-test: setup
-	$(VENV)/bin/ruff check offchain scripts tests benchmarks
+test: lint
 	$(APE) test tests -p no:cacheprovider
+
+# An operator's local chain: Anvil on CHAIN_PORT, its state dumped to CHAIN_STATE on exit
+# and loaded again on the next start. Use it as --network ethereum:prodnet:node with
+# PRODNET_RPC_URL=http://127.0.0.1:$(CHAIN_PORT).
+CHAIN_PORT ?= 8545
+CHAIN_STATE ?= $(ROOT)/.prodnet/chain/state.json
+chain: setup
+	@mkdir -p $(dir $(CHAIN_STATE))
+	@echo "anvil on http://127.0.0.1:$(CHAIN_PORT), state in $(CHAIN_STATE) (Ctrl-C saves it)"
+	$(VENV)/bin/anvil --host 127.0.0.1 --port $(CHAIN_PORT) --state $(CHAIN_STATE) --state-interval 10
 
 demo: setup
 	$(APE) run demo $(if $(filter 1 yes true,$(PERMISSIONED)),--permissioned)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from offchain import crypto
+from offchain.transfer import crypto
 
 SIZE = 100 * 10**6
 MIB = 1 << 20
@@ -35,7 +35,7 @@ def hwm_kib():
 
 _OURS = _HWM + r"""
 import json, sys, time
-from offchain import crypto
+from offchain.transfer import crypto
 op, src, dst, enc_key, sig_key = sys.argv[1:6]
 enc, sig = crypto.read_key(enc_key), crypto.read_key(sig_key)
 before = hwm_kib()
@@ -76,7 +76,7 @@ print(json.dumps({"seconds": dt, "peak_kib": hwm_kib(), "baseline_kib": before})
 
 _UNLOCK = _HWM + r"""
 import json, sys, time
-from offchain import crypto
+from offchain.transfer import crypto
 key = crypto.read_key(sys.argv[2])
 before = hwm_kib()
 t = time.perf_counter()

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from offchain import matching as mt
-from offchain import testdata as td
+from offchain.devtools import parts as td
+from offchain.orders import matching as mt
 
 ORDERS = 10_000
 DEMANDS = 10_000

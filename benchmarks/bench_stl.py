@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from offchain import stl
-from offchain import testdata as td
+from offchain.devtools import parts as td
+from offchain.parts import stl
 
 TRIANGLES = 1_000_000
 ASCII_TRIANGLES = 50_000
@@ -36,7 +36,7 @@ def hwm_kib():
         return int(next(l for l in fh if l.startswith("VmHWM:")).split()[1])
 side, path = sys.argv[1:3]
 if side == "ours":
-    from offchain import stl
+    from offchain.parts import stl
     before = hwm_kib()
     stl.inspect(path)
 else:

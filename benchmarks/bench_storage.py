@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from offchain import storage
-from offchain.kubo import KuboNode
+from offchain.devtools.kubo import KuboNode
+from offchain.transfer import storage
 
 SIZE = 100 * 10**6
 MIB = 1 << 20

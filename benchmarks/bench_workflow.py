@@ -23,10 +23,12 @@ def run() -> dict:
     os.chdir(ROOT)
     from ape import accounts, chain, networks
 
-    from offchain import crypto, storage, testdata, workflow
-    from offchain.deploy import deploy
-    from offchain.onchain import Chain
-    from offchain.session import contracts_of
+    from offchain.chain.client import Chain
+    from offchain.chain.deploy import deploy
+    from offchain.chain.session import contracts_of
+    from offchain.devtools import parts as testdata
+    from offchain.orders import steps as workflow
+    from offchain.transfer import crypto, storage
 
     work = Path(tempfile.mkdtemp(prefix="prodnet-bench-"))
     os.environ["PRODNET_HOME"] = str(work / "state")

@@ -1,6 +1,15 @@
-"""prodnet off-chain library: STL public data, OpenPGP transfer, storage, matching.
+"""prodnet off-chain library, in layers (each imports only the layers below it):
 
-Nothing in this package imports ``scripts/``; the scripts are thin CLIs over it.
+    devtools   local Kubo nodes, generated parts, the demo (never imported by the others)
+    cli        one-line errors, progress bars, parsing what users type
+    orders     order steps, market matching, status and history views
+    chain | transfer   the contracts' client | OpenPGP and storage (independent)
+    parts      STL public data and the chain's integer units
+    errors, config, formats, _fs   the base: one error class, every setting, text formats,
+               the one atomic writer
+
+``make lint`` enforces the direction (import-linter, see pyproject.toml). Nothing here
+imports ``scripts/``; the scripts are thin CLIs over this package.
 """
 
 from offchain.errors import ProdnetError

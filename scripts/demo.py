@@ -10,8 +10,8 @@ withdraws. A third customer's part that does not fit is refused.
 import click
 from ape.cli import ConnectedProviderCommand
 
-from offchain.cli import one_line_errors
-from offchain.demo import run_demo
+from offchain.cli.output import one_line_errors
+from offchain.devtools.demo import run_demo
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="End-to-end demo")

@@ -3,10 +3,10 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from offchain.cli import one_line_errors
-from offchain.deploy import DEFAULT_CONFIRMATION_WINDOW, deploy
-from offchain.deployments import record_path
-from offchain.quantities import duration_s
+from offchain.chain.deploy import DEFAULT_CONFIRMATION_WINDOW, deploy
+from offchain.chain.deployments import record_path
+from offchain.cli.output import one_line_errors
+from offchain.cli.quantities import duration_s
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Deploy prodnet's contracts")

@@ -18,7 +18,9 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
-ZERO = "0x" + "00" * 20
+from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.parts.units import price_wei
+
 DAY = 24 * 3600
 #: Upper bounds from issue #3 (public mode, ETH payment).
 TARGETS = {
@@ -39,14 +41,6 @@ PART_VOLUME = 9_000  # mm3
 PRICE = 10**15  # wei per cm3
 
 
-def _code(text: str) -> bytes:
-    return text.encode().ljust(16, b"\0")
-
-
-def _price(price_per_cm3: int, volume: int, quantity: int) -> int:
-    return -(-price_per_cm3 * volume * quantity // 1000)
-
-
 class GasLog:
     """gasUsed per step; repeated steps keep every value."""
 
@@ -65,18 +59,18 @@ class GasLog:
 
 def run_lifecycle(log: GasLog) -> None:
     deployer, producer, alice, bob = (accounts.test_accounts[i] for i in range(4))
-    registry = deployer.deploy(project.CapacityRegistry, ZERO)
-    orders = deployer.deploy(project.ProductionOrders, registry, ZERO, 14 * DAY)
+    registry = deployer.deploy(project.CapacityRegistry, ZERO_ADDRESS)
+    orders = deployer.deploy(project.ProductionOrders, registry, ZERO_ADDRESS, 14 * DAY)
     registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)
-    registry.registerMachine(_code("SLS"), _code("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
+    registry.registerMachine(text16("SLS"), text16("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
     machine_id = registry.machineCount()
 
     now = chain.pending_timestamp
     window = (now, now + DAY, now + 10 * DAY)
-    opened = orders.open(machine_id, REGION, 2_000_000, *window, PRICE, ZERO, sender=producer)
+    opened = orders.open(machine_id, REGION, 2_000_000, *window, PRICE, ZERO_ADDRESS, sender=producer)
     receipt = log.add("open", opened)
     order_id = receipt.decode_logs(orders.OrderOpened)[0].orderId
-    deposit = _price(PRICE, PART_VOLUME, 2)
+    deposit = price_wei(PRICE, PART_VOLUME, 2)
     jobs = []
     for customer in (alice, bob):
         log.add("join", orders.join(order_id, PART, PART_VOLUME, 2, sender=customer, value=deposit))
@@ -90,14 +84,14 @@ def run_lifecycle(log: GasLog) -> None:
         log.add("ship", orders.ship(order_id, job_id, sender=producer))
     for customer, job_id in jobs:
         log.add("confirm", orders.confirmReceipt(order_id, job_id, sender=customer))
-    log.add("withdraw", orders.withdraw(ZERO, sender=producer))
+    log.add("withdraw", orders.withdraw(ZERO_ADDRESS, sender=producer))
 
     now = chain.pending_timestamp
-    request_deposit = _price(2 * PRICE, PART_VOLUME, 1)
+    request_deposit = price_wei(2 * PRICE, PART_VOLUME, 1)
     log.add(
         "request",
         orders.request(
-            _code("PA12"), PART, PART_VOLUME, 1, 2 * PRICE, ZERO, now + DAY, now + 10 * DAY,
+            text16("PA12"), PART, PART_VOLUME, 1, 2 * PRICE, ZERO_ADDRESS, now + DAY, now + 10 * DAY,
             sender=alice, value=request_deposit,
         ),
     )

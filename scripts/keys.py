@@ -8,28 +8,15 @@ ape run keys fingerprint alice.pub.asc [--bytes32]
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from offchain import crypto
-from offchain.cli import one_line_errors, progress_bar
-from offchain.errors import ProdnetError
+from offchain.cli.output import one_line_errors, progress_bar
+from offchain.config import passphrase_from_env
+from offchain.transfer import crypto
 
 FILE = click.Path(dir_okay=True, path_type=Path)
-
-
-def _passphrase(var: str | None) -> str | None:
-    if var is None:
-        return None
-    value = os.environ.get(var)
-    if not value:
-        raise ProdnetError(
-            f"environment variable {var} (--passphrase-env) is not set or empty: "
-            f"export {var}=<passphrase> first"
-        )
-    return value
 
 
 def _file_size(path: Path) -> int:
@@ -52,7 +39,7 @@ def cli() -> None:
 @one_line_errors
 def generate(name: str, email: str, out_dir: Path, passphrase_env: str | None) -> None:
     """Make an Ed25519 + Curve25519 key; write DIR/NAME.pub.asc and DIR/NAME.sec.asc (0600)."""
-    key = crypto.generate_key(name, email, _passphrase(passphrase_env))
+    key = crypto.generate_key(name, email, passphrase_from_env(passphrase_env))
     pub, sec = crypto.write_key_files(key, out_dir, name)
     click.echo(f"fingerprint {crypto.fingerprint(key)}")
     click.echo(f"public      {pub}")
@@ -76,7 +63,7 @@ def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: P
             dst,
             recipient,
             signer=signer,
-            passphrase=_passphrase(passphrase_env),
+            passphrase=passphrase_from_env(passphrase_env),
             progress=progress,
         )
     click.echo(f"wrote {result.path} ({result.size} bytes) for {result.recipient}")
@@ -99,7 +86,7 @@ def decrypt(key: Path, verify_with: Path | None, passphrase_env: str | None, src
             src,
             dst,
             secret,
-            passphrase=_passphrase(passphrase_env),
+            passphrase=passphrase_from_env(passphrase_env),
             verify_with=sender,
             progress=progress,
         )

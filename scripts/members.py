@@ -3,9 +3,9 @@
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from offchain.cli import one_line_errors
-from offchain.deploy import ROLES, add_member, remove_member
-from offchain.session import open_chain
+from offchain.chain.deploy import ROLES, add_member, remove_member
+from offchain.chain.session import open_chain
+from offchain.cli.output import one_line_errors
 
 
 @click.group(short_help="Members of a permissioned deployment")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from offchain import stl
-from offchain.cli import one_line_errors
+from offchain.cli.output import one_line_errors
+from offchain.parts import stl
 
 
 @click.group()

@@ -10,11 +10,14 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from offchain import market, report, storage, workflow
-from offchain import quantities as q
-from offchain.cli import one_line_errors
-from offchain.onchain import ZERO_ADDRESS
-from offchain.session import open_chain
+from offchain.chain.codec import ZERO_ADDRESS
+from offchain.chain.session import open_chain
+from offchain.cli import quantities as q
+from offchain.cli.output import one_line_errors
+from offchain.config import passphrase_from_env
+from offchain.orders import market, report
+from offchain.orders import steps as workflow
+from offchain.transfer import storage
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -229,7 +232,7 @@ def submit_model(account, order_id, job_id, part, secret_key, passphrase_env, ki
             part,
             store,
             secret_key,
-            workflow.env_passphrase(passphrase_env),
+            passphrase_from_env(passphrase_env),
             units,
         )
     )
@@ -250,7 +253,7 @@ def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs
         job_id,
         secret_key,
         out,
-        workflow.env_passphrase(passphrase_env),
+        passphrase_from_env(passphrase_env),
         ipfs_api,
     )
     x, y, z = fetched.part.bbox_mm

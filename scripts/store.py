@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from offchain import storage
-from offchain.cli import one_line_errors, progress_bar
+from offchain.cli.output import one_line_errors, progress_bar
+from offchain.transfer import storage
 
 API_HELP = "Kubo RPC API multiaddr (default $PRODNET_IPFS_API or /ip4/127.0.0.1/tcp/5001)."
 

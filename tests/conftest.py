@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from offchain.kubo import KuboNode
+from offchain.devtools.kubo import KuboNode
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Keys, gpg, full disks and dead APIs for the transfer and CLI tests.
+pytest_plugins = ["tests.utils.fixtures"]
 
 settings.register_profile(
     "ci",

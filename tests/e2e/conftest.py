@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from offchain import testdata
-from offchain.kubo import KuboNode
+from offchain.devtools import parts as testdata
+from offchain.devtools.kubo import KuboNode
 from tests.e2e.helpers import (
     TEST_MNEMONIC,
     Actor,

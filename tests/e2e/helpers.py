@@ -26,7 +26,7 @@ from eth_abi import decode, encode
 from eth_utils import collapse_if_tuple, function_abi_to_4byte_selector, keccak
 
 ROOT = Path(__file__).resolve().parents[2]
-NETWORK = "ethereum:prodnet-dev:node"
+NETWORK = "ethereum:prodnet:node"
 ZERO_ADDRESS = "0x" + "0" * 40
 # Anvil's (and Ape's test accounts') default mnemonic.
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
@@ -333,7 +333,7 @@ class Cli:
         return self.ape(actor, "run", *args)
 
     def run(self, actor: Actor, *args: str) -> Result:
-        """``ape run ARGS --network ethereum:prodnet-dev:node --account ACTOR``."""
+        """``ape run ARGS --network ethereum:prodnet:node --account ACTOR``."""
         return self.plain(actor, *args, "--network", NETWORK, "--account", actor.account)
 
 

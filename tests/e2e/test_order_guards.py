@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.kubo import KuboNode
+from offchain.devtools.kubo import KuboNode
 from tests.e2e.helpers import (
     Result,
     fingerprint_of,

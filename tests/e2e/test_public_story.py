@@ -58,7 +58,7 @@ def test_public_story(
     record_before = record_file(w.home).read_bytes()
     admin_nonce = w.rpc.nonce(p.admin.address)
     again, order_id = parallel(lambda: cli.run(p.admin, "deploy").ok(), w.open_order)
-    assert "already deployed on ethereum:prodnet-dev (chain 31337); nothing to do" in again.stdout
+    assert "already deployed on ethereum:prodnet (chain 31337); nothing to do" in again.stdout
     assert record_file(w.home).read_bytes() == record_before
     assert w.rpc.nonce(p.admin.address) == admin_nonce
     assert w.orders.order_status(order_id) == "open"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from offchain.kubo import KuboNode
+from offchain.devtools.kubo import KuboNode
 from tests.e2e.helpers import Actor, Cli, Contract, Orders, Result, Rpc, load_abi, parallel
 
 PRODUCER_ALIAS = "producer"
@@ -78,7 +78,7 @@ class World:
 
 
 def record_file(home: Path) -> Path:
-    return home / "deployments" / "ethereum-prodnet-dev-31337.json"
+    return home / "deployments" / "ethereum-prodnet-31337.json"
 
 
 def register_all(cli: Cli, people: People, customers: list[Actor]) -> dict[str, Result]:

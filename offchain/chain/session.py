@@ -1,0 +1,69 @@
+"""Bind the connected Ape provider and an account to prodnet's deployment on that chain."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from offchain.chain.client import Chain
+from offchain.chain.deployments import Deployment, load
+from offchain.errors import ProdnetError
+
+
+class AccountError(ProdnetError):
+    """The account cannot sign (locked keyfile without a passphrase, wrong passphrase)."""
+
+
+def network_choice() -> str:
+    from ape import networks
+
+    network = networks.provider.network
+    return f"{network.ecosystem.name}:{network.name}"
+
+
+def has_code(address: str) -> bool:
+    from ape import networks
+
+    return len(networks.provider.get_code(address)) > 0
+
+
+def prepare_account(account: Any) -> Any:
+    """Unlock a keyfile account non-interactively when APE_ACCOUNTS_<alias>_PASSPHRASE is set."""
+    from ape_accounts import KeyfileAccount
+
+    if isinstance(account, KeyfileAccount):
+        passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
+        if passphrase is None:
+            if not os.isatty(0):
+                raise AccountError(
+                    f"account '{account.alias}' is locked and there is no terminal to ask for its "
+                    f"passphrase: set APE_ACCOUNTS_{account.alias}_PASSPHRASE"
+                )
+            return account
+        try:
+            account.set_autosign(True, passphrase=passphrase)
+        except Exception as exc:
+            raise AccountError(f"cannot unlock account '{account.alias}': {exc}") from None
+    return account
+
+
+def contracts_of(deployment: Deployment) -> tuple[Any, Any, Any | None]:
+    from ape import project
+
+    registry = project.CapacityRegistry.at(deployment.registry)
+    orders = project.ProductionOrders.at(deployment.orders)
+    membership = project.Membership.at(deployment.membership) if deployment.membership else None
+    return registry, orders, membership
+
+
+def current_deployment() -> Deployment:
+    from ape import chain
+
+    return load(int(chain.chain_id), network_choice(), has_code)
+
+
+def open_chain(account: Any, actor: str = "") -> Chain:
+    """The prodnet contracts on the connected chain, acted on by ACCOUNT."""
+    deployment = current_deployment()
+    registry, orders, membership = contracts_of(deployment)
+    return Chain(deployment, registry, orders, membership, prepare_account(account), actor)

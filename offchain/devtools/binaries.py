@@ -1,0 +1,37 @@
+"""Where the project-local tools live (built by ``make setup`` into ``.tools/``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from offchain import config
+from offchain.errors import ProdnetError
+
+
+def _built(tool: str, binary: str) -> list[Path]:
+    """Binaries that ``make setup`` built into ``.tools/`` of the project this runs in: the
+    working folder or one of its parents (never the installed package's folder)."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        found = sorted((folder / ".tools" / tool).glob(f"v*/{binary}"))
+        if found:
+            return found
+    return []
+
+
+def ipfs_binary() -> Path:
+    """The Kubo ``ipfs`` binary: $PRODNET_IPFS_BIN, then PATH, then .tools/kubo/*/ipfs."""
+    env = config.ipfs_binary_override()
+    if env:
+        path = Path(env)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise ProdnetError(f"PRODNET_IPFS_BIN={env} is not an executable file")
+        return path
+    found = shutil.which("ipfs")
+    if found:
+        return Path(found)
+    built = _built("kubo", "ipfs")
+    if built:
+        return built[-1]
+    raise ProdnetError("Kubo (ipfs) is not built: run 'make setup' to build it into .tools/kubo")

@@ -1,0 +1,172 @@
+"""The end-to-end demo behind ``make demo``: real Anvil, two real Kubo nodes, real OpenPGP."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from offchain import config
+from offchain.chain.client import Chain, Step
+from offchain.chain.codec import ZERO_ADDRESS
+from offchain.chain.deploy import add_member, deploy
+from offchain.chain.session import contracts_of
+from offchain.devtools import parts as testdata
+from offchain.devtools.kubo import KuboNode
+from offchain.formats import format_amount, table
+from offchain.orders import steps as workflow
+from offchain.orders.report import status
+from offchain.parts import stl
+from offchain.transfer import crypto, storage
+
+DAY = 24 * 3600
+PRICE_PER_CM3 = 2 * 10**14  # 0.0002 ETH per cm3 of part volume
+MACHINE_ENVELOPE = (340_000, 340_000, 600_000)  # an SLS machine's build envelope, micrometres
+
+
+def _parts(folder: Path) -> dict[str, Path]:
+    """Realistic test parts (not cubes), generated deterministically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "bracket": testdata.write_binary(folder / "bracket.stl", testdata.bracket().triangles()),
+        "gear": testdata.write_binary(folder / "gear.stl", testdata.gear().triangles()),
+        "ring": testdata.write_binary(
+            folder / "ring.stl", testdata.torus(major=200.0, minor=40.0).triangles()
+        ),
+    }
+
+
+def run_demo(permissioned: bool, echo: Callable[[str], None] = print) -> list[Step]:
+    from ape import accounts, chain
+
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="prodnet-demo-"))
+    with config.scoped_home(work / "state"):
+        admin, producer, alice, bob, carol = (accounts.test_accounts[i] for i in range(5))
+        timeline: list[Step] = []
+
+        def record(step: Step) -> Step:
+            timeline.append(step)
+            echo(f"  [{step.actor}] {step.line()}")
+            return step
+
+        mode = "permissioned" if permissioned else "public"
+        echo(f"== prodnet demo ({mode} mode) on chain {chain.chain_id}")
+        with KuboNode() as alice_node, KuboNode() as producer_node:
+            producer_node.connect(alice_node)
+            echo(
+                f"== two Kubo nodes on loopback: alice's {alice_node.api_multiaddr}, "
+                f"the producer's {producer_node.api_multiaddr}"
+            )
+            file_store = storage.open_store("file", root=work / "central-store")
+
+            deployment, steps = deploy(admin, permissioned, actor="admin")
+            for step in steps:
+                record(step)
+            registry, orders, membership = contracts_of(deployment)
+
+            def as_(account, name: str) -> Chain:
+                return Chain(deployment, registry, orders, membership, account, name)
+
+            if permissioned:
+                a = as_(admin, "admin")
+                record(add_member(a, producer.address, "producer"))
+                for who in (alice, bob, carol):
+                    record(add_member(a, who.address, "customer"))
+
+            keys = {}
+            for name in ("producer", "alice", "bob"):
+                key = crypto.generate_key(name, f"{name}@prodnet.example")
+                keys[name] = crypto.write_key_files(key, work / "keys", name)
+            parts = _parts(work / "parts")
+
+            echo("== the producer publishes its key and machine and opens capacity")
+            p = as_(producer, "producer")
+            record(workflow.register_key(p, keys["producer"][0]))
+            machine = record(
+                workflow.register_machine(p, "SLS", "PA12", MACHINE_ENVELOPE, "ipfs://machine-datasheet")
+            )
+            now = int(chain.pending_timestamp)
+            opened = record(
+                workflow.open_order(
+                    p,
+                    machine.data["machine_id"],
+                    None,
+                    500_000,
+                    now,
+                    now + 7 * DAY,
+                    now + 21 * DAY,
+                    PRICE_PER_CM3,
+                )
+            )
+            order_id = opened.data["order_id"]
+
+            echo("== customers inspect their parts (public data only) and join the same order")
+            jobs = {}
+            for name, account, part, quantity in (("alice", alice, "bracket", 4), ("bob", bob, "gear", 6)):
+                data = stl.inspect(parts[part])
+                x, y, z = data.bbox_mm
+                echo(
+                    f"  [{name}] {part}.stl: {x:g} x {y:g} x {z:g} mm, {data.volume_mm3:,.0f} mm3, "
+                    f"{data.triangles} triangles, closed={data.closed}"
+                )
+                c = as_(account, name)
+                record(workflow.register_key(c, keys[name][0]))
+                joined = record(workflow.join(c, order_id, parts[part], quantity))
+                jobs[name] = joined.data["job_id"]
+
+            echo("== a third customer's part does not fit and is refused before any gas is spent")
+            try:
+                workflow.join(as_(carol, "carol"), order_id, parts["ring"], 1)
+                raise RuntimeError("the oversized part was accepted")
+            except workflow.StepError as refusal:
+                echo(f"  [carol] refused: {refusal}")
+
+            echo("== the producer closes the order; customers submit encrypted models")
+            record(workflow.close(p, order_id))
+            alice_store = storage.open_store("ipfs", ipfs_api=alice_node.api_multiaddr)
+            record(
+                workflow.submit_model(
+                    as_(alice, "alice"), order_id, jobs["alice"], parts["bracket"], alice_store,
+                    keys["alice"][1],
+                )
+            )
+            record(
+                workflow.submit_model(
+                    as_(bob, "bob"), order_id, jobs["bob"], parts["gear"], file_store, keys["bob"][1]
+                )
+            )
+
+            echo("== the producer fetches, verifies and decrypts both models, builds and ships")
+            for name in ("alice", "bob"):
+                out = work / "producer-inbox" / f"{name}-job{jobs[name]}.stl"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                fetched = workflow.fetch_model(
+                    p, order_id, jobs[name], keys["producer"][1], out, ipfs_api=producer_node.api_multiaddr
+                )
+                echo(
+                    f"  [producer] job {jobs[name]}: {fetched.uri[:60]} -> {out.name}, signed by {name} "
+                    f"({fetched.signer[:16]}…), matches the public data on chain"
+                )
+                record(workflow.ship(p, order_id, jobs[name]))
+
+            echo("== customers confirm receipt; the producer withdraws")
+            record(workflow.confirm(as_(alice, "alice"), order_id, jobs["alice"]))
+            record(workflow.confirm(as_(bob, "bob"), order_id, jobs["bob"]))
+            record(workflow.withdraw(p))
+
+        echo("\n== timeline")
+        rows = [["#", "step", "actor", "tx", "gas"]]
+        for i, step in enumerate(timeline, 1):
+            rows.append(
+                [str(i), step.step, step.actor, (step.tx_hash or "-")[:18] + "…", f"{step.gas_used or 0:,}"]
+            )
+        echo(table(rows))
+        total = sum(s.gas_used or 0 for s in timeline)
+        echo(f"total gas: {total:,}")
+        echo("\n== final status")
+        echo(status(as_(producer, "producer"), order_id))
+        credit = int(orders.credits(producer.address, ZERO_ADDRESS))
+        echo(f"\nproducer credit left: {format_amount(credit)}; demo took {time.monotonic() - started:.1f}s")
+    return timeline

@@ -1,0 +1,638 @@
+"""Every order step as one function over the deployed contracts and the offchain modules.
+
+Scripts (``ape run order ...``) call these; tests call them directly too. Each step checks
+what it can before spending gas (the contract's own checks also run first, in gas
+estimation), raises a ProdnetError subclass with a sentence on failure, and returns a
+``Step`` (tx hash, gas used) on success, or a Step marked ``already_done`` when re-run
+after it had already happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offchain import config
+from offchain._fs import read_json, write_json_atomic
+from offchain.chain.client import Chain, Step, pending_timestamp
+from offchain.chain.codec import (
+    ZERO_ADDRESS,
+    JobStatus,
+    OrderStatus,
+    currency,
+    dims_of,
+    envelope_of,
+    job_status,
+    order_status,
+    text16,
+)
+from offchain.errors import ProdnetError
+from offchain.formats import dims_mm, format_amount, format_time
+from offchain.parts import stl
+from offchain.parts.units import build_space_mm3, fits, price_wei
+from offchain.transfer import crypto, storage
+
+
+class StepError(ProdnetError):
+    """A step cannot be done now; the message says why and what would make it possible."""
+
+
+class ModelMismatchError(ProdnetError):
+    """The decrypted model is not the part the customer declared on chain."""
+
+
+class KeyLookupError(ProdnetError):
+    """A participant's OpenPGP key could not be found on chain or does not match its fingerprint."""
+
+
+def published_key(c: Chain, account: str) -> Any:
+    """ACCOUNT's current OpenPGP public key, from the KeyPublished logs, checked against
+    the fingerprint the registry stores."""
+    stored, armored_keys = c.published_keys(account)
+    if not any(stored):
+        raise KeyLookupError(
+            f"{account} has not published an OpenPGP key: it must run "
+            "'ape run order register-key PUB.asc' first"
+        )
+    for armored in armored_keys:
+        key = crypto.import_key(armored, source=f"the key {account} published")
+        if crypto.fingerprint_bytes32(key) != stored:
+            raise KeyLookupError(
+                f"the key {account} published does not match its registered fingerprint "
+                f"0x{stored.hex()[:40]}: refusing to use it"
+            )
+        return key
+    raise KeyLookupError(
+        f"no KeyPublished log of {account} matches its registered fingerprint 0x{stored.hex()[:40]}"
+    )
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+
+# -- registry ------------------------------------------------------------------------
+
+
+def register_key(c: Chain, public_key_path: Path) -> Step:
+    """Publish the account's OpenPGP public key (fingerprint stored, armored key in the log)."""
+    key = crypto.read_key(public_key_path)
+    public = crypto.public_armor(key)
+    fp32 = crypto.fingerprint_bytes32(key)
+    if bytes(c.call(c.registry.fingerprintOf, c.address)) == fp32:
+        return Step(
+            "register-key", c.actor, f"key {crypto.fingerprint(key)} is already published", already_done=True
+        )
+    return c.send(
+        "register-key",
+        c.registry.publishKey,
+        fp32,
+        public.encode(),
+        summary=f"published key {crypto.fingerprint(key)}",
+    )
+
+
+def register_machine(
+    c: Chain, process: str, material: str, envelope_um: tuple[int, int, int], metadata_uri: str
+) -> Step:
+    """Register a machine (process, material, build envelope, metadata URI)."""
+    step = c.send(
+        "register-machine",
+        c.registry.registerMachine,
+        text16(process),
+        text16(material),
+        list(envelope_um),
+        metadata_uri,
+        summary=f"{process} machine, {material}, envelope {dims_mm(envelope_um)}",
+    )
+    machine_id = c.event_arg(step, "MachineRegistered", "machineId")
+    step.data["machine_id"] = machine_id
+    step.summary = f"machine {machine_id}: " + step.summary
+    return step
+
+
+# -- creating orders ------------------------------------------------------------------
+
+
+def open_order(
+    c: Chain,
+    machine_id: int,
+    envelope_um: tuple[int, int, int] | None,
+    capacity_mm3: int | None,
+    start: int,
+    end: int,
+    deadline: int,
+    price_per_cm3: int,
+    token: str = ZERO_ADDRESS,
+) -> Step:
+    """Producer: open an order on MACHINE_ID (envelope defaults to the machine's)."""
+    machine = c.call(c.registry.machine, machine_id)
+    if int(str(machine.owner), 16) == 0:
+        raise StepError(
+            f"machine {machine_id} does not exist: register it with 'ape run order register-machine'"
+        )
+    if str(machine.owner).lower() != c.address.lower():
+        raise StepError(f"machine {machine_id} belongs to {machine.owner}, not to {c.address}")
+    machine_env = (int(machine.x), int(machine.y), int(machine.z))
+    envelope = envelope_um or machine_env
+    if not fits(envelope, machine_env):
+        raise StepError(
+            f"the envelope {dims_mm(envelope)} does not fit machine {machine_id} ({dims_mm(machine_env)})"
+        )
+    capacity = capacity_mm3 or build_space_mm3(envelope, 1)
+    if not start < end <= deadline or end <= pending_timestamp():
+        raise StepError(
+            f"the window must start before it ends, end in the future and before delivery: start "
+            f"{format_time(start)}, end {format_time(end)}, delivery {format_time(deadline)}"
+        )
+    step = c.send(
+        "open",
+        c.orders.open,
+        machine_id,
+        list(envelope),
+        capacity,
+        start,
+        end,
+        deadline,
+        price_per_cm3,
+        token,
+        summary=f"machine {machine_id}, {capacity} mm3, {format_amount(price_per_cm3)}/cm3 "
+        f"({currency(token)}), until {format_time(end)}",
+    )
+    order_id = c.event_arg(step, "OrderOpened", "orderId")
+    step.data["order_id"] = order_id
+    step.summary = f"order {order_id}: " + step.summary
+    return step
+
+
+def _part(path: Path, units: str = "mm") -> stl.PartData:
+    part = stl.inspect(path, units=units)
+    if not part.closed:
+        raise StepError(
+            f"{path} is not a closed mesh ({part.open_edges} open edges): its volume is unreliable; "
+            "repair it before ordering"
+        )
+    return part
+
+
+def request_order(
+    c: Chain,
+    part_path: Path,
+    quantity: int,
+    max_price_per_cm3: int,
+    end: int,
+    deadline: int,
+    material: str = "",
+    token: str = ZERO_ADDRESS,
+    units: str = "mm",
+) -> Step:
+    """Customer: request production of a part (a Requested order, deposit at the max price)."""
+    part = _part(part_path, units)
+    dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
+    deposit = price_wei(max_price_per_cm3, volume, quantity)
+    material_code = text16(material) if material else b"\0" * 16
+    step = c.send(
+        "request",
+        c.orders.request,
+        material_code,
+        list(dims),
+        volume,
+        quantity,
+        max_price_per_cm3,
+        token,
+        end,
+        deadline,
+        value=deposit if token == ZERO_ADDRESS else 0,
+        summary=f"{part_path.name} x{quantity}, deposit {format_amount(deposit)} ({currency(token)})",
+    )
+    order_id = c.event_arg(step, "OrderRequested", "orderId")
+    step.data["order_id"] = order_id
+    step.summary = f"order {order_id}: " + step.summary
+    return step
+
+
+def take(
+    c: Chain,
+    order_id: int,
+    machine_id: int,
+    envelope_um: tuple[int, int, int] | None,
+    capacity_mm3: int | None,
+    price_per_cm3: int,
+) -> Step:
+    """Producer: take a Requested order with its machine."""
+    order = c.order(order_id)
+    if int(order.status) != OrderStatus.REQUESTED:
+        raise StepError(f"order {order_id} is {order_status(order)}; only requested orders can be taken")
+    if price_per_cm3 > int(order.pricePerCm3):
+        raise StepError(
+            f"price {format_amount(price_per_cm3)}/cm3 is above the customer's maximum "
+            f"{format_amount(int(order.pricePerCm3))}/cm3"
+        )
+    machine = c.call(c.registry.machine, machine_id)
+    envelope = envelope_um or (int(machine.x), int(machine.y), int(machine.z))
+    capacity = capacity_mm3 or build_space_mm3(envelope, 1)
+    return c.send(
+        "take",
+        c.orders.take,
+        order_id,
+        machine_id,
+        list(envelope),
+        capacity,
+        price_per_cm3,
+        summary=f"order {order_id} on machine {machine_id}, {capacity} mm3, "
+        f"{format_amount(price_per_cm3)}/cm3",
+    )
+
+
+# -- joining ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    order_id: int
+    dims_um: tuple[int, int, int]
+    volume_mm3: int
+    quantity: int
+    build_space: int
+    space_left: int
+    price: int
+    fits_envelope: bool
+    token: str
+
+    def describe(self) -> str:
+        return (
+            f"part {dims_mm(self.dims_um)}, {self.volume_mm3} mm3 x{self.quantity}: needs "
+            f"{self.build_space} mm3 of {self.space_left} mm3 left, price "
+            f"{format_amount(self.price)} ({currency(self.token)})"
+        )
+
+
+def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Quote:
+    """What joining ORDER_ID with this part would use and cost (no transaction)."""
+    part = _part(part_path, units)
+    order = c.order(order_id)
+    dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
+    return Quote(
+        order_id=order_id,
+        dims_um=dims,
+        volume_mm3=volume,
+        quantity=quantity,
+        build_space=build_space_mm3(dims, quantity),
+        space_left=int(order.capacity) - int(order.used),
+        price=price_wei(int(order.pricePerCm3), volume, quantity),
+        fits_envelope=fits(dims, envelope_of(order)),
+        token=str(order.token),
+    )
+
+
+def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Step:
+    """Customer: join ORDER_ID with the part in PART_PATH (public data taken from the file)."""
+    if quantity <= 0:
+        raise StepError("quantity must be at least 1")
+    q = quote(c, order_id, part_path, quantity, units)
+    order = c.order(order_id)
+    if int(order.status) != OrderStatus.OPEN:
+        raise StepError(f"order {order_id} is {order_status(order)}; parts join only open orders")
+    now = pending_timestamp()
+    if now >= int(order.end):
+        raise StepError(
+            f"order {order_id} is closed; it stopped taking parts at {format_time(int(order.end))}"
+        )
+    if now < int(order.start):
+        raise StepError(f"order {order_id} takes parts from {format_time(int(order.start))}")
+    if not q.fits_envelope:
+        raise StepError(
+            f"the part ({dims_mm(q.dims_um)}) does not fit order {order_id}'s envelope "
+            f"({dims_mm(envelope_of(order))}) in any orientation"
+        )
+    if q.build_space > q.space_left:
+        raise StepError(
+            f"order {order_id} has {q.space_left} mm3 of build space left; this part x{quantity} "
+            f"needs {q.build_space} mm3"
+        )
+    if q.token != ZERO_ADDRESS:
+        _approve(c, q.token, q.price)
+    step = c.send(
+        "join",
+        c.orders.join,
+        order_id,
+        list(q.dims_um),
+        q.volume_mm3,
+        quantity,
+        value=q.price if q.token == ZERO_ADDRESS else 0,
+        summary=f"order {order_id}: {part_path.name} - {q.describe()}",
+    )
+    job_id = c.event_arg(step, "JobJoined", "jobId")
+    step.data.update(job_id=job_id, quote=q)
+    step.summary = f"job {job_id} of " + step.summary
+    return step
+
+
+def _approve(c: Chain, token: str, amount: int) -> None:
+    from ape import Contract
+
+    erc20 = Contract(token)
+    if int(erc20.allowance(c.address, c.orders.address)) < amount:
+        c.send("approve", erc20.approve, c.orders.address, amount, summary=f"approve {amount}")
+
+
+def leave(c: Chain, order_id: int, job_id: int) -> Step:
+    """Customer: leave an open order; the deposit is credited back."""
+    return _job_step(
+        c,
+        "leave",
+        c.orders.leave,
+        order_id,
+        job_id,
+        done=(JobStatus.LEFT,),
+        needs=(JobStatus.JOINED,),
+        needs_text="only a joined job can leave its order",
+        summary="job {job} left order {order}, {deposit} credited back",
+    )
+
+
+def close(c: Chain, order_id: int) -> Step:
+    order = c.order(order_id)
+    if int(order.status) == OrderStatus.CLOSED:
+        return Step("close", c.actor, f"order {order_id} is already closed", already_done=True)
+    return c.send(
+        "close",
+        c.orders.close,
+        order_id,
+        summary=f"order {order_id} closed with {int(order.used)} of {int(order.capacity)} mm3 used",
+    )
+
+
+def cancel(c: Chain, order_id: int) -> Step:
+    order = c.order(order_id)
+    if int(order.status) == OrderStatus.CANCELLED:
+        return Step("cancel", c.actor, f"order {order_id} is already cancelled", already_done=True)
+    return c.send(
+        "cancel", c.orders.cancel, order_id, summary=f"order {order_id} cancelled; open jobs refunded"
+    )
+
+
+# -- the model -------------------------------------------------------------------------
+
+
+def _outbox(c: Chain, order_id: int, job_id: int) -> Path:
+    d = c.deployment
+    return config.home() / "outbox" / f"{d.chain_id}-{d.orders.lower()}-{order_id}-{job_id}"
+
+
+def _check_declared(part: stl.PartData, job: Any, what: str) -> None:
+    """Refuse a model whose public data differs from what was declared on chain."""
+    declared = sorted(dims_of(job))
+    actual = sorted(part.chain_dims_um())
+    problems = []
+    if any(abs(a - d) > 1 for a, d in zip(actual, declared, strict=True)):
+        problems.append(f"bounding box {dims_mm(tuple(actual))} vs declared {dims_mm(tuple(declared))}")
+    volume, declared_volume = part.chain_volume_mm3(), int(job.partVolume)
+    if abs(volume - declared_volume) > 1:
+        problems.append(f"volume {volume} mm3 vs declared {declared_volume} mm3")
+    if problems:
+        raise ModelMismatchError(f"{what} does not match the part declared on chain: " + "; ".join(problems))
+
+
+def submit_model(
+    c: Chain,
+    order_id: int,
+    job_id: int,
+    part_path: Path,
+    store: storage.Store,
+    secret_key_path: Path,
+    passphrase: str | None = None,
+    units: str = "mm",
+) -> Step:
+    """Customer: encrypt the model to the producer's key from the chain, sign it, store it,
+    record URI + sha256. Safe to re-run: the ciphertext is kept in the outbox until the
+    transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
+    the transaction only if it is missing."""
+    order, job = c.order(order_id), c.job(order_id, job_id)
+    if str(job.customer).lower() != c.address.lower():
+        raise StepError(f"job {job_id} of order {order_id} belongs to {job.customer}, not to {c.address}")
+    outbox = _outbox(c, order_id, job_id)
+    meta_path = outbox / "meta.json"
+    meta = read_json(meta_path) or {}
+    if int(job.status) != JobStatus.JOINED:
+        digest = bytes(job.digest).hex()
+        if any(bytes(job.digest)) and meta.get("ciphertext_sha256") == digest:
+            return Step(
+                "submit-model",
+                c.actor,
+                f"job {job_id} of order {order_id}: model {meta.get('uri')} already recorded",
+                already_done=True,
+                data={"uri": meta.get("uri"), "sha256": digest},
+            )
+        raise StepError(
+            f"job {job_id} of order {order_id} is {job_status(job)}; a model can be submitted "
+            "only once, for a joined job"
+        )
+    if int(order.status) != OrderStatus.CLOSED:
+        raise StepError(
+            f"order {order_id} is {order_status(order)}; models are submitted once it is closed "
+            f"(by its producer, when full, or by anyone after {format_time(int(order.end))})"
+        )
+    part = _part(part_path, units)
+    _check_declared(part, job, str(part_path))
+    plain_sha = sha256_file(part_path)
+    producer_key = published_key(c, str(order.producer))
+    recipient = crypto.fingerprint(producer_key)
+    ciphertext = outbox / "model.pgp"
+    if not (
+        meta.get("plaintext_sha256") == plain_sha
+        and meta.get("recipient") == recipient
+        and ciphertext.exists()
+        and sha256_file(ciphertext) == meta.get("ciphertext_sha256")
+    ):
+        signer = crypto.read_key(secret_key_path)
+        outbox.mkdir(parents=True, exist_ok=True)
+        crypto.encrypt_file(part_path, ciphertext, producer_key, signer=signer, passphrase=passphrase)
+        meta = {
+            "plaintext_sha256": plain_sha,
+            "recipient": recipient,
+            "ciphertext_sha256": sha256_file(ciphertext),
+        }
+        write_json_atomic(meta_path, meta)
+    stored = store.put(ciphertext)
+    if stored.sha256 != meta["ciphertext_sha256"]:
+        raise StepError("the store returned another sha256 than the ciphertext's: refusing to record it")
+    meta["uri"] = stored.uri
+    write_json_atomic(meta_path, meta)
+    step = c.send(
+        "submit-model",
+        c.orders.submitModel,
+        order_id,
+        job_id,
+        bytes.fromhex(stored.sha256),
+        stored.uri,
+        summary=f"job {job_id} of order {order_id}: {stored.uri} sha256 {stored.sha256[:16]}…",
+    )
+    meta["tx"] = step.tx_hash
+    write_json_atomic(meta_path, meta)
+    step.data.update(uri=stored.uri, sha256=stored.sha256)
+    return step
+
+
+@dataclass(frozen=True)
+class FetchedModel:
+    path: Path
+    uri: str
+    sha256: str
+    signer: str
+    part: stl.PartData
+
+
+def model_location(c: Chain, order_id: int, job_id: int) -> tuple[str, str]:
+    """(URI, sha256 hex) of the model recorded for the job."""
+    job = c.job(order_id, job_id)
+    digest = bytes(job.digest)
+    if not any(digest):
+        raise StepError(
+            f"job {job_id} of order {order_id} is {job_status(job)}: no model has been submitted yet"
+        )
+    for log in c.events("ModelSubmitted", orderId=order_id, jobId=job_id):
+        if bytes(log.digest) == digest:
+            return str(log.uri), digest.hex()
+    raise StepError(f"no ModelSubmitted log found for job {job_id} of order {order_id}")
+
+
+def fetch_model(
+    c: Chain,
+    order_id: int,
+    job_id: int,
+    secret_key_path: Path,
+    out_path: Path,
+    passphrase: str | None = None,
+    ipfs_api: str | None = None,
+) -> FetchedModel:
+    """Producer: fetch the ciphertext, verify its digest, decrypt, verify the customer's
+    signature with the key on chain, and check the STL against the public data on chain."""
+    order, job = c.order(order_id), c.job(order_id, job_id)
+    if str(order.producer).lower() != c.address.lower():
+        raise StepError(f"order {order_id} is produced by {order.producer}, not by {c.address}")
+    uri, digest = model_location(c, order_id, job_id)
+    customer_key = published_key(c, str(job.customer))
+    secret = crypto.read_key(secret_key_path)
+    out_path = Path(out_path)
+    ciphertext = out_path.with_name(f".{out_path.name}.pgp.partial")
+    try:
+        storage.fetch(uri, digest, ciphertext, ipfs_api=ipfs_api)
+        result = crypto.decrypt_file(
+            ciphertext, out_path, secret, passphrase=passphrase, verify_with=customer_key
+        )
+    finally:
+        ciphertext.unlink(missing_ok=True)
+    part = stl.inspect(out_path)
+    _check_declared(part, job, f"the decrypted model of job {job_id} ({out_path})")
+    return FetchedModel(out_path, uri, digest, result.signer or "", part)
+
+
+def _job_step(
+    c: Chain,
+    step: str,
+    method: Any,
+    order_id: int,
+    job_id: int,
+    *,
+    done: tuple[int, ...],
+    needs: tuple[int, ...] | None,
+    needs_text: str,
+    summary: str,
+) -> Step:
+    """A step on one job: 'already done' if the job is in DONE, a clear refusal if it is not
+    in NEEDS (None: let the contract decide), else the transaction."""
+    job = c.job(order_id, job_id)
+    status = int(job.status)
+    if status in done:
+        return Step(
+            step, c.actor, f"job {job_id} of order {order_id} is already {job_status(job)}", already_done=True
+        )
+    if needs is not None and status not in needs:
+        raise StepError(f"job {job_id} of order {order_id} is {job_status(job)}; {needs_text}")
+    return c.send(
+        step,
+        method,
+        order_id,
+        job_id,
+        summary=summary.format(order=order_id, job=job_id, deposit=format_amount(int(job.deposit))),
+    )
+
+
+def ship(c: Chain, order_id: int, job_id: int) -> Step:
+    """Producer: the job's part is shipped."""
+    return _job_step(
+        c,
+        "ship",
+        c.orders.ship,
+        order_id,
+        job_id,
+        done=(JobStatus.SHIPPED, JobStatus.COMPLETED),
+        needs=(JobStatus.MODEL_SUBMITTED,),
+        needs_text="parts ship after their model was submitted",
+        summary="job {job} of order {order} shipped",
+    )
+
+
+def confirm(c: Chain, order_id: int, job_id: int) -> Step:
+    """Customer: receipt confirmed; the deposit is credited to the producer."""
+    return _job_step(
+        c,
+        "confirm",
+        c.orders.confirmReceipt,
+        order_id,
+        job_id,
+        done=(JobStatus.COMPLETED,),
+        needs=(JobStatus.SHIPPED,),
+        needs_text="receipt can be confirmed only after shipment",
+        summary="job {job} of order {order} received; {deposit} credited to the producer",
+    )
+
+
+def finalize(c: Chain, order_id: int, job_id: int) -> Step:
+    """Producer: complete a shipped job after the confirmation window."""
+    return _job_step(
+        c,
+        "finalize",
+        c.orders.finalize,
+        order_id,
+        job_id,
+        done=(JobStatus.COMPLETED,),
+        needs=(JobStatus.SHIPPED,),
+        needs_text="only shipped jobs can be finalized",
+        summary="job {job} of order {order} finalized; {deposit} credited to the producer",
+    )
+
+
+def reclaim(c: Chain, order_id: int, job_id: int) -> Step:
+    """Customer: take back the deposit of a job not shipped by the delivery deadline."""
+    return _job_step(
+        c,
+        "reclaim",
+        c.orders.reclaim,
+        order_id,
+        job_id,
+        done=(JobStatus.REFUNDED,),
+        needs=(JobStatus.JOINED, JobStatus.MODEL_SUBMITTED),
+        needs_text="only unshipped jobs can be reclaimed",
+        summary="job {job} of order {order}: {deposit} credited back",
+    )
+
+
+def withdraw(c: Chain, token: str = ZERO_ADDRESS) -> Step:
+    amount = int(c.call(c.orders.credits, c.address, token))
+    if amount == 0:
+        raise StepError(f"{c.address} has nothing to withdraw in {currency(token)}")
+    return c.send(
+        "withdraw",
+        c.orders.withdraw,
+        token,
+        summary=f"{format_amount(amount)} ({currency(token)}) sent to {c.address}",
+    )

@@ -1,0 +1,415 @@
+"""Where ciphertexts live: ``ipfs://CID`` on a Kubo node, or ``file://`` in a central folder.
+
+One interface, two back-ends, chosen by URI scheme:
+
+    store = open_store("ipfs", ipfs_api="/ip4/127.0.0.1/tcp/5001")   # or open_store("file", root=DIR)
+    obj = store.put(Path("model.stl.pgp"))          # StoredObject(uri, sha256, size)
+    store_for_uri(obj.uri).get(obj.uri, obj.sha256, Path("fetched.pgp"))
+
+Every transfer streams in fixed-size chunks and hashes on the way. ``get`` downloads to
+a temporary file next to the output, checks the sha256 the caller expects (the one on
+chain) and only then renames it into place: a mismatch writes nothing. The file store
+is content-addressed (``<root>/<sha256>``) and written the same way (temp file in the
+same folder, fsync, rename, fsync the folder).
+
+Configuration comes from arguments or the environment: ``PRODNET_IPFS_API`` (a
+multiaddr, default ``/ip4/127.0.0.1/tcp/5001``) and ``PRODNET_FILE_STORE`` (a folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import re
+import threading
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlparse
+
+from offchain import config
+from offchain._fs import AtomicFile, atomic_output, write_error
+from offchain.errors import ProdnetError
+
+CHUNK = 1 << 20
+DEFAULT_IPFS_API = config.DEFAULT_IPFS_API
+Progress = Callable[[int], None]
+
+
+# -- errors ---------------------------------------------------------------------------
+class StorageError(ProdnetError):
+    """Storing or fetching a ciphertext failed; the message says why and what to do."""
+
+
+class UnknownSchemeError(StorageError):
+    """The URI or store kind is neither ipfs nor file."""
+
+
+class StoreUnavailableError(StorageError):
+    """The Kubo daemon cannot be reached."""
+
+
+class ObjectNotFoundError(StorageError):
+    """The URI names nothing in the store."""
+
+
+class DigestMismatchError(StorageError):
+    """The fetched bytes are not the ones the caller expected (sha256 differs)."""
+
+
+# -- objects and digests ----------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredObject:
+    """A stored ciphertext: where it is, its sha256 (hex) and its size in bytes."""
+
+    uri: str
+    sha256: str
+    size: int
+
+
+def normalize_sha256(value: str) -> str:
+    """64 lower-case hex digits (an optional 0x prefix is accepted, as the chain prints it)."""
+    text = value.strip().lower()
+    text = text.removeprefix("0x")
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise StorageError(f"{value!r} is not a sha256: give 64 hex digits (e.g. from the chain)")
+    return text
+
+
+class _HashingReader:
+    """A read-only file wrapper that hashes and counts what passes through it."""
+
+    def __init__(self, raw: BinaryIO, name: str, progress: Progress | None) -> None:
+        self._raw = raw
+        self.name = name  # ipfshttpclient sends it as the multipart file name
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self._progress = progress
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        if data:
+            self.sha256.update(data)
+            self.size += len(data)
+            if self._progress:
+                self._progress(len(data))
+        return data
+
+
+def _open_input(path: Path) -> BinaryIO:
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder: store one file (the ciphertext)")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _Sink:
+    """Hash and write 1 MiB blocks on a worker thread while the caller keeps receiving.
+
+    The HTTP client hands out 4 KiB pieces in pure Python; sha256 and file writes
+    release the GIL, so doing them on a second thread overlaps them with receiving.
+    At most DEPTH blocks wait in the queue. The first write error stops the worker's
+    writes and is raised to the caller (at the next ``put`` or at ``close``).
+    """
+
+    DEPTH = 4
+
+    def __init__(self, temp: AtomicFile) -> None:
+        self.digest = hashlib.sha256()
+        self._temp = temp
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="prodnet-sink", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.digest.update(block)
+                    self._temp.write(block)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def put(self, block: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(block)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def _receive(
+    chunks: Iterator[bytes], expected: str, out: Path, source: str, progress: Progress | None
+) -> Path:
+    """Write CHUNKS to OUT only if their sha256 is EXPECTED."""
+    with atomic_output(out) as temp:
+        sink = _Sink(temp)
+        pending = bytearray()
+        try:
+            for chunk in chunks:
+                pending += chunk
+                if len(pending) >= CHUNK:
+                    sink.put(bytes(pending))
+                    if progress:
+                        progress(len(pending))
+                    pending.clear()
+            sink.put(bytes(pending))
+            if progress and pending:
+                progress(len(pending))
+        finally:
+            sink.close()
+        if sink.digest.hexdigest() != expected:
+            raise DigestMismatchError(
+                f"{source} has sha256 {sink.digest.hexdigest()}, not the expected {expected}: "
+                "the stored object is not the one recorded (nothing was written)"
+            )
+    return out
+
+
+# -- stores ---------------------------------------------------------------------------
+class Store(ABC):
+    """A place to put a file and get it back by URI, checked by sha256."""
+
+    scheme: str
+
+    @abstractmethod
+    def put(self, path: str | Path, progress: Progress | None = None) -> StoredObject:
+        """Store the file at PATH; return its URI, sha256 and size."""
+
+    @abstractmethod
+    def get(
+        self,
+        uri: str,
+        expected_sha256: str,
+        out_path: str | Path,
+        progress: Progress | None = None,
+    ) -> Path:
+        """Fetch URI into OUT_PATH if its sha256 is EXPECTED_SHA256; else raise, writing nothing."""
+
+    @abstractmethod
+    def size(self, uri: str) -> int:
+        """The size in bytes of the object at URI (for progress bars)."""
+
+
+class FileStore(Store):
+    """A central folder of files named by their sha256."""
+
+    scheme = "file"
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().absolute()
+
+    def uri_for(self, sha256: str) -> str:
+        return (self.root / sha256).as_uri()
+
+    def put(self, path: str | Path, progress: Progress | None = None) -> StoredObject:
+        path = Path(path)
+        with _open_input(path) as raw:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise write_error(exc, self.root / "x") from None
+            reader = _HashingReader(raw, path.name, progress)
+            temp = AtomicFile(self.root, 0o644, hint="incoming")
+            try:
+                while chunk := reader.read(CHUNK):
+                    temp.write(chunk)
+            except OSError as exc:
+                temp.abort()
+                raise write_error(exc, temp.path) from None
+            except BaseException:
+                temp.abort()
+                raise
+            sha = reader.sha256.hexdigest()
+            temp.commit(self.root / sha)
+        return StoredObject(self.uri_for(sha), sha, reader.size)
+
+    @staticmethod
+    def path_of(uri: str) -> Path:
+        parsed = urlparse(uri)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise UnknownSchemeError(f"{uri!r} is not a file:/// URI of the central file store")
+        path = Path(unquote(parsed.path))
+        if not re.fullmatch(r"[0-9a-f]{64}", path.name):
+            raise StorageError(
+                f"{uri!r} is not a file-store object: its name must be the 64-hex sha256"
+            )
+        return path
+
+    def size(self, uri: str) -> int:
+        try:
+            return self.path_of(uri).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"{uri} is not in the file store") from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {uri}: {exc.strerror or exc}") from None
+
+    def get(
+        self,
+        uri: str,
+        expected_sha256: str,
+        out_path: str | Path,
+        progress: Progress | None = None,
+    ) -> Path:
+        expected = normalize_sha256(expected_sha256)
+        path = self.path_of(uri)
+        try:
+            raw = open(path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise ObjectNotFoundError(
+                f"{uri} is not in the file store (no {path}); check the URI on chain"
+            ) from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with raw:
+            return _receive(iter(lambda: raw.read(CHUNK), b""), expected, Path(out_path), uri,
+                            progress)
+
+
+_CID = re.compile(r"[A-Za-z0-9]{8,128}")
+
+
+class IpfsStore(Store):
+    """Objects on a Kubo node (pinned, CIDv1), through ipfshttpclient 0.8.0a2."""
+
+    scheme = "ipfs"
+
+    def __init__(self, api: str | None = None, *, timeout: float = 120.0) -> None:
+        self.api = api or config.ipfs_api()
+        self.timeout = timeout
+
+    @contextmanager
+    def _client(self) -> Iterator[object]:
+        import ipfshttpclient
+        from ipfshttpclient import exceptions as ipfs_errors
+
+        with warnings.catch_warnings():
+            # 0.8.0a2 knows daemons < 0.9 only and warns VersionMismatch for newer Kubo,
+            # whose RPC API it speaks fine for the calls used here (each is tested against it).
+            warnings.simplefilter("ignore", ipfs_errors.VersionMismatch)
+            # Its requests wrapper passes urllib3 the obsolete `strict` argument on every new
+            # connection, which urllib3 2.x answers with this FutureWarning (harmless).
+            warnings.filterwarnings(
+                "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+            )
+            try:
+                client = ipfshttpclient.connect(
+                    self.api, chunk_size=CHUNK, timeout=self.timeout, session=True
+                )
+            except ipfs_errors.AddressError:
+                raise StorageError(
+                    f"{self.api!r} is not a Kubo API multiaddr: use e.g. /ip4/127.0.0.1/tcp/5001"
+                ) from None
+            except ipfs_errors.CommunicationError:
+                raise self._unreachable() from None
+            try:
+                yield client
+            except ipfs_errors.TimeoutError:
+                raise StorageError(
+                    f"the Kubo daemon at {self.api} did not answer within {self.timeout:.0f}s: is "
+                    "the object's node online and connected to this one?"
+                ) from None
+            except ipfs_errors.ConnectionError:
+                raise self._unreachable() from None
+            except ipfs_errors.ErrorResponse as exc:
+                raise StorageError(f"the Kubo daemon at {self.api} refused: {exc}") from None
+            except ipfs_errors.CommunicationError as exc:
+                raise StorageError(
+                    f"talking to the Kubo daemon at {self.api} failed: {exc}"
+                ) from None
+            finally:
+                client.close()
+
+    def _unreachable(self) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"cannot reach the Kubo (IPFS) daemon at {self.api}: is it running? "
+            "start it ('ipfs daemon') or point --ipfs-api / PRODNET_IPFS_API at it"
+        )
+
+    def put(self, path: str | Path, progress: Progress | None = None) -> StoredObject:
+        path = Path(path)
+        with _open_input(path) as raw, self._client() as client:
+            reader = _HashingReader(raw, path.name, progress)
+            # One streamed multipart upload; pinned; CIDv1 with raw leaves like `ipfs add
+            # --cid-version=1` (the client would send raw-leaves=false unless told).
+            added = client.add(reader, cid_version=1, raw_leaves=True, pin=True)  # type: ignore[attr-defined]
+        return StoredObject(f"ipfs://{added['Hash']}", reader.sha256.hexdigest(), reader.size)
+
+    @staticmethod
+    def cid_of(uri: str) -> str:
+        parsed = urlparse(uri)
+        cid = parsed.netloc
+        if parsed.scheme != "ipfs" or parsed.path not in ("", "/") or not _CID.fullmatch(cid):
+            raise StorageError(f"{uri!r} is not an ipfs://CID URI")
+        return cid
+
+    def size(self, uri: str) -> int:
+        cid = self.cid_of(uri)
+        with self._client() as client:
+            return int(client.files.stat(f"/ipfs/{cid}")["Size"])  # type: ignore[attr-defined]
+
+    def get(
+        self,
+        uri: str,
+        expected_sha256: str,
+        out_path: str | Path,
+        progress: Progress | None = None,
+    ) -> Path:
+        expected = normalize_sha256(expected_sha256)
+        cid = self.cid_of(uri)
+        with self._client() as client:
+            chunks = client.cat(cid, stream=True)  # type: ignore[attr-defined]
+            try:
+                return _receive(iter(chunks), expected, Path(out_path), uri, progress)
+            finally:
+                chunks.close()
+
+
+def open_store(
+    kind: str, *, ipfs_api: str | None = None, root: str | Path | None = None
+) -> Store:
+    """The store for KIND ("ipfs" or "file"), configured from arguments or the environment."""
+    if kind == "ipfs":
+        return IpfsStore(ipfs_api)
+    if kind == "file":
+        folder = root or config.file_store()
+        if not folder:
+            raise StorageError("no file store folder: give --root DIR or set PRODNET_FILE_STORE")
+        return FileStore(folder)
+    raise UnknownSchemeError(f"unknown store {kind!r}: use 'ipfs' or 'file'")
+
+
+def store_for_uri(uri: str, *, ipfs_api: str | None = None) -> Store:
+    """The store that can fetch URI, by its scheme."""
+    scheme = urlparse(uri).scheme
+    if scheme == "ipfs":
+        return IpfsStore(ipfs_api)
+    if scheme == "file":
+        return FileStore(FileStore.path_of(uri).parent)
+    raise UnknownSchemeError(
+        f"unknown URI scheme {scheme + '://' if scheme else 'in ' + repr(uri)}: "
+        "use ipfs://CID or file:///path/<sha256>"
+    )
+
+
+def fetch(
+    uri: str,
+    expected_sha256: str,
+    out_path: str | Path,
+    *,
+    ipfs_api: str | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Fetch URI into OUT_PATH, verified against EXPECTED_SHA256."""
+    return store_for_uri(uri, ipfs_api=ipfs_api).get(uri, expected_sha256, out_path, progress)
