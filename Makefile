@@ -51,6 +51,7 @@ demo: setup
 gas: setup
 	@mkdir -p reports
 	$(APE) run gas_report
+	$(VENV)/bin/python tools/readme_figures.py
 
 bench: setup
 	@mkdir -p reports

@@ -7,7 +7,7 @@ and demands) are built once and timed apart; a run with the offers cut to the be
 per demand is timed too. All best of 3 (wall clock); the first (cold) run is reported as
 well, and the CPU time of the best round, which other processes on the machine disturb
 less than the wall clock.
-The market is ``testdata.market``: nine machine types in seven materials, windows of
+The market is ``offchain.devtools.parts.market``: nine machine types in seven materials, windows of
 1-14 days, parts log-normal around 40 mm, 1-50 pieces.
 """
 

@@ -1,4 +1,4 @@
-"""Order steps per second through offchain.workflow on Anvil (ape-foundry starts it).
+"""Order steps per second through offchain.orders.steps on Anvil (ape-foundry starts it).
 
 One producer, 4 customers, 20 jobs in one order: join x20, close, submit-model x20
 (encrypt + sign + central file store + transaction), ship x20, confirm x20, withdraw.

@@ -1,15 +1,16 @@
-"""Gas per order step on a fresh local deployment -> reports/gas.json.
+"""Gas per order step on fresh local deployments -> reports/gas.json.
 
 Run as ``ape run gas_report`` (``make gas``). Deploys the registry and the orders contract
-in public mode, runs the canonical lifecycle (one producer, two customers sharing one ETH
-order: open, join, join, close, submit model x2, ship x2, confirm x2, withdraw) and a
-request taken by the producer on a second order, then writes gasUsed per step (the
-largest of repeated steps), prints a table and exits non-zero if a target is missed.
+in public mode and runs the canonical lifecycle (one producer, two customers sharing one
+ETH order: open, join, join, close, submit model x2, ship x2, confirm x2, withdraw) and a
+request taken by the producer on a second order; then the same members-only (with
+Membership). Writes gasUsed per step (the largest of repeated steps), the deployments
+under "deploy" and the members-only run under "permissioned", prints a table and exits
+non-zero if a public step misses its target.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
+from offchain._fs import write_json_atomic
 from offchain.chain.codec import ZERO_ADDRESS, text16
 from offchain.parts.units import price_wei
 
@@ -57,10 +59,24 @@ class GasLog:
         return out
 
 
-def run_lifecycle(log: GasLog) -> None:
+def _deploy(deployer: Any, contract: Any, *args: Any, deployed: dict[str, int]) -> Any:
+    instance = deployer.deploy(contract, *args)
+    deployed[contract.name] = int(chain.get_receipt(instance.txn_hash).gas_used)
+    return instance
+
+
+def run_lifecycle(log: GasLog, deployed: dict[str, int], permissioned: bool = False) -> None:
+    """The canonical lifecycle on fresh contracts (members-only when PERMISSIONED)."""
     deployer, producer, alice, bob = (accounts.test_accounts[i] for i in range(4))
-    registry = deployer.deploy(project.CapacityRegistry, ZERO_ADDRESS)
-    orders = deployer.deploy(project.ProductionOrders, registry, ZERO_ADDRESS, 14 * DAY)
+    gate = ZERO_ADDRESS
+    if permissioned:
+        membership = _deploy(deployer, project.Membership, deployer, deployed=deployed)
+        membership.grantRole(membership.PRODUCER_ROLE(), producer, sender=deployer)
+        for customer in (alice, bob):
+            membership.grantRole(membership.CUSTOMER_ROLE(), customer, sender=deployer)
+        gate = membership.address
+    registry = _deploy(deployer, project.CapacityRegistry, gate, deployed=deployed)
+    orders = _deploy(deployer, project.ProductionOrders, registry, gate, 14 * DAY, deployed=deployed)
     registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)
     registry.registerMachine(text16("SLS"), text16("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
     machine_id = registry.machineCount()
@@ -98,16 +114,24 @@ def run_lifecycle(log: GasLog) -> None:
     log.add("take", orders.take(orders.orderCount(), machine_id, REGION, 1_000_000, PRICE, sender=producer))
 
 
-def print_table(report: dict[str, int]) -> list[str]:
+def print_table(report: dict[str, Any]) -> list[str]:
     missed = []
-    click.echo(f"{'step':<16}{'gas used':>12}{'target':>12}")
+    click.echo(f"{'step':<16}{'gas used':>12}{'target':>12}{'members-only':>14}")
     for step, gas in report.items():
+        if not isinstance(gas, int):
+            continue
         target = TARGETS.get(step)
         mark = ""
         if target is not None and gas > target:
             mark = "  MISSED"
             missed.append(step)
-        click.echo(f"{step:<16}{gas:>12,}{(f'{target:,}' if target else '-'):>12}{mark}")
+        members = report["permissioned"].get(step)
+        click.echo(
+            f"{step:<16}{gas:>12,}{(f'{target:,}' if target else '-'):>12}"
+            f"{(f'{members:,}' if members else '-'):>14}{mark}"
+        )
+    for name, gas in report["deploy"].items():
+        click.echo(f"{'deploy ' + name:<28}{gas:>12,}")
     return missed
 
 
@@ -115,11 +139,18 @@ def print_table(report: dict[str, int]) -> list[str]:
 @click.option("--out", default="reports/gas.json", show_default=True, type=click.Path(path_type=Path))
 def cli(out: Path) -> None:
     """Measure gas per order step and check the targets."""
-    log = GasLog()
-    run_lifecycle(log)
-    report = log.report()
+    log, members_log = GasLog(), GasLog()
+    deployed: dict[str, int] = {}
+    run_lifecycle(log, deployed)
+    members_deployed: dict[str, int] = {}
+    run_lifecycle(members_log, members_deployed, permissioned=True)
+    deployed["Membership"] = members_deployed["Membership"]
+    report: dict[str, Any] = log.report()
+    report["deploy"] = deployed
+    report["permissioned"] = members_log.report()
+    report["targets"] = TARGETS
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json_atomic(out, report)
     missed = print_table(report)
     click.echo(f"written to {out}")
     if missed:

@@ -2,7 +2,7 @@
 
 Units are the chain's: lengths in micrometres, volumes in mm3, times in unix seconds,
 prices in wei (or token units) per cm3, all integers, so a match here is decided by
-the same arithmetic as on chain (``units.box_mm3``/``build_space_mm3`` mirror the
+the same arithmetic as on chain (``offchain.parts.units``: box_mm3, build_space_mm3, price_wei mirror the
 contracts' PartMath). Prices must fit a signed 64-bit integer here (9.2e18 wei per cm3).
 
 A demand D can join an order O when all of these hold:
@@ -10,7 +10,7 @@ A demand D can join an order O when all of these hold:
 * same material;
 * the part fits the envelope: D's sorted dimensions are each <= O's sorted envelope
   (any axis-aligned orientation);
-* D's build space (bounding-box volume x quantity, see ``units.build_space_mm3``)
+* D's build space (bounding-box volume x quantity, see ``offchain.parts.units.build_space_mm3``)
   is <= O's space left;
 * O's price per cm3 <= D's maximum price per cm3;
 * O's delivery deadline <= D's deadline;

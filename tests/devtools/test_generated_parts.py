@@ -1,4 +1,4 @@
-"""offchain.testdata: the generated parts are deterministic, closed, outward, and what they claim."""
+"""offchain.devtools.parts: the generated parts are deterministic, closed, outward, and what they claim."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""offchain.matching: worked examples, and the fast engine against a plain-Python reference."""
+"""offchain.orders.matching: worked examples, and the fast engine against a plain-Python reference."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""offchain.units: unit names, rounding up to chain integers, and the contracts' box arithmetic."""
+"""offchain.parts.units: unit names, rounding up to chain integers, and the contracts' box arithmetic."""
 
 from __future__ import annotations
 

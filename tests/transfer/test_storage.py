@@ -1,4 +1,4 @@
-"""offchain.storage: the central file store, URIs, sha256 checks, atomic writes, full disks."""
+"""offchain.transfer.storage: the central file store, URIs, sha256 checks, atomic writes, full disks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""offchain.storage's ipfs:// store against real Kubo daemons (ipfshttpclient 0.8.0a2).
+"""offchain.transfer.storage's ipfs:// store against real Kubo daemons (ipfshttpclient 0.8.0a2).
 
 Every client call storage.py makes (connect/version, add, cat, files.stat) runs here
 against a real daemon: the customer adds on its node, the producer fetches through its
