@@ -17,7 +17,8 @@ import {PartMath} from "./utils/PartMath.sol";
 /// @notice Production orders for additive manufacturing: a producer's capacity slot on a
 /// registered machine (an order) shared by customers' parts (jobs) until it is used up,
 /// with deposits in escrow (ETH or one ERC-20 per order) and pull payments.
-/// @dev State machine in DESIGN.md section 3; units and encodings in IProductionOrders.
+/// @dev State machine in docs/DESIGN.md, "The contract state machine"; units and encodings in
+/// IProductionOrders and docs/DESIGN.md, "Units and encodings".
 /// Order = 4 storage slots, Job = 2 slots + the digest slot written at submitModel; model
 /// URIs live only in events. Every mutating function is nonReentrant and follows
 /// checks-effects-interactions; value leaves only through withdraw.

@@ -24,17 +24,17 @@ REPORTS = ROOT / "reports"
 #: What each step's gas pays for: the storage floor of its writes (an analysis, not a figure).
 PAYS_FOR = {
     "open": "calldata + an Order is 4 fresh slots (88,400) + the order counter + the registry's machine "
-            "(cold call, two cold slots) + the event; the rest is ABI decoding and the envelope check",
+    "(cold call, two cold slots) + the event; the rest is ABI decoding and the envelope check",
     "join": "reading the order (4 cold slots) + a Job is 2 fresh slots (44,200) + two order updates "
-            "(`used`, `jobCount`) + the event; the digest slot is not touched until submit",
+    "(`used`, `jobCount`) + the event; the digest slot is not touched until submit",
     "close": "one status slot read and updated + the event",
     "submit_model": "the job slot + the order slot + the digest's fresh slot (22,100) + the event with "
-                    "the URI; the URI is never stored",
+    "the URI; the URI is never stored",
     "ship": "two order slots read (producer, deadline) + two job slots read and updated + the event",
     "confirm": "the job slot + two order slots + the producer's credit written fresh (22,100) + the event",
     "withdraw": "the credit read and zeroed (refund) + the ETH transfer + the event",
     "take": "the requested order's 4 slots rewritten, the first job repriced, the excess deposit "
-            "credited to a fresh slot, the registry call",
+    "credited to a fresh slot, the registry call",
     "request": "6 fresh slots at once (an Order and its first Job) + the counter + two events",
     "total_lifecycle": "open, join x2, close, submit x2, ship x2, confirm x2, withdraw",
 }
@@ -47,15 +47,16 @@ def _n(value: int) -> str:
 def gas_table(gas: dict[str, Any]) -> str:
     members = gas.get("permissioned", {})
     targets = gas.get("targets", {})
-    rows = ["| step | gas | members-only | target | what it pays for |",
-            "| --- | ---: | ---: | ---: | --- |"]
+    rows = ["| step | gas | members-only | target | what it pays for |", "| --- | ---: | ---: | ---: | --- |"]
     for step, why in PAYS_FOR.items():
         if step not in gas:
             continue
         target = targets.get(step)
         name = "whole lifecycle" if step == "total_lifecycle" else step
-        rows.append(f"| {name} | {_n(gas[step])} | {_n(members[step]) if step in members else '-'} | "
-                    f"{_n(target) if target else '-'} | {why} |")
+        rows.append(
+            f"| {name} | {_n(gas[step])} | {_n(members[step]) if step in members else '-'} | "
+            f"{_n(target) if target else '-'} | {why} |"
+        )
     return "\n".join(rows)
 
 
@@ -64,13 +65,17 @@ def gas_deploy(gas: dict[str, Any]) -> str:
     members = gas.get("permissioned", {})
     steps = [s for s in ("open", "join", "ship") if s in members and s in gas]
     extra = [members[s] - gas[s] for s in steps]
-    text = (f"Deploying costs {_n(deploy['CapacityRegistry'])} (CapacityRegistry) and "
-            f"{_n(deploy['ProductionOrders'])} (ProductionOrders)")
+    text = (
+        f"Deploying costs {_n(deploy['CapacityRegistry'])} (CapacityRegistry) and "
+        f"{_n(deploy['ProductionOrders'])} (ProductionOrders)"
+    )
     if "Membership" in deploy:
         text += f"; a members-only deployment adds Membership ({_n(deploy['Membership'])})"
     if extra:
-        text += (f" and {_n(min(extra))} to {_n(max(extra))} gas per step for the role check "
-                 "(a cold call into Membership and a cold read of the caller's role)")
+        text += (
+            f" and {_n(min(extra))} to {_n(max(extra))} gas per step for the role check "
+            "(a cold call into Membership and a cold read of the caller's role)"
+        )
     return text + "."
 
 
@@ -87,8 +92,10 @@ def render(text: str) -> str:
         if not pattern.search(text):
             continue
         if not path.exists():
-            print(f"readme_figures: {path.relative_to(ROOT)} missing, block {name} left as is "
-                  "(run make gas)", file=sys.stderr)
+            print(
+                f"readme_figures: {path.relative_to(ROOT)} missing, block {name} left as is (run make gas)",
+                file=sys.stderr,
+            )
             continue
         body = make(json.loads(path.read_text()))
         text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
@@ -100,8 +107,9 @@ def main(argv: list[str]) -> int:
     new = render(old)
     if "--check" in argv:
         if new != old:
-            print("README.md figures differ from reports/: run python tools/readme_figures.py",
-                  file=sys.stderr)
+            print(
+                "README.md figures differ from reports/: run python tools/readme_figures.py", file=sys.stderr
+            )
             return 1
         return 0
     if new != old:

@@ -1,7 +1,7 @@
 """Parse what operators type (mm, cm3, ether, ISO dates, durations) into chain units.
 
-Chain units (docs/DESIGN.md, Units and encodings): lengths in micrometres (uint32), volumes in mm3
-(uint64), times in unix seconds (uint64), prices in wei (or token base units) per cm3.
+Chain units (docs/DESIGN.md, "Units and encodings"): lengths in micrometres (uint32), volumes in
+mm3 (uint64), times in unix seconds (uint40), prices in wei (or token base units) per cm3 (uint96).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Off chain, part data is in millimetres (floats). On chain, lengths are micrometr
 part is never smaller than the real one.
 
 Box volume, build space, price and fit below are the contracts' ``PartMath`` in exact
-integers; ``tests/parts/test_part_math_oracle.py`` holds them to the contract's own
+integers; ``tests/contracts/test_part_math_oracle.py`` holds them to the contract's own
 ``quote`` at the edges (docs/DESIGN.md, "Units and encodings").
 """
 

@@ -24,8 +24,9 @@ LOW_ENVELOPE = (1000, 2000, 3000)  # 1 x 2 x 3 mm
 LOW_CAPACITY = 6  # mm3, the whole envelope
 FLOAT_TRAP = (1_000_000_001, 4_000_000_007, 1)  # float division gives one mm3 too few
 
-dims_st = st.tuples(*[st.one_of(st.integers(1, U32), st.sampled_from([1, 999, 1000, 1001, U32 - 1, U32])
-                                ) for _ in range(3)])
+dims_st = st.tuples(
+    *[st.one_of(st.integers(1, U32), st.sampled_from([1, 999, 1000, 1001, U32 - 1, U32])) for _ in range(3)]
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +36,10 @@ def oracle(stacks, cast):
     registry, orders, producer = stacks["public"].registry, stacks["public"].orders, cast["producer"]
     machine = actions.machine_id(
         actions.register_machine(registry, producer, process=SLS, material=PA12, envelope=MAX_ENVELOPE),
-        registry)
+        registry,
+    )
     big = actions.open_order(orders, producer, machine, envelope=MAX_ENVELOPE, capacity=U64, price=U96)
-    low = actions.open_order(orders, producer, machine, envelope=LOW_ENVELOPE, capacity=LOW_CAPACITY,
-                             price=1)
+    low = actions.open_order(orders, producer, machine, envelope=LOW_ENVELOPE, capacity=LOW_CAPACITY, price=1)
     return orders, actions.order_id(big, orders), actions.order_id(low, orders)
 
 
@@ -47,8 +48,11 @@ def _contract(orders, order_id: int, dims, volume: int, quantity: int):
     return bool(fits), int(space), int(price)
 
 
-@given(dims=dims_st, volume_share=st.fractions(0, 1), quantity=st.one_of(st.integers(1, U32),
-                                                                          st.sampled_from([1, U32])))
+@given(
+    dims=dims_st,
+    volume_share=st.fractions(0, 1),
+    quantity=st.one_of(st.integers(1, U32), st.sampled_from([1, U32])),
+)
 @example(dims=MAX_ENVELOPE, volume_share=1, quantity=U32)
 @example(dims=FLOAT_TRAP, volume_share=1, quantity=1)
 @example(dims=(1000, 1000, 1000), volume_share=1, quantity=1)  # exactly 1 mm3

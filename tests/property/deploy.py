@@ -71,7 +71,7 @@ class Mutant:
     name: str
     anchor: str
     replacement: str
-    invariants: tuple[str, ...]  # the invariant labels the state machine may report
+    invariants: tuple[str, ...]  # labels the machine may report (docs/DESIGN.md, "Invariants")
     description: str
 
     @property

@@ -1,18 +1,20 @@
 """The Hypothesis state machine: random actors call every external function; after each
-transaction the chain is read in one batch and held to the invariants of DESIGN.md
-section 3 and to the reference model.
+transaction the chain is read in one batch and held to the invariants of docs/DESIGN.md,
+"Invariants", and to the reference model.
 
 `machine_for(deployment)` binds the machine class to one deployment (public or
 permissioned, real contract or mutant). Failures raise `InvariantError` with the label of the
-broken invariant:
+broken invariant (its name in docs/DESIGN.md, "Invariants"):
 
-- "1-space": space used == sum of the live jobs' build space <= capacity
-- "2-envelope": every live job fits its order's envelope
-- "3-edges": states move only along the allowed edges; terminal states and digests stay
-- "4-value": orders contract balance == deposits held + credits owed (ETH and token)
-- "5-wrong-party": a reverted call changed nothing but the sender's gas; in permissioned
-  mode a non-member never succeeds
-- "6-step-order": no join after close/end/cancel; no model before close; shipment and
+- "space-conserved": space used == sum of the live jobs' build space <= capacity (and the
+  spaceLeft and jobCount views agree with the order)
+- "jobs-fit-envelope": every live job fits its order's envelope
+- "states-move-forward": orders and jobs never disappear; states move only along the allowed
+  edges (so terminal states stay); a set digest or shipment time never changes
+- "value-conserved": orders contract balance == deposits held + credits owed (ETH and token)
+- "reverts-change-nothing": a reverted call changed nothing but the sender's gas; in
+  permissioned mode a non-member never succeeds
+- "steps-in-order": no join after close/end/cancel; no model before close; shipment and
   completion only after model and shipment
 - "prediction": the chain's outcome (success or the exact custom error) differs from the
   model's
@@ -790,20 +792,23 @@ class OrdersMachine(RuleBasedStateMachine):
         self.last = None
 
     def check_chain(self, prev: ChainState, now: ChainState) -> None:
-        """Invariants 1-6 on the chain's own data (the model is not consulted)."""
+        """The invariants on the chain's own data (the model is not consulted): space-conserved,
+        jobs-fit-envelope, states-move-forward, value-conserved, reverts-change-nothing and
+        steps-in-order."""
         for oid, o in now.orders.items():
             jobs = [j for (i, _), j in now.jobs.items() if i == oid]
             live = [j for j in jobs if j[J_STATUS] in LIVE]
             space = sum(box_volume(tuple(j[J_DIMS])) * j[J_QTY] for j in live)
             if o[O_USED] != space or o[O_USED] > o[O_CAP]:
-                raise InvariantError("1-space", f"order {oid}: used {o[O_USED]}, live jobs' space "
-                                f"{space}, capacity {o[O_CAP]}")
+                raise InvariantError("space-conserved", f"order {oid}: used {o[O_USED]}, live "
+                                     f"jobs' space {space}, capacity {o[O_CAP]}")
             if oid in now.views and now.views[oid] != (o[O_CAP] - o[O_USED], o[O_JOBS]):
-                raise InvariantError("1-space", f"order {oid}: spaceLeft, jobCount "
+                raise InvariantError("space-conserved", f"order {oid}: spaceLeft, jobCount "
                                      f"{now.views[oid]} disagree with the order {o}")
             for j in live:
                 if not fits(tuple(j[J_DIMS]), tuple(o[O_ENV])):
-                    raise InvariantError("2-envelope", f"order {oid}: job {j} outside {o[O_ENV]}")
+                    raise InvariantError("jobs-fit-envelope",
+                                         f"order {oid}: job {j} outside {o[O_ENV]}")
         self.check_edges(prev, now)
         for token in (ZERO, self.d.token):
             held = sum(j[J_DEPOSIT] for (i, _), j in now.jobs.items()
@@ -811,44 +816,44 @@ class OrdersMachine(RuleBasedStateMachine):
             owed = sum(v for (_, t), v in now.credits.items() if t == token)
             balance = now.eth[self.d.orders] if token == ZERO else now.tokens[self.d.orders]
             if balance != held + owed:
-                raise InvariantError("4-value", f"token {token}: contract holds {balance}, deposits "
-                                f"held {held} + credits owed {owed} = {held + owed}")
+                raise InvariantError("value-conserved", f"token {token}: contract holds {balance}, "
+                                     f"deposits held {held} + credits owed {owed} = {held + owed}")
         if self.last is not None:
             sender, result = self.last
             member = self.d.roles[sender] & {PRODUCER_ROLE, CUSTOMER_ROLE}
             if self.d.permissioned and not member and result.ok:
-                raise InvariantError("5-wrong-party", f"non-member {sender} succeeded")
+                raise InvariantError("reverts-change-nothing", f"non-member {sender} succeeded")
             if not result.ok and now.without_fee(sender, result.fee) != prev:
-                raise InvariantError("5-wrong-party", f"reverted call ({result.revert}) by {sender} "
-                                "changed the state")
+                raise InvariantError("reverts-change-nothing", f"reverted call ({result.revert}) by "
+                                     f"{sender} changed the state")
             self.check_step_order(prev, now, result)
 
     def check_edges(self, prev: ChainState, now: ChainState) -> None:
         for oid in prev.orders:
             if oid not in now.orders:
-                raise InvariantError("3-edges", f"order {oid} disappeared")
+                raise InvariantError("states-move-forward", f"order {oid} disappeared")
         for key in prev.jobs:
             if key not in now.jobs:
-                raise InvariantError("3-edges", f"job {key} disappeared")
+                raise InvariantError("states-move-forward", f"job {key} disappeared")
         for oid, o in now.orders.items():
             old = prev.orders[oid][O_STATUS] if oid in prev.orders else OrderStatus.NONE
             if old != o[O_STATUS] and (OrderStatus(old), OrderStatus(o[O_STATUS])) not in \
                     ORDER_EDGES:
-                raise InvariantError("3-edges", f"order {oid}: {OrderStatus(old).name} -> "
-                                f"{OrderStatus(o[O_STATUS]).name}")
+                raise InvariantError("states-move-forward", f"order {oid}: {OrderStatus(old).name} "
+                                     f"-> {OrderStatus(o[O_STATUS]).name}")
         for key, j in now.jobs.items():
             before = prev.jobs.get(key)
             old = before[J_STATUS] if before else JobStatus.NONE
             if old != j[J_STATUS] and (JobStatus(old), JobStatus(j[J_STATUS])) not in JOB_EDGES:
-                raise InvariantError("3-edges", f"job {key}: {JobStatus(old).name} -> "
-                                f"{JobStatus(j[J_STATUS]).name}")
+                raise InvariantError("states-move-forward", f"job {key}: {JobStatus(old).name} -> "
+                                     f"{JobStatus(j[J_STATUS]).name}")
             if before and before[J_DIGEST] != bytes(32) and before[J_DIGEST] != j[J_DIGEST]:
-                raise InvariantError("3-edges", f"job {key}: digest changed")
+                raise InvariantError("states-move-forward", f"job {key}: digest changed")
             if before and before[J_SHIPPED] != 0 and before[J_SHIPPED] != j[J_SHIPPED]:
-                raise InvariantError("3-edges", f"job {key}: shipment time changed")
+                raise InvariantError("states-move-forward", f"job {key}: shipment time changed")
 
     def check_step_order(self, prev: ChainState, now: ChainState, result: TxResult) -> None:
-        """Invariant 6 on the last transaction: no join after close/end/cancel, no model before
+        """steps-in-order on the last transaction: no join after close/end/cancel, no model before
         close, no shipment before a model, no completion before shipment."""
         ts = result.timestamp
         for key, j in now.jobs.items():
@@ -859,32 +864,32 @@ class OrdersMachine(RuleBasedStateMachine):
             if before is None:
                 if old_order is None:
                     if key[1] != 1:
-                        raise InvariantError("6-step-order", f"new order {oid} has job {key[1]}")
+                        raise InvariantError("steps-in-order", f"new order {oid} has job {key[1]}")
                     continue  # job 1 of a request
                 if (old_order[O_STATUS] != OrderStatus.OPEN
                     or not old_order[O_START] <= ts < old_order[O_END]
                 ):
-                    raise InvariantError("6-step-order", f"job {key} joined at {ts} an order "
+                    raise InvariantError("steps-in-order", f"job {key} joined at {ts} an order "
                                     f"{OrderStatus(old_order[O_STATUS]).name} with window "
                                     f"[{old_order[O_START]}, {old_order[O_END]})")
                 continue
             moved = JobStatus(before[J_STATUS]) != status
             if moved and status == JobStatus.MODEL_SUBMITTED and (
                     old_order[O_STATUS] != OrderStatus.CLOSED):
-                raise InvariantError("6-step-order", f"job {key}: model before the order closed")
+                raise InvariantError("steps-in-order", f"job {key}: model before the order closed")
             if moved and status == JobStatus.SHIPPED and before[J_STATUS] != \
                     JobStatus.MODEL_SUBMITTED:
-                raise InvariantError("6-step-order", f"job {key}: shipped without a model")
+                raise InvariantError("steps-in-order", f"job {key}: shipped without a model")
             if moved and status == JobStatus.COMPLETED and before[J_STATUS] != JobStatus.SHIPPED:
-                raise InvariantError("6-step-order", f"job {key}: completed before shipment")
+                raise InvariantError("steps-in-order", f"job {key}: completed before shipment")
             advanced = (JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.COMPLETED)
             if status in advanced and (
                 o[O_STATUS] != OrderStatus.CLOSED or j[J_DIGEST] == bytes(32)
             ):
-                raise InvariantError("6-step-order", f"job {key} is {status.name} in an "
+                raise InvariantError("steps-in-order", f"job {key} is {status.name} in an "
                                      f"order {OrderStatus(o[O_STATUS]).name}")
             if status in (JobStatus.SHIPPED, JobStatus.COMPLETED) and j[J_SHIPPED] == 0:
-                raise InvariantError("6-step-order", f"job {key}: {status.name} with no shipment")
+                raise InvariantError("steps-in-order", f"job {key}: {status.name} with no shipment")
 
     def check_model(self, state: ChainState) -> None:
         m = self.model

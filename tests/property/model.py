@@ -1,4 +1,6 @@
-"""Reference model of CapacityRegistry + ProductionOrders (DESIGN.md section 3).
+"""Reference model of CapacityRegistry + ProductionOrders.
+
+The state machine it mirrors is docs/DESIGN.md, "The contract state machine".
 
 Plain Python, no chain: orders, jobs, machines, keys, credits, and the ETH and token
 balances of every account and of the orders contract. Each `predict_*` method mirrors one
@@ -34,8 +36,8 @@ LIVE = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED
                   JobStatus.COMPLETED})
 HELD = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED})
 
-# Allowed edges (DESIGN.md section 3). Requested -> Closed is take() with the capacity
-# exactly used: Open and automatically Closed in one transaction.
+# Allowed edges (docs/DESIGN.md, "The contract state machine"). Requested -> Closed is take()
+# with the capacity exactly used: Open and automatically Closed in one transaction.
 ORDER_EDGES = frozenset({
     (OrderStatus.NONE, OrderStatus.REQUESTED), (OrderStatus.NONE, OrderStatus.OPEN),
     (OrderStatus.REQUESTED, OrderStatus.OPEN), (OrderStatus.REQUESTED, OrderStatus.CLOSED),

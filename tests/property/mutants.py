@@ -15,7 +15,7 @@ LEAVE_KEEPS_SPACE = Mutant(
     replacement="""        job.status = JobStatus.Left;
         uint256 refund = job.deposit;
         if (refund != 0) _credits[job.customer][order.token] += refund;""",
-    invariants=("1-space",),
+    invariants=("space-conserved",),
     description="leave credits the deposit back but does not release the job's build space",
 )
 
@@ -23,7 +23,7 @@ REFUND_ONE_WEI_TOO_MUCH = Mutant(
     name="RefundOneWeiTooMuch",
     anchor="if (amount != 0) _credits[to][order.token] += amount;",
     replacement="if (amount != 0) _credits[to][order.token] += amount + 1;",
-    invariants=("4-value",),
+    invariants=("value-conserved",),
     description="leave, cancel and reclaim credit one wei (or token unit) more than the deposit",
 )
 
@@ -31,7 +31,7 @@ PRODUCER_PAID_HALF = Mutant(
     name="ProducerPaidHalf",
     anchor="if (payment != 0) _credits[order.producer][order.token] += payment;",
     replacement="if (payment != 0) _credits[order.producer][order.token] += payment / 2;",
-    invariants=("4-value",),
+    invariants=("value-conserved",),
     description="a completed job credits the producer half of the deposit; the rest is stuck",
 )
 
@@ -39,9 +39,9 @@ JOIN_AT_END = Mutant(
     name="JoinAtEnd",
     anchor="if (block.timestamp >= o.end) revert WindowOver(orderId, o.end);",
     replacement="if (block.timestamp > o.end) revert WindowOver(orderId, o.end);",
-    # Caught by invariant 6 (a job joined at the window's end), or as a wrong prediction
+    # Caught by steps-in-order (a job joined at the window's end), or as a wrong prediction
     # when the late join reverts with another error than WindowOver.
-    invariants=("6-step-order", "prediction"),
+    invariants=("steps-in-order", "prediction"),
     description="join still accepted at the very second the window ends",
 )
 
@@ -50,8 +50,8 @@ CANCEL_AFTER_SHIPMENT = Mutant(
     anchor="if (status == JobStatus.Shipped || status == JobStatus.Completed) revert "
     "AlreadyShipped(orderId, jobId);",
     replacement="",
-    # A shipped (or completed) job left in a cancelled order breaks invariant 6.
-    invariants=("6-step-order",),
+    # A shipped (or completed) job left in a cancelled order breaks steps-in-order.
+    invariants=("steps-in-order",),
     description="cancel still allowed after a job of the order shipped",
 )
 

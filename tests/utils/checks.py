@@ -140,7 +140,8 @@ def all_jobs(orders: Contract) -> Iterator[tuple[int, dict[str, Any], int, dict[
 
 def check_space(orders: Contract, order: int,
                 state: tuple[dict[str, Any], dict[int, dict[str, Any]]] | None = None) -> None:
-    """Invariants 1 and 2: used == build space of live jobs <= capacity; live jobs fit."""
+    """space-conserved and jobs-fit-envelope: used == build space of live jobs <= capacity;
+    live jobs fit."""
     if state is None:
         o = order_dict(orders, order)
         jobs = {job: job_dict(orders, order, job) for job in range(1, o["jobCount"] + 1)}
@@ -162,7 +163,7 @@ def check_space(orders: Contract, order: int,
 
 def check_escrow(orders: Contract, tokens: Iterable[Any], accounts: Sequence[Any],
                  state: dict[int, tuple[dict[str, Any], dict[int, dict[str, Any]]]] | None = None) -> None:
-    """Invariant 4: per token, contract balance == deposits held + credits owed."""
+    """value-conserved: per token, contract balance == deposits held + credits owed."""
     held: dict[str, int] = {}
     for o, jobs in (state if state is not None else all_orders(orders)).values():
         for j in jobs.values():
@@ -178,8 +179,8 @@ def check_escrow(orders: Contract, tokens: Iterable[Any], accounts: Sequence[Any
 
 
 def check_invariants(orders: Contract, tokens: Iterable[Any], accounts: Sequence[Any]) -> None:
-    """All state invariants of DESIGN.md section 3 that can be read from a single state:
-    space (1), fit (2) and value conservation (4) for every order."""
+    """The state invariants of docs/DESIGN.md, "Invariants", that can be read from a single
+    state: space-conserved, jobs-fit-envelope and value-conserved, for every order."""
     state = all_orders(orders)
     for order, order_state in state.items():
         check_space(orders, order, order_state)
