@@ -1,10 +1,10 @@
-"""Encrypt+sign and decrypt+verify a 100 MB incompressible file: crypto.py vs the gpg CLI.
+"""Encrypt+sign and decrypt+verify a 100 MB incompressible file: offchain.transfer vs the gpg CLI.
 
 Each operation runs in its own child process; its peak memory is the kernel's high-water
 mark of that process's resident set (VmHWM, fresh at exec: ``ru_maxrss`` would include
 the parent's memory at fork time).
 Same keys on both sides (Ed25519 signing, Curve25519 encryption, no passphrase), gpg in
-a throw-away GNUPGHOME with compression off (``-z 0``, as crypto.py writes). For
+a throw-away GNUPGHOME with compression off (``-z 0``, as message.py writes). For
 reference, pgpy's own in-memory ``PGPMessage`` path is measured too, and the memory of
 unlocking a passphrase-protected key with pgpy's string-to-key vs ours.
 """
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from offchain.transfer import crypto
+from offchain.transfer import keys
 
 SIZE = 100 * 10**6
 MIB = 1 << 20
@@ -35,15 +35,15 @@ def hwm_kib():
 
 _OURS = _HWM + r"""
 import json, sys, time
-from offchain.transfer import crypto
+from offchain.transfer import keys, message
 op, src, dst, enc_key, sig_key = sys.argv[1:6]
-enc, sig = crypto.read_key(enc_key), crypto.read_key(sig_key)
+enc, sig = keys.read_key(enc_key), keys.read_key(sig_key)
 before = hwm_kib()
 t = time.perf_counter()
 if op == "encrypt":
-    crypto.encrypt_file(src, dst, enc, signer=sig)
+    message.encrypt_file(src, dst, enc, signer=sig)
 elif op == "decrypt":
-    assert crypto.decrypt_file(src, dst, enc, verify_with=sig).verified
+    assert message.decrypt_file(src, dst, enc, verify_with=sig).verified
 dt = time.perf_counter() - t
 print(json.dumps({"seconds": dt, "peak_kib": hwm_kib(), "baseline_kib": before}))
 """
@@ -76,12 +76,12 @@ print(json.dumps({"seconds": dt, "peak_kib": hwm_kib(), "baseline_kib": before})
 
 _UNLOCK = _HWM + r"""
 import json, sys, time
-from offchain.transfer import crypto
-key = crypto.read_key(sys.argv[2])
+from offchain.transfer import keys
+key = keys.read_key(sys.argv[2])
 before = hwm_kib()
 t = time.perf_counter()
 if sys.argv[1] == "ours":
-    with crypto._unlocked(key, sys.argv[3], "benchmark"):
+    with keys._unlocked(key, sys.argv[3], "benchmark"):
         pass
 else:
     import warnings
@@ -154,10 +154,10 @@ def run() -> dict:
     home = Path(tempfile.mkdtemp(prefix="pgb"))
     home.chmod(0o700)
     try:
-        customer = crypto.generate_key("Customer", "customer@example.org")
-        producer = crypto.generate_key("Producer", "producer@example.org")
-        cpub, csec = crypto.write_key_files(customer, work, "customer")
-        ppub, psec = crypto.write_key_files(producer, work, "producer")
+        customer = keys.generate_key("Customer", "customer@example.org")
+        producer = keys.generate_key("Producer", "producer@example.org")
+        cpub, csec = keys.write_key_files(customer, work, "customer")
+        ppub, psec = keys.write_key_files(producer, work, "producer")
         model = work / "model.bin"
         _write_random(model, SIZE)
         result: dict = {"file_mib": round(SIZE / MIB, 1)}
@@ -195,8 +195,8 @@ def run() -> dict:
         result["pgpy_in_memory"] = {"encrypt_sign": _figures(p_enc),
                                     "decrypt_verify": _figures(p_dec)}
 
-        protected = crypto.generate_key("Locked", "locked@example.org", "bench passphrase")
-        _, lsec = crypto.write_key_files(protected, work, "locked")
+        protected = keys.generate_key("Locked", "locked@example.org", "bench passphrase")
+        _, lsec = keys.write_key_files(protected, work, "locked")
         unlock = {who: _child(_UNLOCK, who, lsec, "bench passphrase") for who in ("ours", "pgpy")}
         result["unlock_protected_key"] = {
             who: {"seconds": round(r["seconds"], 3),
@@ -204,7 +204,7 @@ def run() -> dict:
             for who, r in unlock.items()
         }
         result["limits"] = (
-            "crypto.py streams in 1 MiB chunks, so memory stays at the interpreter's baseline "
+            "message.py streams in 1 MiB chunks, so memory stays at the interpreter's baseline "
             "plus a few MiB whatever the file size. Speed is bounded by AES-256-CFB in OpenSSL "
             "(CFB is serial; ~0.25 s per 100 MB here), the SHA-1 MDC and SHA-256 signature "
             "digests over every byte, Python's per-chunk copies, and the fsync of the output "

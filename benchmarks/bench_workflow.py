@@ -28,7 +28,7 @@ def run() -> dict:
     from offchain.chain.session import contracts_of
     from offchain.devtools import parts as testdata
     from offchain.orders import steps as workflow
-    from offchain.transfer import crypto, storage
+    from offchain.transfer import keys, storage
 
     work = Path(tempfile.mkdtemp(prefix="prodnet-bench-"))
     os.environ["PRODNET_HOME"] = str(work / "state")
@@ -51,8 +51,8 @@ def run() -> dict:
         p = as_(producer)
         key_files = {}
         for i, who in enumerate([producer, *customers]):
-            key = crypto.generate_key(f"p{i}", f"p{i}@bench.example")
-            key_files[who.address] = crypto.write_key_files(key, work / "keys", f"p{i}")
+            key = keys.generate_key(f"p{i}", f"p{i}@bench.example")
+            key_files[who.address] = keys.write_key_files(key, work / "keys", f"p{i}")
             workflow.register_key(as_(who), key_files[who.address][0])
         part = testdata.write_binary(work / "gear.stl", testdata.gear().triangles())
         machine = workflow.register_machine(p, "SLS", "PA12", (340_000,) * 3, "")

@@ -1,4 +1,4 @@
-"""``ape run keys ...``: participant OpenPGP keys and model encryption (thin over offchain.crypto).
+"""``ape run keys ...``: participant OpenPGP keys and model encryption (over offchain.transfer).
 
 ape run keys generate --name alice --email alice@example.org --out keys/ [--passphrase-env VAR]
 ape run keys encrypt --to bob.pub.asc [--sign-with alice.sec.asc] part.stl part.stl.pgp
@@ -14,7 +14,7 @@ import click
 
 from offchain.cli.output import one_line_errors, progress_bar
 from offchain.config import passphrase_from_env
-from offchain.transfer import crypto
+from offchain.transfer import keys, message
 
 FILE = click.Path(dir_okay=True, path_type=Path)
 
@@ -39,9 +39,9 @@ def cli() -> None:
 @one_line_errors
 def generate(name: str, email: str, out_dir: Path, passphrase_env: str | None) -> None:
     """Make an Ed25519 + Curve25519 key; write DIR/NAME.pub.asc and DIR/NAME.sec.asc (0600)."""
-    key = crypto.generate_key(name, email, passphrase_from_env(passphrase_env))
-    pub, sec = crypto.write_key_files(key, out_dir, name)
-    click.echo(f"fingerprint {crypto.fingerprint(key)}")
+    key = keys.generate_key(name, email, passphrase_from_env(passphrase_env))
+    pub, sec = keys.write_key_files(key, out_dir, name)
+    click.echo(f"fingerprint {keys.fingerprint(key)}")
     click.echo(f"public      {pub}")
     click.echo(f"secret      {sec}")
 
@@ -55,10 +55,10 @@ def generate(name: str, email: str, out_dir: Path, passphrase_env: str | None) -
 @one_line_errors
 def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: Path, dst: Path) -> None:
     """Encrypt SRC to the --to key (signed with --sign-with) into DST."""
-    recipient = crypto.read_key(to)
-    signer = crypto.read_key(sign_with) if sign_with else None
+    recipient = keys.read_key(to)
+    signer = keys.read_key(sign_with) if sign_with else None
     with progress_bar("encrypting", _file_size(src)) as progress:
-        result = crypto.encrypt_file(
+        result = message.encrypt_file(
             src,
             dst,
             recipient,
@@ -79,10 +79,10 @@ def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: P
 @one_line_errors
 def decrypt(key: Path, verify_with: Path | None, passphrase_env: str | None, src: Path, dst: Path) -> None:
     """Decrypt SRC into DST; with --verify-with, only if that key's signature verifies."""
-    secret = crypto.read_key(key)
-    sender = crypto.read_key(verify_with) if verify_with else None
+    secret = keys.read_key(key)
+    sender = keys.read_key(verify_with) if verify_with else None
     with progress_bar("decrypting", _file_size(src)) as progress:
-        result = crypto.decrypt_file(
+        result = message.decrypt_file(
             src,
             dst,
             secret,
@@ -105,8 +105,8 @@ def decrypt(key: Path, verify_with: Path | None, passphrase_env: str | None, src
 @one_line_errors
 def fingerprint(key_file: Path, bytes32: bool) -> None:
     """Print the key's v4 fingerprint (40 hex digits)."""
-    key = crypto.read_key(key_file)
+    key = keys.read_key(key_file)
     if bytes32:
-        click.echo("0x" + crypto.fingerprint_bytes32(key).hex())
+        click.echo("0x" + keys.fingerprint_bytes32(key).hex())
     else:
-        click.echo(crypto.fingerprint(key))
+        click.echo(keys.fingerprint(key))

@@ -18,7 +18,8 @@ from offchain.formats import format_amount, table
 from offchain.orders import steps as workflow
 from offchain.orders.report import status
 from offchain.parts import stl
-from offchain.transfer import crypto, storage
+from offchain.transfer import keys as pgp_keys
+from offchain.transfer import storage
 
 DAY = 24 * 3600
 PRICE_PER_CM3 = 2 * 10**14  # 0.0002 ETH per cm3 of part volume
@@ -77,8 +78,8 @@ def run_demo(permissioned: bool, echo: Callable[[str], None] = print) -> list[St
 
             keys = {}
             for name in ("producer", "alice", "bob"):
-                key = crypto.generate_key(name, f"{name}@prodnet.example")
-                keys[name] = crypto.write_key_files(key, work / "keys", name)
+                key = pgp_keys.generate_key(name, f"{name}@prodnet.example")
+                keys[name] = pgp_keys.write_key_files(key, work / "keys", name)
             parts = _parts(work / "parts")
 
             echo("== the producer publishes its key and machine and opens capacity")

@@ -32,7 +32,7 @@ from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.parts import stl
 from offchain.parts.units import build_space_mm3, fits, price_wei
-from offchain.transfer import crypto, storage
+from offchain.transfer import keys, message, storage
 
 
 class StepError(ProdnetError):
@@ -57,8 +57,8 @@ def published_key(c: Chain, account: str) -> Any:
             "'ape run order register-key PUB.asc' first"
         )
     for armored in armored_keys:
-        key = crypto.import_key(armored, source=f"the key {account} published")
-        if crypto.fingerprint_bytes32(key) != stored:
+        key = keys.import_key(armored, source=f"the key {account} published")
+        if keys.fingerprint_bytes32(key) != stored:
             raise KeyLookupError(
                 f"the key {account} published does not match its registered fingerprint "
                 f"0x{stored.hex()[:40]}: refusing to use it"
@@ -83,19 +83,19 @@ def sha256_file(path: Path) -> str:
 
 def register_key(c: Chain, public_key_path: Path) -> Step:
     """Publish the account's OpenPGP public key (fingerprint stored, armored key in the log)."""
-    key = crypto.read_key(public_key_path)
-    public = crypto.public_armor(key)
-    fp32 = crypto.fingerprint_bytes32(key)
+    key = keys.read_key(public_key_path)
+    public = keys.public_armor(key)
+    fp32 = keys.fingerprint_bytes32(key)
     if bytes(c.call(c.registry.fingerprintOf, c.address)) == fp32:
         return Step(
-            "register-key", c.actor, f"key {crypto.fingerprint(key)} is already published", already_done=True
+            "register-key", c.actor, f"key {keys.fingerprint(key)} is already published", already_done=True
         )
     return c.send(
         "register-key",
         c.registry.publishKey,
         fp32,
         public.encode(),
-        summary=f"published key {crypto.fingerprint(key)}",
+        summary=f"published key {keys.fingerprint(key)}",
     )
 
 
@@ -444,7 +444,7 @@ def submit_model(
     _check_declared(part, job, str(part_path))
     plain_sha = sha256_file(part_path)
     producer_key = published_key(c, str(order.producer))
-    recipient = crypto.fingerprint(producer_key)
+    recipient = keys.fingerprint(producer_key)
     ciphertext = outbox / "model.pgp"
     if not (
         meta.get("plaintext_sha256") == plain_sha
@@ -452,9 +452,9 @@ def submit_model(
         and ciphertext.exists()
         and sha256_file(ciphertext) == meta.get("ciphertext_sha256")
     ):
-        signer = crypto.read_key(secret_key_path)
+        signer = keys.read_key(secret_key_path)
         outbox.mkdir(parents=True, exist_ok=True)
-        crypto.encrypt_file(part_path, ciphertext, producer_key, signer=signer, passphrase=passphrase)
+        message.encrypt_file(part_path, ciphertext, producer_key, signer=signer, passphrase=passphrase)
         meta = {
             "plaintext_sha256": plain_sha,
             "recipient": recipient,
@@ -520,12 +520,12 @@ def fetch_model(
         raise StepError(f"order {order_id} is produced by {order.producer}, not by {c.address}")
     uri, digest = model_location(c, order_id, job_id)
     customer_key = published_key(c, str(job.customer))
-    secret = crypto.read_key(secret_key_path)
+    secret = keys.read_key(secret_key_path)
     out_path = Path(out_path)
     ciphertext = out_path.with_name(f".{out_path.name}.pgp.partial")
     try:
         storage.fetch(uri, digest, ciphertext, ipfs_api=ipfs_api)
-        result = crypto.decrypt_file(
+        result = message.decrypt_file(
             ciphertext, out_path, secret, passphrase=passphrase, verify_with=customer_key
         )
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.transfer import crypto
+from offchain.transfer import keys, message
 from tests.utils.keys import (
     Party,
     ape_run,
@@ -26,13 +26,13 @@ def test_generate_writes_both_files_and_prints_the_fingerprint(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     pub, sec = tmp_path / "keys" / "erin.pub.asc", tmp_path / "keys" / "erin.sec.asc"
     assert stat.S_IMODE(sec.stat().st_mode) == 0o600
-    key = crypto.read_key(sec)
-    assert not key.is_protected and crypto.read_key(pub).is_public
-    assert f"fingerprint {crypto.fingerprint(key)}" in proc.stdout
+    key = keys.read_key(sec)
+    assert not key.is_protected and keys.read_key(pub).is_public
+    assert f"fingerprint {keys.fingerprint(key)}" in proc.stdout
     again = ape_run("keys", "generate", "--name", "erin", "--email", "erin@example.org",
                     "--out", tmp_path / "keys")
     assert_one_line_error(again, "already exists", "erin.pub.asc")
-    assert crypto.fingerprint(crypto.read_key(sec)) == crypto.fingerprint(key)
+    assert keys.fingerprint(keys.read_key(sec)) == keys.fingerprint(key)
 
 
 def test_generate_with_a_passphrase_from_the_environment(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_generate_with_a_passphrase_from_the_environment(tmp_path: Path) -> None
                    "--out", tmp_path, "--passphrase-env", "FAY_PASS",
                    env={"FAY_PASS": "fay's secret"})
     assert proc.returncode == 0, proc.stderr
-    assert crypto.read_key(tmp_path / "fay.sec.asc").is_protected
+    assert keys.read_key(tmp_path / "fay.sec.asc").is_protected
 
 
 def test_encrypt_then_decrypt_with_signature(tmp_path: Path, alice: Party, bob: Party) -> None:
@@ -53,20 +53,20 @@ def test_encrypt_then_decrypt_with_signature(tmp_path: Path, alice: Party, bob: 
     enc = ape_run("keys", "encrypt", "--to", bob.pub, "--sign-with", alice.sec,
                   src, tmp_path / "part.pgp")
     assert enc.returncode == 0, enc.stderr
-    assert f"signed by {crypto.fingerprint(alice.key)}" in enc.stdout
+    assert f"signed by {keys.fingerprint(alice.key)}" in enc.stdout
     assert "encrypting" in enc.stderr and "error" not in enc.stderr  # the progress bar
     dec = ape_run("keys", "decrypt", "--key", bob.sec, "--passphrase-env", "BOB_PASS",
                   "--verify-with", alice.pub, tmp_path / "part.pgp", tmp_path / "out.stl",
                   env={"BOB_PASS": bob.passphrase or ""})
     assert dec.returncode == 0, dec.stderr
-    assert f"good signature by {crypto.fingerprint(alice.key)}" in dec.stdout
+    assert f"good signature by {keys.fingerprint(alice.key)}" in dec.stdout
     assert (tmp_path / "out.stl").read_bytes() == src.read_bytes()
 
 
 def test_decrypt_without_verification_says_so(tmp_path: Path, alice: Party,
                                               mallory: Party) -> None:
     src = random_file(tmp_path / "m", 1000)
-    crypto.encrypt_file(src, tmp_path / "ct", mallory.public, signer=alice.key)
+    message.encrypt_file(src, tmp_path / "ct", mallory.public, signer=alice.key)
     proc = ape_run("keys", "decrypt", "--key", mallory.sec, tmp_path / "ct", tmp_path / "out")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # pgpy's and cryptography's warnings do not reach the user
@@ -75,10 +75,10 @@ def test_decrypt_without_verification_says_so(tmp_path: Path, alice: Party,
 
 def test_fingerprint(alice: Party) -> None:
     plain = ape_run("keys", "fingerprint", alice.pub)
-    assert plain.returncode == 0 and plain.stdout.strip() == crypto.fingerprint(alice.key)
+    assert plain.returncode == 0 and plain.stdout.strip() == keys.fingerprint(alice.key)
     word = ape_run("keys", "fingerprint", "--bytes32", alice.sec)
     assert word.returncode == 0
-    assert word.stdout.strip() == "0x" + crypto.fingerprint_bytes32(alice.key).hex()
+    assert word.stdout.strip() == "0x" + keys.fingerprint_bytes32(alice.key).hex()
 
 
 # -- bad input: one line, non-zero, nothing written -----------------------------------------
@@ -86,7 +86,7 @@ def test_fingerprint(alice: Party) -> None:
 def ciphertext(tmp_path: Path, alice: Party, bob: Party) -> Path:
     """A model encrypted to bob (the producer), signed by alice (the customer)."""
     src = random_file(tmp_path / "model.stl", 20_000)
-    crypto.encrypt_file(src, tmp_path / "model.pgp", bob.public, signer=alice.key)
+    message.encrypt_file(src, tmp_path / "model.pgp", bob.public, signer=alice.key)
     return tmp_path / "model.pgp"
 
 
@@ -122,7 +122,7 @@ def test_wrong_passphrase(tmp_path: Path, bob: Party, ciphertext: Path) -> None:
 def test_ciphertext_for_someone_else(tmp_path: Path, bob: Party, mallory: Party,
                                      ciphertext: Path) -> None:
     proc = _decrypt(bob, ciphertext, key=mallory.sec)
-    assert_one_line_error(proc, "encrypted to key id", crypto.fingerprint(mallory.key))
+    assert_one_line_error(proc, "encrypted to key id", keys.fingerprint(mallory.key))
     _nothing_written(tmp_path)
 
 
@@ -136,7 +136,7 @@ def test_tampered_ciphertext(tmp_path: Path, alice: Party, bob: Party, ciphertex
 def test_signed_by_another_key_than_verify_with(tmp_path: Path, bob: Party, mallory: Party,
                                                 ciphertext: Path) -> None:
     proc = _decrypt(bob, ciphertext, "--verify-with", mallory.pub)
-    assert_one_line_error(proc, "BAD signature", crypto.fingerprint(mallory.key))
+    assert_one_line_error(proc, "BAD signature", keys.fingerprint(mallory.key))
     _nothing_written(tmp_path)
 
 
@@ -156,7 +156,7 @@ def test_encrypt_to_a_corrupted_public_key(tmp_path: Path) -> None:
 def test_disk_full_while_decrypting_leaves_nothing(tmp_path: Path, bob: Party,
                                                    alice: Party) -> None:
     src = random_file(tmp_path / "model.stl", 3 << 20)
-    crypto.encrypt_file(src, tmp_path / "model.pgp", bob.public, signer=alice.key)
+    message.encrypt_file(src, tmp_path / "model.pgp", bob.public, signer=alice.key)
     proc = ape_run("keys", "decrypt", "--key", bob.sec, "--passphrase-env", "BOB_PASS",
                    tmp_path / "model.pgp", tmp_path / "out.stl",
                    env={"BOB_PASS": bob.passphrase or ""},

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.transfer import crypto
+from offchain.transfer import keys
 from tests.utils.keys import GPG, GPG_MISSING, PASSPHRASE, Gpg, GpgKey, Party
 
 
@@ -20,8 +20,8 @@ def keydir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _party(keydir: Path, name: str, passphrase: str | None = None) -> Party:
-    key = crypto.generate_key(name.capitalize(), f"{name}@example.org", passphrase)
-    pub, sec = crypto.write_key_files(key, keydir, name)
+    key = keys.generate_key(name.capitalize(), f"{name}@example.org", passphrase)
+    pub, sec = keys.write_key_files(key, keydir, name)
     return Party(key, pub, sec, passphrase)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.transfer import crypto
+from offchain.transfer import keys
 from tests.conftest import ROOT
 
 GPG = shutil.which("gpg")
@@ -29,14 +29,14 @@ PASSPHRASE = "producer passphrase"
 class Party:
     """A participant: its key and where its key files are."""
 
-    key: crypto.PGPKey
+    key: keys.PGPKey
     pub: Path
     sec: Path
     passphrase: str | None = None
 
     @property
-    def public(self) -> crypto.PGPKey:
-        return crypto.import_key(crypto.public_armor(self.key))
+    def public(self) -> keys.PGPKey:
+        return keys.import_key(keys.public_armor(self.key))
 
 
 @dataclass(frozen=True)
