@@ -77,6 +77,23 @@ def ipfs_binary_override() -> str | None:
     return _env("PRODNET_IPFS_BIN")
 
 
+#: Chains where a block is final once mined: Anvil / Hardhat ids, and the members' network.
+FINAL_AT_ONCE = {31337, 1337}
+DEFAULT_CONFIRMATIONS = 12
+
+
+def confirmations(chain_id: int) -> int:
+    """Blocks the market index keeps behind the head: $PRODNET_CONFIRMATIONS, else 0 on
+    local chains and 12 elsewhere."""
+    value = _env("PRODNET_CONFIRMATIONS")
+    if value is not None:
+        if not value.isdigit():
+            raise ConfigError(f"PRODNET_CONFIRMATIONS={value!r} is not a whole number of blocks: "
+                              "set it to e.g. 0 or 12")
+        return int(value)
+    return 0 if chain_id in FINAL_AT_ONCE else DEFAULT_CONFIRMATIONS
+
+
 def debug() -> bool:
     """$PRODNET_DEBUG: show tracebacks of unexpected errors."""
     return _env("PRODNET_DEBUG") is not None

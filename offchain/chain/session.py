@@ -21,6 +21,13 @@ def network_choice() -> str:
     return f"{network.ecosystem.name}:{network.name}"
 
 
+def node_url() -> str:
+    """The HTTP URL of the connected node (what the fast read path talks to)."""
+    from ape import networks
+
+    return str(networks.provider.uri)
+
+
 def has_code(address: str) -> bool:
     from ape import networks
 

@@ -35,3 +35,15 @@ def ipfs_binary() -> Path:
     if built:
         return built[-1]
     raise ProdnetError("Kubo (ipfs) is not built: run 'make setup' to build it into .tools/kubo")
+
+
+def anvil_binary() -> Path:
+    """Anvil: on PATH (``make setup`` links it into .venv/bin), else the npm package's."""
+    found = shutil.which("anvil")
+    if found:
+        return Path(found)
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        built = sorted((folder / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
+        if built:
+            return built[-1]
+    raise ProdnetError("anvil is not installed: run 'make setup' (it installs @foundry-rs/anvil from npm)")

@@ -1,39 +1,45 @@
-"""The market as the chain shows it, fed to ``matching``: which open orders a part can
-join (``ape run order match``) and which requested parts an order could take
-(``ape run order demands``)."""
+"""The market as the index shows it, fed to ``matching``: which open orders a part can
+join (``ape run order match``, with each producer's track record) and which requested
+parts an order could take (``ape run order demands``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from offchain.chain.client import Chain, pending_timestamp
-from offchain.chain.codec import OrderStatus, dims_of, envelope_of, untext16
+from offchain.chain.codec import OrderStatus, dims_of, envelope_of
 from offchain.formats import dims_mm, format_amount, format_time, table
+from offchain.index import OrderRow, TrackRecord
 from offchain.orders import matching
+from offchain.orders.indexed import market_index
+from offchain.orders.steps import StepError
 from offchain.parts import stl
 
 ANY = "*"
 NO_LIMIT = 2**62
+RANKINGS = ("price", "record")
 
 
-def _order(c: Chain, order_id: int, material: str | None) -> matching.Order:
-    o = c.order(order_id)
+def _order(o: OrderRow, jobs_cap: int, material: str | None) -> matching.Order:
     return matching.Order(
-        id=order_id,
+        id=o.id,
         producer=str(o.producer),
-        material=material or untext16(o.material) or ANY,
+        material=material or o.material_text or ANY,
         envelope_um=envelope_of(o),
-        space_left_mm3=int(o.capacity) - int(o.used),
-        window=(int(o.start), int(o.end)),
-        delivery=int(o.deadline),
-        price_per_cm3=int(o.pricePerCm3),
-        jobs_left=int(c.orders.MAX_JOBS_PER_ORDER()) - int(o.jobCount),
+        space_left_mm3=o.space_left,
+        window=(o.start, o.end),
+        delivery=o.deadline,
+        price_per_cm3=o.pricePerCm3,
+        jobs_left=jobs_cap - o.jobCount,
     )
 
 
-def _orders_in(c: Chain, status: int) -> list[int]:
-    count = int(c.call(c.orders.orderCount))
-    return [i for i in range(1, count + 1) if int(c.order(i).status) == status]
+def _record_key(record: TrackRecord | None) -> tuple[float, int]:
+    """Best track record first: on-time share (unknown counts as 0.5), then jobs completed."""
+    if record is None:
+        return (-0.5, 0)
+    share = record.on_time_share
+    return (-(0.5 if share is None else share), -record.completed)
 
 
 def offers(
@@ -44,34 +50,46 @@ def offers(
     material: str | None = None,
     max_price_per_cm3: int | None = None,
     deadline: int | None = None,
-) -> list[matching.Offer]:
-    """Open orders the part can join now, best first (price, delivery, fit)."""
+    rank: str = "price",
+) -> list[tuple[matching.Offer, TrackRecord | None]]:
+    """Open orders the part can join now, best first: by price, delivery and fit, or with
+    RANK='record' by the producer's track record first (then price, delivery, fit)."""
+    if rank not in RANKINGS:
+        raise matching.MatchingInputError(f"unknown ranking {rank!r}: use one of {', '.join(RANKINGS)}")
     part = stl.inspect(part_path, units=units)
-    wanted = material or ANY
-    orders = [_order(c, i, None if material else ANY) for i in _orders_in(c, OrderStatus.OPEN)]
+    index = market_index(c)
+    cap = index.constant("MAX_JOBS_PER_ORDER")
+    orders = [_order(o, cap, None if material else ANY) for o in index.open_orders()]
     demand = matching.Demand(
         id=0,
-        material=wanted,
+        material=material or ANY,
         dims_um=part.chain_dims_um(),
         part_volume_mm3=part.chain_volume_mm3(),
         quantity=quantity,
         deadline=deadline or NO_LIMIT,
         max_price_per_cm3=max_price_per_cm3 if max_price_per_cm3 is not None else NO_LIMIT,
     )
-    return matching.offers_for(demand, orders, pending_timestamp())
+    ranked = matching.offers_for(demand, orders, pending_timestamp())
+    records = index.track_records({o.producer for o in ranked})
+    result = [(o, records.get(o.producer)) for o in ranked]
+    if rank == "record":
+        result.sort(key=lambda pair: _record_key(pair[1]))  # stable: price order within a record
+    return result
 
 
 def match_text(c: Chain, part_path: Path, quantity: int, units: str = "mm", **filters: object) -> str:
     ranked = offers(c, part_path, quantity, units, **filters)  # type: ignore[arg-type]
     if not ranked:
         return f"no open order can take {part_path.name} x{quantity} now"
-    rows = [["rank", "order", "producer", "price/cm3", "delivery by", "cost", "unused envelope mm3"]]
-    for rank, offer in enumerate(ranked, 1):
+    rows = [["rank", "order", "producer", "track record", "price/cm3", "delivery by", "cost",
+             "unused envelope mm3"]]
+    for rank, (offer, record) in enumerate(ranked, 1):
         rows.append(
             [
                 str(rank),
                 str(offer.order_id),
                 offer.producer,
+                record.text() if record else "new",
                 format_amount(offer.price_per_cm3),
                 format_time(offer.delivery),
                 format_amount(offer.cost),
@@ -83,21 +101,26 @@ def match_text(c: Chain, part_path: Path, quantity: int, units: str = "mm", **fi
 
 def demands(c: Chain, order_id: int) -> matching.Packing:
     """Requested parts ORDER_ID could take, packed first-fit decreasing by build space."""
-    order = _order(c, order_id, None)
-    wanted: list[matching.Demand] = []
-    for rid in _orders_in(c, OrderStatus.REQUESTED):
-        request, job = c.order(rid), c.job(rid, 1)
-        wanted.append(
-            matching.Demand(
-                id=rid,
-                material=untext16(request.material) or order.material,
-                dims_um=dims_of(job),
-                part_volume_mm3=int(job.partVolume),
-                quantity=int(job.quantity),
-                deadline=int(request.deadline),
-                max_price_per_cm3=int(request.pricePerCm3),
-            )
+    index = market_index(c)
+    row = index.order(order_id)
+    if row is None:
+        raise StepError(f"order {order_id} does not exist")
+    order = _order(row, index.constant("MAX_JOBS_PER_ORDER"), None)
+    requests = index.orders(status=OrderStatus.REQUESTED)
+    first_jobs = {j.order_id: j for j in index.jobs([r.id for r in requests]) if j.job_id == 1}
+    wanted = [
+        matching.Demand(
+            id=r.id,
+            material=r.material_text or order.material,
+            dims_um=dims_of(first_jobs[r.id]),
+            part_volume_mm3=first_jobs[r.id].partVolume,
+            quantity=first_jobs[r.id].quantity,
+            deadline=r.deadline,
+            max_price_per_cm3=r.pricePerCm3,
         )
+        for r in requests
+        if r.id in first_jobs
+    ]
     return matching.packing_for(order, wanted, pending_timestamp())
 
 
@@ -105,10 +128,12 @@ def demands_text(c: Chain, order_id: int) -> str:
     packing = demands(c, order_id)
     if not packing.demand_ids:
         return f"no requested part fits order {order_id} now ({packing.candidates} candidates checked)"
+    index = market_index(c, sync=False)
     rows = [["requested order", "part mm", "qty"]]
     for rid in packing.demand_ids:
-        job = c.job(rid, 1)
-        rows.append([str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(int(job.quantity))])
+        job = index.job(rid, 1)
+        assert job is not None
+        rows.append([str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity)])
     return (
         table(rows) + f"\n{packing.space_used_mm3} mm3 used, {packing.space_left_mm3} mm3 left "
         f"({packing.bound})"

@@ -1,4 +1,5 @@
-"""Readable views of the chain: the status table of orders and jobs, an order's history."""
+"""Readable views of the market index: the status table of orders and jobs (with the
+producers' track records), an order's history."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 
 from offchain.chain.client import Chain
 from offchain.chain.codec import currency, dims_of, envelope_of, is_zero_address, job_status, order_status
+from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time, table
+from offchain.index import MarketIndex
+from offchain.orders.indexed import market_index
 
 ORDER_EVENTS = (
     "OrderOpened",
@@ -33,12 +37,29 @@ def _short(address: Any) -> str:
     return text[:6] + "…" + text[-4:]
 
 
+class UnknownOrderError(ProdnetError):
+    """The order asked for does not exist on this chain."""
+
+
+def _known(index: MarketIndex, order_id: int) -> None:
+    if index.order(order_id) is None:
+        raise UnknownOrderError(
+            f"order {order_id} does not exist (the chain has {index.count_orders()} orders): "
+            "check the id with 'ape run order status'"
+        )
+
+
 def status(c: Chain, order_id: int | None = None) -> str:
-    """A table of orders (all, or ORDER_ID) and their jobs."""
-    count = int(c.call(c.orders.orderCount))
-    ids = [order_id] if order_id is not None else list(range(1, count + 1))
-    if not ids:
+    """A table of orders (all, or ORDER_ID) and their jobs, and their producers' track records."""
+    index = market_index(c)
+    if order_id is not None:
+        _known(index, order_id)
+    orders = index.orders(ids=[order_id]) if order_id is not None else index.orders()
+    if not orders:
         return "no orders yet"
+    jobs_of: dict[int, list[Any]] = {}
+    for job in index.jobs([o.id for o in orders] if order_id is not None else None):
+        jobs_of.setdefault(job.order_id, []).append(job)
     rows = [
         [
             "order",
@@ -55,39 +76,42 @@ def status(c: Chain, order_id: int | None = None) -> str:
             "deposit",
         ]
     ]
-    for oid in ids:
-        order = c.order(oid)
+    for order in orders:
         price = (
-            f"{format_amount(int(order.pricePerCm3))}"
+            f"{format_amount(order.pricePerCm3)}"
             if is_zero_address(order.token)
-            else (f"{int(order.pricePerCm3)} units")
+            else (f"{order.pricePerCm3} units")
         )
         head = [
-            str(oid),
+            str(order.id),
             order_status(order),
-            _short(order.producer) if int(order.producer, 16) else "-",
-            f"{int(order.used)}/{int(order.capacity)}",
+            _short(order.producer) if not is_zero_address(order.producer) else "-",
+            f"{order.used}/{order.capacity}",
             price,
-            format_time(int(order.end)),
+            format_time(order.end),
         ]
-        jobs = int(c.call(c.orders.jobCount, oid))
-        if jobs == 0:
+        jobs = jobs_of.get(order.id, [])
+        if not jobs:
             rows.append([*head, "-", "", "", "", "", ""])
-        for jid in range(1, jobs + 1):
-            job = c.job(oid, jid)
-            prefix = head if jid == 1 else [""] * len(head)
+        for n, job in enumerate(jobs):
+            prefix = head if n == 0 else [""] * len(head)
             rows.append(
                 [
                     *prefix,
-                    str(jid),
+                    str(job.job_id),
                     _short(job.customer),
                     job_status(job),
                     _box(dims_of(job)),
-                    str(int(job.quantity)),
-                    format_amount(int(job.deposit), symbol=_symbol(order)),
+                    str(job.quantity),
+                    format_amount(job.deposit, symbol=_symbol(order)),
                 ]
             )
-    return table(rows)
+    producers = sorted({o.producer for o in orders if not is_zero_address(o.producer)})
+    records = index.track_records(producers)
+    lines = [
+        f"track record of {_short(p)}: {records[p].text() if p in records else 'new'}" for p in producers
+    ]
+    return "\n".join([table(rows), *lines])
 
 
 def _symbol(order: Any) -> str:
@@ -106,31 +130,23 @@ class Event:
 
 def history(c: Chain, order_id: int) -> list[Event]:
     """Every event of ORDER_ID, oldest first, with transaction hash and gas used."""
-    from ape import chain
-
-    events: list[tuple[int, int, Any]] = []
-    for name in ORDER_EVENTS:
-        for log in c.events(name, orderId=order_id):
-            events.append((int(log.block_number), int(log.log_index), log))
-    events.sort(key=lambda e: (e[0], e[1]))
-    result = []
-    gas_cache: dict[str, int] = {}
-    for block, _, log in events:
-        tx = str(log.transaction_hash)
-        if tx not in gas_cache:
-            gas_cache[tx] = int(chain.get_receipt(tx).gas_used)
-        stamp = int(chain.blocks[block].timestamp)
-        result.append(Event(block, stamp, log.event_name, tx, gas_cache[tx], _detail(log)))
-    return result
+    index = market_index(c)
+    _known(index, order_id)
+    events = index.timeline(order_id)
+    gas = index.gas_used(e.tx_hash for e in events)
+    return [Event(e.block, e.timestamp, e.name, e.tx_hash, gas.get(e.tx_hash, 0), _detail(e.args))
+            for e in events]
 
 
-def _detail(log: Any) -> str:
-    args = dict(log.event_arguments)
+def _detail(event_args: dict[str, Any]) -> str:
+    args = dict(event_args)
     args.pop("orderId", None)
     parts = []
     for key, value in args.items():
         if isinstance(value, bytes | bytearray):
-            value = "0x" + bytes(value).hex()[:16] + "…"
+            value = "0x" + bytes(value).hex()
+        if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
+            value = value[:18] + "…"
         parts.append(f"{key}={value}")
     return " ".join(parts)
 

@@ -30,6 +30,8 @@ from offchain.chain.codec import (
 )
 from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time
+from offchain.index import JobRow, MachineRow, OrderRow
+from offchain.orders.indexed import market_index
 from offchain.parts import stl
 from offchain.parts.units import build_space_mm3, fits, price_wei
 from offchain.transfer import keys, message, storage
@@ -48,25 +50,22 @@ class KeyLookupError(ProdnetError):
 
 
 def published_key(c: Chain, account: str) -> Any:
-    """ACCOUNT's current OpenPGP public key, from the KeyPublished logs, checked against
-    the fingerprint the registry stores."""
-    stored, armored_keys = c.published_keys(account)
-    if not any(stored):
+    """ACCOUNT's current OpenPGP public key: the armored key of its latest KeyPublished event
+    (the index points at it), checked against the fingerprint that event registered."""
+    found = market_index(c).published_key(account)
+    if found is None:
         raise KeyLookupError(
             f"{account} has not published an OpenPGP key: it must run "
             "'ape run order register-key PUB.asc' first"
         )
-    for armored in armored_keys:
-        key = keys.import_key(armored, source=f"the key {account} published")
-        if keys.fingerprint_bytes32(key) != stored:
-            raise KeyLookupError(
-                f"the key {account} published does not match its registered fingerprint "
-                f"0x{stored.hex()[:40]}: refusing to use it"
-            )
-        return key
-    raise KeyLookupError(
-        f"no KeyPublished log of {account} matches its registered fingerprint 0x{stored.hex()[:40]}"
-    )
+    stored, armored = found
+    key = keys.import_key(armored, source=f"the key {account} published")
+    if keys.fingerprint_bytes32(key) != stored:
+        raise KeyLookupError(
+            f"the key {account} published does not match its registered fingerprint "
+            f"0x{stored.hex()[:40]}: refusing to use it"
+        )
+    return key
 
 
 def sha256_file(path: Path) -> str:
@@ -77,6 +76,37 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _order(c: Chain, order_id: int) -> OrderRow:
+    """Order ORDER_ID as the (synced) index has it; a clear refusal if there is none."""
+    row = market_index(c).order(order_id)
+    if row is None:
+        raise StepError(f"order {order_id} does not exist: check the id with 'ape run order status'")
+    return row
+
+
+def _job(c: Chain, order_id: int, job_id: int) -> JobRow:
+    row = market_index(c, sync=False).job(order_id, job_id)
+    if row is None:
+        _order(c, order_id)
+        raise StepError(f"order {order_id} has no job {job_id}: check with 'ape run order status {order_id}'")
+    return row
+
+
+def _machine(c: Chain, machine_id: int) -> MachineRow:
+    row = market_index(c).machine(machine_id)
+    if row is None:
+        raise StepError(
+            f"machine {machine_id} does not exist: register it with 'ape run order register-machine'"
+        )
+    return row
+
+
+def _send(c: Chain, step: str, method: Any, *args: Any, summary: str, value: int = 0) -> Step:
+    """Send the transaction, then bring the index up to its block (the next read sees it)."""
+    done = c.send(step, method, *args, summary=summary, value=value)
+    market_index(c)
+    return done
+
 
 # -- registry ------------------------------------------------------------------------
 
@@ -86,11 +116,13 @@ def register_key(c: Chain, public_key_path: Path) -> Step:
     key = keys.read_key(public_key_path)
     public = keys.public_armor(key)
     fp32 = keys.fingerprint_bytes32(key)
-    if bytes(c.call(c.registry.fingerprintOf, c.address)) == fp32:
+    current = market_index(c).key_of(c.address)
+    if current is not None and bytes.fromhex(current[0][2:]) == fp32:
         return Step(
             "register-key", c.actor, f"key {keys.fingerprint(key)} is already published", already_done=True
         )
-    return c.send(
+    return _send(
+        c,
         "register-key",
         c.registry.publishKey,
         fp32,
@@ -103,7 +135,8 @@ def register_machine(
     c: Chain, process: str, material: str, envelope_um: tuple[int, int, int], metadata_uri: str
 ) -> Step:
     """Register a machine (process, material, build envelope, metadata URI)."""
-    step = c.send(
+    step = _send(
+        c,
         "register-machine",
         c.registry.registerMachine,
         text16(process),
@@ -133,11 +166,7 @@ def open_order(
     token: str = ZERO_ADDRESS,
 ) -> Step:
     """Producer: open an order on MACHINE_ID (envelope defaults to the machine's)."""
-    machine = c.call(c.registry.machine, machine_id)
-    if int(str(machine.owner), 16) == 0:
-        raise StepError(
-            f"machine {machine_id} does not exist: register it with 'ape run order register-machine'"
-        )
+    machine = _machine(c, machine_id)
     if str(machine.owner).lower() != c.address.lower():
         raise StepError(f"machine {machine_id} belongs to {machine.owner}, not to {c.address}")
     machine_env = (int(machine.x), int(machine.y), int(machine.z))
@@ -152,7 +181,8 @@ def open_order(
             f"the window must start before it ends, end in the future and before delivery: start "
             f"{format_time(start)}, end {format_time(end)}, delivery {format_time(deadline)}"
         )
-    step = c.send(
+    step = _send(
+        c,
         "open",
         c.orders.open,
         machine_id,
@@ -198,7 +228,8 @@ def request_order(
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
     deposit = price_wei(max_price_per_cm3, volume, quantity)
     material_code = text16(material) if material else b"\0" * 16
-    step = c.send(
+    step = _send(
+        c,
         "request",
         c.orders.request,
         material_code,
@@ -227,7 +258,7 @@ def take(
     price_per_cm3: int,
 ) -> Step:
     """Producer: take a Requested order with its machine."""
-    order = c.order(order_id)
+    order = _order(c, order_id)
     if int(order.status) != OrderStatus.REQUESTED:
         raise StepError(f"order {order_id} is {order_status(order)}; only requested orders can be taken")
     if price_per_cm3 > int(order.pricePerCm3):
@@ -235,10 +266,11 @@ def take(
             f"price {format_amount(price_per_cm3)}/cm3 is above the customer's maximum "
             f"{format_amount(int(order.pricePerCm3))}/cm3"
         )
-    machine = c.call(c.registry.machine, machine_id)
+    machine = _machine(c, machine_id)
     envelope = envelope_um or (int(machine.x), int(machine.y), int(machine.z))
     capacity = capacity_mm3 or build_space_mm3(envelope, 1)
-    return c.send(
+    return _send(
+        c,
         "take",
         c.orders.take,
         order_id,
@@ -277,7 +309,7 @@ class Quote:
 def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Quote:
     """What joining ORDER_ID with this part would use and cost (no transaction)."""
     part = _part(part_path, units)
-    order = c.order(order_id)
+    order = _order(c, order_id)
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
     return Quote(
         order_id=order_id,
@@ -297,7 +329,7 @@ def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "
     if quantity <= 0:
         raise StepError("quantity must be at least 1")
     q = quote(c, order_id, part_path, quantity, units)
-    order = c.order(order_id)
+    order = _order(c, order_id)
     if int(order.status) != OrderStatus.OPEN:
         raise StepError(f"order {order_id} is {order_status(order)}; parts join only open orders")
     now = pending_timestamp()
@@ -319,7 +351,8 @@ def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "
         )
     if q.token != ZERO_ADDRESS:
         _approve(c, q.token, q.price)
-    step = c.send(
+    step = _send(
+        c,
         "join",
         c.orders.join,
         order_id,
@@ -359,10 +392,11 @@ def leave(c: Chain, order_id: int, job_id: int) -> Step:
 
 
 def close(c: Chain, order_id: int) -> Step:
-    order = c.order(order_id)
+    order = _order(c, order_id)
     if int(order.status) == OrderStatus.CLOSED:
         return Step("close", c.actor, f"order {order_id} is already closed", already_done=True)
-    return c.send(
+    return _send(
+        c,
         "close",
         c.orders.close,
         order_id,
@@ -371,10 +405,11 @@ def close(c: Chain, order_id: int) -> Step:
 
 
 def cancel(c: Chain, order_id: int) -> Step:
-    order = c.order(order_id)
+    order = _order(c, order_id)
     if int(order.status) == OrderStatus.CANCELLED:
         return Step("cancel", c.actor, f"order {order_id} is already cancelled", already_done=True)
-    return c.send(
+    return _send(
+        c,
         "cancel", c.orders.cancel, order_id, summary=f"order {order_id} cancelled; open jobs refunded"
     )
 
@@ -415,7 +450,7 @@ def submit_model(
     record URI + sha256. Safe to re-run: the ciphertext is kept in the outbox until the
     transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
     the transaction only if it is missing."""
-    order, job = c.order(order_id), c.job(order_id, job_id)
+    order, job = _order(c, order_id), _job(c, order_id, job_id)
     if str(job.customer).lower() != c.address.lower():
         raise StepError(f"job {job_id} of order {order_id} belongs to {job.customer}, not to {c.address}")
     outbox = _outbox(c, order_id, job_id)
@@ -466,7 +501,8 @@ def submit_model(
         raise StepError("the store returned another sha256 than the ciphertext's: refusing to record it")
     meta["uri"] = stored.uri
     write_json_atomic(meta_path, meta)
-    step = c.send(
+    step = _send(
+        c,
         "submit-model",
         c.orders.submitModel,
         order_id,
@@ -492,16 +528,15 @@ class FetchedModel:
 
 def model_location(c: Chain, order_id: int, job_id: int) -> tuple[str, str]:
     """(URI, sha256 hex) of the model recorded for the job."""
-    job = c.job(order_id, job_id)
+    job = _job(c, order_id, job_id)
     digest = bytes(job.digest)
     if not any(digest):
         raise StepError(
             f"job {job_id} of order {order_id} is {job_status(job)}: no model has been submitted yet"
         )
-    for log in c.events("ModelSubmitted", orderId=order_id, jobId=job_id):
-        if bytes(log.digest) == digest:
-            return str(log.uri), digest.hex()
-    raise StepError(f"no ModelSubmitted log found for job {job_id} of order {order_id}")
+    if not job.uri:
+        raise StepError(f"no ModelSubmitted event found for job {job_id} of order {order_id}")
+    return job.uri, digest.hex()
 
 
 def fetch_model(
@@ -515,7 +550,7 @@ def fetch_model(
 ) -> FetchedModel:
     """Producer: fetch the ciphertext, verify its digest, decrypt, verify the customer's
     signature with the key on chain, and check the STL against the public data on chain."""
-    order, job = c.order(order_id), c.job(order_id, job_id)
+    order, job = _order(c, order_id), _job(c, order_id, job_id)
     if str(order.producer).lower() != c.address.lower():
         raise StepError(f"order {order_id} is produced by {order.producer}, not by {c.address}")
     uri, digest = model_location(c, order_id, job_id)
@@ -549,7 +584,7 @@ def _job_step(
 ) -> Step:
     """A step on one job: 'already done' if the job is in DONE, a clear refusal if it is not
     in NEEDS (None: let the contract decide), else the transaction."""
-    job = c.job(order_id, job_id)
+    job = _job(c, order_id, job_id)
     status = int(job.status)
     if status in done:
         return Step(
@@ -557,7 +592,8 @@ def _job_step(
         )
     if needs is not None and status not in needs:
         raise StepError(f"job {job_id} of order {order_id} is {job_status(job)}; {needs_text}")
-    return c.send(
+    return _send(
+        c,
         step,
         method,
         order_id,
@@ -627,10 +663,11 @@ def reclaim(c: Chain, order_id: int, job_id: int) -> Step:
 
 
 def withdraw(c: Chain, token: str = ZERO_ADDRESS) -> Step:
-    amount = int(c.call(c.orders.credits, c.address, token))
+    amount = market_index(c).credits(c.address).get(token.lower(), 0)
     if amount == 0:
         raise StepError(f"{c.address} has nothing to withdraw in {currency(token)}")
-    return c.send(
+    return _send(
+        c,
         "withdraw",
         c.orders.withdraw,
         token,

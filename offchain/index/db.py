@@ -1,0 +1,170 @@
+"""The index's SQLite file: schema, identity, and what happens when the file is bad.
+
+One file per chain and deployment, named by chain id, genesis block hash and the orders
+contract's address, so an index is never mixed with another chain that later answers at
+the same URL (an Anvil restarted keeps its chain id but gets a new genesis hash).
+
+Integers the chain stores in more than 63 bits (prices, deposits, capacities, volumes)
+are kept as zero-padded decimal text (:func:`big`), so SQL compares them in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from offchain.errors import ProdnetError
+
+SCHEMA_VERSION = 1
+BIG_WIDTH = 80  # digits: any uint256
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER NOT NULL);
+CREATE TABLE events (
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, name TEXT NOT NULL,
+    order_id INTEGER, job_id INTEGER, account TEXT, args TEXT NOT NULL,
+    PRIMARY KEY (block, log_index)
+);
+CREATE INDEX events_by_order ON events (order_id, block, log_index);
+CREATE INDEX events_by_name ON events (name, block);
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY, producer TEXT NOT NULL, status INTEGER NOT NULL, machine_id INTEGER NOT NULL,
+    job_count INTEGER NOT NULL, token TEXT NOT NULL, price TEXT NOT NULL, capacity TEXT NOT NULL,
+    used TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, deadline INTEGER NOT NULL,
+    env_x INTEGER NOT NULL, env_y INTEGER NOT NULL, env_z INTEGER NOT NULL, material TEXT NOT NULL,
+    block INTEGER NOT NULL
+);
+CREATE INDEX orders_by_status ON orders (status, price, deadline);
+CREATE INDEX orders_by_producer ON orders (producer);
+CREATE TABLE jobs (
+    order_id INTEGER NOT NULL, job_id INTEGER NOT NULL, customer TEXT NOT NULL, status INTEGER NOT NULL,
+    deposit TEXT NOT NULL, dim_x INTEGER NOT NULL, dim_y INTEGER NOT NULL, dim_z INTEGER NOT NULL,
+    part_volume TEXT NOT NULL, quantity INTEGER NOT NULL, shipped_at INTEGER NOT NULL, digest TEXT NOT NULL,
+    uri TEXT NOT NULL DEFAULT '', block INTEGER NOT NULL,
+    PRIMARY KEY (order_id, job_id)
+);
+CREATE INDEX jobs_by_customer ON jobs (customer);
+CREATE TABLE machines (
+    id INTEGER PRIMARY KEY, owner TEXT NOT NULL, process TEXT NOT NULL, material TEXT NOT NULL,
+    x INTEGER NOT NULL, y INTEGER NOT NULL, z INTEGER NOT NULL, uri TEXT NOT NULL, block INTEGER NOT NULL
+);
+CREATE TABLE keys (
+    account TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL
+);
+CREATE TABLE credits (
+    account TEXT NOT NULL, token TEXT NOT NULL, amount TEXT NOT NULL, block INTEGER NOT NULL,
+    PRIMARY KEY (account, token)
+);
+CREATE TABLE receipts (tx_hash TEXT PRIMARY KEY, gas_used INTEGER NOT NULL);
+"""
+
+
+class MarketIndexError(ProdnetError):
+    """The local index cannot be used (and could not be rebuilt)."""
+
+
+def big(value: int) -> str:
+    """An unsigned integer as fixed-width text that sorts like the number."""
+    return f"{int(value):0{BIG_WIDTH}d}"
+
+
+def index_path(folder: Path, chain_id: int, genesis: str, orders: str) -> Path:
+    return folder / f"{chain_id}-{genesis.removeprefix('0x')[:16]}-{orders.lower().removeprefix('0x')}.sqlite"
+
+
+def _files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=OFF")
+    return db
+
+
+def _problem(db: sqlite3.Connection, identity: dict[str, str]) -> str | None:
+    """Why the open file cannot serve as this index, or None when it can."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "meta" not in tables:
+        return "it has no prodnet schema"
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    if meta.get("schema_version") != str(SCHEMA_VERSION):
+        return f"its schema version is {meta.get('schema_version')!r}, this prodnet uses {SCHEMA_VERSION}"
+    for key, value in identity.items():
+        if meta.get(key) != value:
+            return f"it belongs to another chain or deployment ({key} {meta.get(key)!r}, expected {value!r})"
+    if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        return "its SQLite integrity check failed"
+    return None
+
+
+def open_index(path: Path, identity: dict[str, str], notice: Callable[[str], None]) -> sqlite3.Connection:
+    """The index at PATH for IDENTITY; a corrupt, foreign or outdated file is rebuilt from
+    scratch (the chain is the source of truth), with one NOTICE line saying why."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(path):
+        if path.exists():
+            try:
+                db = _connect(path)
+                reason = _problem(db, identity)
+            except sqlite3.DatabaseError as exc:
+                reason = f"it is not a readable SQLite database ({exc})"
+                db = None
+            if reason is None and db is not None:
+                return db
+            if db is not None:
+                db.close()
+            notice(f"index {path.name}: {reason}; rebuilding it from the chain")
+            for file in _files(path):
+                file.unlink(missing_ok=True)
+        db = _connect(path)
+        with transaction(db):
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                db.execute(statement)
+            rows = [("schema_version", str(SCHEMA_VERSION)), *identity.items()]
+            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+        return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error): the one way the index is written."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path) -> Iterator[None]:
+    """One writer per index across processes (an advisory lock on PATH.lock)."""
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def get_meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

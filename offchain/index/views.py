@@ -1,0 +1,351 @@
+"""Reads of the index: orders and jobs shaped like the contracts' structs, timelines, credits,
+and each producer's track record from the events.
+
+Rows carry the structs' own field names (``envX``, ``pricePerCm3``, ...), so code written
+against ``getOrder``/``getJob`` reads an index row the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from offchain.chain.codec import OrderStatus, text16
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    producer: str
+    status: int
+    machineId: int
+    jobCount: int
+    token: str
+    pricePerCm3: int
+    capacity: int
+    used: int
+    start: int
+    end: int
+    deadline: int
+    envX: int
+    envY: int
+    envZ: int
+    material_text: str
+
+    @property
+    def material(self) -> bytes:
+        return text16(self.material_text) if self.material_text else b"\0" * 16
+
+    @property
+    def space_left(self) -> int:
+        return self.capacity - self.used
+
+
+@dataclass(frozen=True)
+class JobRow:
+    order_id: int
+    job_id: int
+    customer: str
+    status: int
+    deposit: int
+    dimX: int
+    dimY: int
+    dimZ: int
+    partVolume: int
+    quantity: int
+    shippedAt: int
+    digest: bytes
+    uri: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    block: int
+    log_index: int
+    timestamp: int
+    tx_hash: str
+    name: str
+    order_id: int | None
+    job_id: int | None
+    args: dict[str, Any]
+
+
+@dataclass
+class TrackRecord:
+    """What a producer's jobs came to, from the events."""
+
+    completed: int = 0
+    on_time: int = 0  # shipped no later than the order's delivery deadline
+    late: int = 0  # shipped after it
+    reclaimed: int = 0  # refunded to a customer who reclaimed an unshipped job at the deadline
+    cancelled: int = 0  # refunded because the producer cancelled the order
+    unconfirmed: int = 0  # completed by the producer's finalize, without the customer's confirmation
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def shipped(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def on_time_share(self) -> float | None:
+        """On-time share of the shipped and reclaimed jobs (None without any)."""
+        judged = self.shipped + self.reclaimed
+        return None if judged == 0 else self.on_time / judged
+
+    def text(self) -> str:
+        if not (self.completed or self.shipped or self.reclaimed or self.cancelled):
+            return "new"
+        return (
+            f"{self.completed} done, {self.on_time} on time, {self.late} late, "
+            f"{self.reclaimed} reclaimed, {self.cancelled} cancelled, {self.unconfirmed} unconfirmed"
+        )
+
+
+_ORDER_COLUMNS = (
+    'id, producer, status, machine_id, job_count, token, price, capacity, used, start, "end", '
+    "deadline, env_x, env_y, env_z, material"
+)
+_JOB_COLUMNS = (
+    "order_id, job_id, customer, status, deposit, dim_x, dim_y, dim_z, part_volume, quantity, "
+    "shipped_at, digest, uri"
+)
+
+
+def _order(row: tuple[Any, ...]) -> OrderRow:
+    (
+        oid,
+        producer,
+        status,
+        machine,
+        jobs,
+        token,
+        price,
+        capacity,
+        used,
+        start,
+        end,
+        deadline,
+        x,
+        y,
+        z,
+        material,
+    ) = row
+    return OrderRow(
+        oid,
+        producer,
+        status,
+        machine,
+        jobs,
+        token,
+        int(price),
+        int(capacity),
+        int(used),
+        start,
+        end,
+        deadline,
+        x,
+        y,
+        z,
+        material,
+    )
+
+
+def _job(row: tuple[Any, ...]) -> JobRow:
+    (oid, jid, customer, status, deposit, x, y, z, volume, quantity, shipped, digest, uri) = row
+    return JobRow(
+        oid,
+        jid,
+        customer,
+        status,
+        int(deposit),
+        x,
+        y,
+        z,
+        int(volume),
+        quantity,
+        shipped,
+        bytes.fromhex(digest[2:]),
+        uri,
+    )
+
+
+def order(db: sqlite3.Connection, order_id: int) -> OrderRow | None:
+    row = db.execute(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = ?", (order_id,)).fetchone()
+    return None if row is None else _order(row)
+
+
+def orders(
+    db: sqlite3.Connection,
+    status: int | None = None,
+    ids: Iterable[int] | None = None,
+    material: str | None = None,
+    producer: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    order_by: str = "id",
+) -> list[OrderRow]:
+    """Orders filtered by status, ids, material, producer; ORDER_BY one of id, price, deadline."""
+    where, params = [], []  # type: ignore[var-annotated]
+    if status is not None:
+        where.append("status = ?")
+        params.append(int(status))
+    if ids is not None:
+        wanted = [int(i) for i in ids]
+        where.append(f"id IN ({','.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if material:
+        where.append("material = ?")
+        params.append(material)
+    if producer:
+        where.append("lower(producer) = lower(?)")
+        params.append(producer)
+    sort = {"id": "id", "price": "price, deadline, id", "deadline": "deadline, price, id"}[order_by]
+    sql = f"SELECT {_ORDER_COLUMNS} FROM orders"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {sort}"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [int(limit), int(offset)]
+    return [_order(r) for r in db.execute(sql, params)]
+
+
+def count_orders(db: sqlite3.Connection, status: int | None = None) -> int:
+    if status is None:
+        return int(db.execute("SELECT count(*) FROM orders").fetchone()[0])
+    return int(db.execute("SELECT count(*) FROM orders WHERE status = ?", (int(status),)).fetchone()[0])
+
+
+def jobs(
+    db: sqlite3.Connection, order_ids: Iterable[int] | None = None, customer: str | None = None
+) -> list[JobRow]:
+    where, params = [], []  # type: ignore[var-annotated]
+    if order_ids is not None:
+        wanted = [int(i) for i in order_ids]
+        where.append(f"order_id IN ({','.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if customer:
+        where.append("lower(customer) = lower(?)")
+        params.append(customer)
+    sql = f"SELECT {_JOB_COLUMNS} FROM jobs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [_job(r) for r in db.execute(sql + " ORDER BY order_id, job_id", params)]
+
+
+def job(db: sqlite3.Connection, order_id: int, job_id: int) -> JobRow | None:
+    row = db.execute(
+        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE order_id = ? AND job_id = ?", (order_id, job_id)
+    ).fetchone()
+    return None if row is None else _job(row)
+
+
+def timeline(
+    db: sqlite3.Connection,
+    order_id: int | None = None,
+    after: tuple[int, int] | None = None,
+    limit: int | None = None,
+) -> list[EventRow]:
+    """Events oldest first: of ORDER_ID (or all), after (block, log index) AFTER."""
+    sql = (
+        "SELECT e.block, e.log_index, b.timestamp, e.tx_hash, e.name, e.order_id, e.job_id, e.args "
+        "FROM events e JOIN blocks b ON b.number = e.block"
+    )
+    where, params = [], []  # type: ignore[var-annotated]
+    if order_id is not None:
+        where.append("e.order_id = ?")
+        params.append(int(order_id))
+    if after is not None:
+        where.append("(e.block > ? OR (e.block = ? AND e.log_index > ?))")
+        params += [after[0], after[0], after[1]]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY e.block, e.log_index"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return [
+        EventRow(b, li, ts, tx, name, oid, jid, json.loads(args))
+        for b, li, ts, tx, name, oid, jid, args in db.execute(sql, params)
+    ]
+
+
+def credits(db: sqlite3.Connection, account: str) -> dict[str, int]:
+    return {
+        token.lower(): int(amount)
+        for token, amount in db.execute(
+            "SELECT token, amount FROM credits WHERE lower(account) = lower(?)", (account,)
+        )
+    }
+
+
+def key_of(db: sqlite3.Connection, account: str) -> tuple[str, int, int] | None:
+    """(fingerprint, block, log index) of ACCOUNT's current key event."""
+    row = db.execute(
+        "SELECT fingerprint, block, log_index FROM keys WHERE lower(account) = lower(?)", (account,)
+    ).fetchone()
+    return None if row is None else (row[0], int(row[1]), int(row[2]))
+
+
+@dataclass(frozen=True)
+class MachineRow:
+    id: int
+    owner: str
+    process: str
+    material: str
+    x: int
+    y: int
+    z: int
+    uri: str
+
+
+def machine(db: sqlite3.Connection, machine_id: int) -> MachineRow | None:
+    row = db.execute(
+        "SELECT id, owner, process, material, x, y, z, uri FROM machines WHERE id = ?", (machine_id,)
+    ).fetchone()
+    return None if row is None else MachineRow(*row)
+
+
+def track_records(db: sqlite3.Connection, producers: Iterable[str] | None = None) -> dict[str, TrackRecord]:
+    """Each producer's record (all producers, or PRODUCERS), from the events of its orders."""
+    sql = """
+    SELECT o.producer,
+      sum(e.name = 'JobCompleted'),
+      sum(e.name = 'JobShipped' AND b.timestamp <= o.deadline),
+      sum(e.name = 'JobShipped' AND b.timestamp > o.deadline),
+      sum(e.name = 'JobRefunded' AND o.status != ?),
+      sum(e.name = 'JobRefunded' AND o.status = ?),
+      sum(e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') = 0)
+    FROM events e JOIN orders o ON o.id = e.order_id JOIN blocks b ON b.number = e.block
+    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded')
+    """
+    params: list[Any] = [int(OrderStatus.CANCELLED), int(OrderStatus.CANCELLED)]
+    wanted = None if producers is None else sorted({p.lower() for p in producers})
+    if wanted is not None:
+        sql += f" AND lower(o.producer) IN ({','.join('?' * len(wanted))})"
+        params += wanted
+    sql += " GROUP BY o.producer"
+    records = {}
+    for producer, completed, on_time, late, reclaimed, cancelled, unconfirmed in db.execute(sql, params):
+        records[producer] = TrackRecord(
+            int(completed or 0),
+            int(on_time or 0),
+            int(late or 0),
+            int(reclaimed or 0),
+            int(cancelled or 0),
+            int(unconfirmed or 0),
+        )
+    return records
+
+
+def gas_used(db: sqlite3.Connection, tx_hashes: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(tx_hashes))
+    if not wanted:
+        return {}
+    rows = db.execute(
+        f"SELECT tx_hash, gas_used FROM receipts WHERE tx_hash IN ({','.join('?' * len(wanted))})", wanted
+    )
+    return {tx: int(gas) for tx, gas in rows}

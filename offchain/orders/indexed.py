@@ -1,0 +1,38 @@
+"""The market index of the connected chain's deployment, opened once per process and
+synced before each read (only new blocks: milliseconds on a local node)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from offchain.chain.abi import abi_of
+from offchain.chain.client import Chain
+from offchain.chain.session import node_url
+from offchain.index import MarketIndex, SyncProgress
+
+_OPEN: dict[tuple[str, int, str], MarketIndex] = {}
+
+
+def market_index(
+    c: Chain, sync: bool = True, progress: Callable[[SyncProgress], None] | None = None
+) -> MarketIndex:
+    """The index of C's deployment, synced up to the head (less the confirmation depth)."""
+    url = node_url()
+    d = c.deployment
+    key = (url, d.chain_id, d.orders.lower())
+    index = _OPEN.get(key)
+    if index is None:
+        index = MarketIndex.open(
+            url, d.chain_id, d.registry, d.orders, d.block, abi_of(c.registry) + abi_of(c.orders)
+        )
+        _OPEN[key] = index
+    if sync:
+        index.sync(progress)
+    return index
+
+
+def forget_indexes() -> None:
+    """Close every index this process opened (tests; a node that was replaced)."""
+    for index in _OPEN.values():
+        index.close()
+    _OPEN.clear()
