@@ -21,7 +21,7 @@ from typing import Any
 from offchain import config
 from offchain.chain.abi import Abi
 from offchain.chain.codec import OrderStatus
-from offchain.chain.rpc import Rpc
+from offchain.chain.rpc import NodeError, Rpc
 from offchain.index import views
 from offchain.index.db import get_meta, index_path, open_index, set_meta, transaction
 from offchain.index.sync import Syncer, SyncProgress, SyncResult
@@ -67,13 +67,14 @@ class MarketIndex:
         confirmations: int | None = None,
         notice: Callable[[str], None] = _stderr,
         folder: Path | None = None,
+        range_blocks: int = 10_000,
     ) -> MarketIndex:
+        """The index of this deployment on the chain at RPC_URL (created, or rebuilt when bad).
+        RANGE_BLOCKS: blocks per eth_getLogs request (halved when the node refuses)."""
         rpc = Rpc(rpc_url)
         genesis = rpc.block(0)
         node_chain = rpc.chain_id()
         if genesis is None or node_chain != chain_id:
-            from offchain.chain.rpc import NodeError
-
             raise NodeError(f"the node at {rpc_url} serves chain {node_chain}, not {chain_id}")
         identity = {
             "chain_id": str(chain_id),
@@ -85,7 +86,7 @@ class MarketIndex:
         path = index_path(folder or config.home() / "index", chain_id, genesis.hash, orders)
         db = open_index(path, identity, notice)
         depth = config.confirmations(chain_id) if confirmations is None else confirmations
-        syncer = Syncer(db, path, rpc, Abi(abi_entries), registry, orders, deploy_block, depth)
+        syncer = Syncer(db, path, rpc, Abi(abi_entries), registry, orders, deploy_block, depth, range_blocks)
         return cls(db, path, rpc, syncer)
 
     # -- syncing ----------------------------------------------------------------------

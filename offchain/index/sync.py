@@ -83,6 +83,7 @@ class Syncer:
         orders: str,
         deploy_block: int,
         confirmations: int = 0,
+        range_blocks: int = 10_000,
     ) -> None:
         self.db = db
         self.path = path
@@ -92,6 +93,7 @@ class Syncer:
         self.orders = orders
         self.deploy_block = deploy_block
         self.confirmations = confirmations
+        self.range_blocks = range_blocks
         self.get_order = abi.functions["getOrder"]
         self.get_job = abi.functions["getJob"]
         self.credits = abi.functions["credits"]
@@ -115,7 +117,9 @@ class Syncer:
                 target = min(target, until)
             start, events = cursor + 1, 0
             total = max(0, target - cursor)
-            for _first, last, logs in self.rpc.logs([self.registry, self.orders], start, target):
+            for _first, last, logs in self.rpc.logs(
+                [self.registry, self.orders], start, target, self.range_blocks
+            ):
                 events += self._apply(logs, last)
                 if progress is not None:
                     progress(SyncProgress(start, last - cursor, total, events, time.monotonic() - started))
