@@ -1,6 +1,7 @@
 """ape run order SUBCOMMAND: every step of a production order, customer and producer side.
 
-All subcommands take Ape's --network and --account. Sizes in mm (or with a unit: 25cm),
+Every subcommand takes Ape's --network; those that send a transaction take --account
+(status, history, match, demands, sync and watch only read). Sizes in mm (or with a unit: 25cm),
 volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as ISO
 dates (UTC), 'now', or +DURATION (e.g. +7d).
 """
@@ -10,13 +11,16 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
+from offchain.chain.client import pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.session import open_chain
+from offchain.cli import indexing
 from offchain.cli import quantities as q
 from offchain.cli.output import one_line_errors
 from offchain.config import passphrase_from_env
 from offchain.orders import market, report
 from offchain.orders import steps as workflow
+from offchain.orders.indexed import market_index
 from offchain.transfer import storage
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -38,6 +42,15 @@ def step_command(name, **kwargs):
         return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(
             account_option()(one_line_errors(func))
         )
+
+    return decorator
+
+
+def read_command(name, **kwargs):
+    """A read-only subcommand: connected to the chosen network, no account needed."""
+
+    def decorator(func):
+        return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(one_line_errors(func))
 
     return decorator
 
@@ -81,7 +94,7 @@ def register_machine(account, process, material, envelope, metadata_uri):
 def open_(account, machine_id, envelope, capacity, start, end, delivery, price, token):
     """Open capacity on a machine (producer)."""
     c = open_chain(account)
-    now = workflow._now()
+    now = pending_timestamp()
     _echo(
         workflow.open_order(
             c,
@@ -109,7 +122,7 @@ def open_(account, machine_id, envelope, capacity, start, end, delivery, price, 
 def request(account, part, quantity, max_price, end, delivery, material, token, units):
     """Request production of PART (customer): creates a requested order."""
     c = open_chain(account)
-    now = workflow._now()
+    now = pending_timestamp()
     _echo(
         workflow.request_order(
             c,
@@ -145,16 +158,23 @@ def take(account, order_id, machine_id, envelope, capacity, price):
     )
 
 
-@step_command("match")
+@read_command("match")
 @click.argument("part", type=existing_file)
 @click.option("--quantity", type=int, default=1, show_default=True)
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
 @click.option("--material", default=None, help="Only orders in this material (default any)")
 @click.option("--max-price", default=None, help="Only orders at most this price per cm3")
 @click.option("--delivery", default=None, help="Only orders delivering by then, e.g. +14d")
-def match(account, part, quantity, units, material, max_price, delivery):
-    """Open orders PART can join, best first (price, delivery, fit)."""
-    c = open_chain(account)
+@click.option(
+    "--rank",
+    type=click.Choice(market.RANKINGS),
+    default="price",
+    show_default=True,
+    help="price: cheapest first; record: the producers' track record first",
+)
+def match(part, quantity, units, material, max_price, delivery, rank):
+    """Open orders PART can join, best first (price, delivery, fit; or track record first)."""
+    c = open_chain(None)
     click.echo(
         market.match_text(
             c,
@@ -163,16 +183,17 @@ def match(account, part, quantity, units, material, max_price, delivery):
             units,
             material=material,
             max_price_per_cm3=q.token_amount(max_price) if max_price else None,
-            deadline=q.timestamp(delivery, workflow._now()) if delivery else None,
+            deadline=q.timestamp(delivery, pending_timestamp()) if delivery else None,
+            rank=rank,
         )
     )
 
 
-@step_command("demands")
+@read_command("demands")
 @click.argument("order_id", type=int)
-def demands(account, order_id):
+def demands(order_id):
     """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing."""
-    click.echo(market.demands_text(open_chain(account), order_id))
+    click.echo(market.demands_text(open_chain(None), order_id))
 
 
 @step_command("join")
@@ -304,15 +325,44 @@ def withdraw(account, token):
     _echo(workflow.withdraw(open_chain(account), _token(token)))
 
 
-@step_command("status")
+@read_command("status")
 @click.argument("order_id", type=int, required=False)
-def status(account, order_id):
+def status(order_id):
     """Orders and jobs with states, space used and deposits."""
-    click.echo(report.status(open_chain(account), order_id))
+    click.echo(report.status(open_chain(None), order_id))
 
 
-@step_command("history")
+@read_command("history")
 @click.argument("order_id", type=int)
-def history(account, order_id):
+def history(order_id):
     """An order's timeline from its events, with transaction hashes and gas."""
-    click.echo(report.history_table(report.history(open_chain(account), order_id)))
+    click.echo(report.history_table(report.history(open_chain(None), order_id)))
+
+
+@read_command("sync")
+def sync():
+    """Bring the local market index up to the chain (new blocks only); a progress bar on long syncs."""
+    c = open_chain(None)
+    with indexing.sync_progress() as progress:
+        index = market_index(c, sync=False)
+        result = index.sync(progress)
+    click.echo(indexing.sync_line(index, result))
+
+
+@read_command("watch")
+@click.option("--order", "order_id", type=int, default=None, help="Only this order's events")
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between checks")
+def watch(order_id, poll):
+    """Print one line per new event, live, until Ctrl-C."""
+    index = market_index(open_chain(None))
+    click.echo(
+        f"watching {'order ' + str(order_id) if order_id else 'the market'} from block "
+        f"{index.synced_block} (Ctrl-C stops)",
+        err=True,
+    )
+    try:
+        for event in index.follow(poll):
+            if order_id is None or event.order_id == order_id:
+                click.echo(report.event_line(event))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)

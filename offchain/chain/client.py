@@ -55,7 +55,7 @@ class Chain:
     actor: str = ""
 
     def __post_init__(self) -> None:
-        if not self.actor:
+        if not self.actor and self.account is not None:
             self.actor = getattr(self.account, "alias", None) or str(self.account.address)
 
     # -- sending -------------------------------------------------------------------
@@ -129,6 +129,10 @@ class Chain:
     # -- reads ---------------------------------------------------------------------
     @property
     def address(self) -> str:
+        if self.account is None:
+            raise ProdnetError(
+                "this step sends a transaction: choose the account that signs it with --account"
+            )
         return str(self.account.address)
 
     def order(self, order_id: int) -> Any:

@@ -69,8 +69,9 @@ def current_deployment() -> Deployment:
     return load(int(chain.chain_id), network_choice(), has_code)
 
 
-def open_chain(account: Any, actor: str = "") -> Chain:
-    """The prodnet contracts on the connected chain, acted on by ACCOUNT."""
+def open_chain(account: Any | None, actor: str = "") -> Chain:
+    """The prodnet contracts on the connected chain, acted on by ACCOUNT (None: reads only)."""
     deployment = current_deployment()
     registry, orders, membership = contracts_of(deployment)
-    return Chain(deployment, registry, orders, membership, prepare_account(account), actor)
+    signer = prepare_account(account) if account is not None else None
+    return Chain(deployment, registry, orders, membership, signer, actor)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.chain.client import Chain
-from offchain.chain.codec import currency, dims_of, envelope_of, is_zero_address, job_status, order_status
+from offchain.chain.codec import currency, dims_of, is_zero_address, job_status, order_status
 from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time, table
-from offchain.index import MarketIndex
+from offchain.index import EventRow, MarketIndex
 from offchain.orders.indexed import market_index
 
 ORDER_EVENTS = (
@@ -134,8 +134,9 @@ def history(c: Chain, order_id: int) -> list[Event]:
     _known(index, order_id)
     events = index.timeline(order_id)
     gas = index.gas_used(e.tx_hash for e in events)
-    return [Event(e.block, e.timestamp, e.name, e.tx_hash, gas.get(e.tx_hash, 0), _detail(e.args))
-            for e in events]
+    return [
+        Event(e.block, e.timestamp, e.name, e.tx_hash, gas.get(e.tx_hash, 0), _detail(e.args)) for e in events
+    ]
 
 
 def _detail(event_args: dict[str, Any]) -> str:
@@ -149,6 +150,19 @@ def _detail(event_args: dict[str, Any]) -> str:
             value = value[:18] + "…"
         parts.append(f"{key}={value}")
     return " ".join(parts)
+
+
+def event_line(event: EventRow) -> str:
+    """One event as a line: time, block, name, order/job, details."""
+    where = f"order {event.order_id}" if event.order_id is not None else ""
+    if event.job_id is not None and event.name not in ("OrderRequested",):
+        where += f" job {event.job_id}"
+    args = {k: v for k, v in event.args.items() if k not in ("orderId", "jobId")}
+    return " ".join(
+        part
+        for part in (format_time(event.timestamp), f"block {event.block}", event.name, where, _detail(args))
+        if part
+    )
 
 
 def history_table(events: list[Event]) -> str:
@@ -169,4 +183,4 @@ def history_table(events: list[Event]) -> str:
     return table(rows)
 
 
-__all__ = ["envelope_of", "history", "history_table", "status", "table"]
+__all__ = ["event_line", "history", "history_table", "status"]

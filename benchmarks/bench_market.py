@@ -1,0 +1,177 @@
+"""The market at scale: the index behind match and status, on Anvil with 10,000 open
+orders and 20,000 jobs seeded in bulk (raw transactions from offchain.devtools.seed).
+
+Reports ``initial_sync_seconds`` (an empty index up to the head), ``incremental_sync_seconds``
+(after 100 new events), ``match_seconds`` (one part against every open order, end to end:
+STL, index sync check, the orders from SQLite, the ranking, the track records),
+``status_one_order_seconds``, ``status_all_seconds``, and on a second deployment of 1,000
+open orders the path before the index (``getOrder`` and ``MAX_JOBS_PER_ORDER`` per order
+through Ape, as ``market.offers`` did) against the indexed one: ``speedup_at_1000``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.__main__ import ROOT
+
+ORDERS = int(os.environ.get("BENCH_MARKET_ORDERS", "10000"))
+JOBS = int(os.environ.get("BENCH_MARKET_JOBS", "20000"))
+SMALL = 1000
+REPEAT = 5
+
+
+def _median_seconds(func: Any, repeat: int = REPEAT) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 4)
+
+
+def _offers_by_walking_the_chain(c: Any, part_path: Path) -> list[Any]:
+    """The read path before the index (market.offers at commit 34a76de): every order read
+    through Ape, one getOrder and one MAX_JOBS_PER_ORDER call each, then the ranking."""
+    from offchain.chain.client import pending_timestamp
+    from offchain.chain.codec import OrderStatus, envelope_of
+    from offchain.orders import matching
+    from offchain.parts import stl
+
+    part = stl.inspect(part_path)
+    count = int(c.call(c.orders.orderCount))
+    orders = []
+    for i in range(1, count + 1):
+        o = c.order(i)
+        if int(o.status) != OrderStatus.OPEN:
+            continue
+        orders.append(
+            matching.Order(
+                id=i,
+                producer=str(o.producer),
+                material="*",
+                envelope_um=envelope_of(o),
+                space_left_mm3=int(o.capacity) - int(o.used),
+                window=(int(o.start), int(o.end)),
+                delivery=int(o.deadline),
+                price_per_cm3=int(o.pricePerCm3),
+                jobs_left=int(c.orders.MAX_JOBS_PER_ORDER()) - int(o.jobCount),
+            )
+        )
+    demand = matching.Demand(
+        id=0,
+        material="*",
+        dims_um=part.chain_dims_um(),
+        part_volume_mm3=part.chain_volume_mm3(),
+        quantity=1,
+        deadline=2**62,
+        max_price_per_cm3=2**62,
+    )
+    return matching.offers_for(demand, orders, pending_timestamp())
+
+
+def run() -> dict:
+    os.chdir(ROOT)
+    from ape import chain, networks
+
+    from offchain import config
+    from offchain.chain.client import Chain
+    from offchain.chain.deployments import Deployment
+    from offchain.chain.rpc import Rpc
+    from offchain.chain.session import contracts_of
+    from offchain.devtools import parts as testdata
+    from offchain.devtools.seed import Seeder, project_artifacts
+    from offchain.index import MarketIndex
+    from offchain.orders import market, report
+    from offchain.orders.indexed import forget_indexes
+
+    work = Path(tempfile.mkdtemp(prefix="prodnet-bench-market-"))
+    result: dict[str, Any] = {}
+    with config.scoped_home(work / "state"), networks.parse_network_choice("ethereum:local:foundry"):
+        url = str(networks.provider.uri)
+        rpc = Rpc(url)
+        seeder = Seeder(rpc, *project_artifacts())
+        producers, customers = seeder.accounts[1:5], seeder.accounts[5:10]
+
+        def deployment_of(contracts: Any) -> Chain:
+            d = Deployment(
+                "ethereum:local",
+                int(chain.chain_id),
+                contracts.registry,
+                contracts.orders,
+                None,
+                seeder.accounts[0],
+                contracts.block,
+                14 * 86_400,
+            )
+            return Chain(d, *contracts_of(d), account=None)
+
+        def seed(orders: int, jobs: int) -> Any:
+            contracts = seeder.deploy()
+            machines = seeder.producers_ready(contracts, producers)
+            now = int(rpc.block(rpc.head()).timestamp)
+            ids = seeder.open_orders(contracts, machines, orders, now)
+            seeder.join_orders(contracts, ids, jobs, customers, seeder.price_reader(contracts))
+            return contracts
+
+        started = time.perf_counter()
+        big = seed(ORDERS, JOBS)
+        result["seed_seconds"] = round(time.perf_counter() - started, 1)
+        c = deployment_of(big)
+        index = MarketIndex.open(
+            url, int(chain.chain_id), big.registry, big.orders, big.block, big.abi, folder=work / "index"
+        )
+        started = time.perf_counter()
+        first = index.sync()
+        result["initial_sync_seconds"] = round(time.perf_counter() - started, 3)
+        result["orders_on_chain"] = index.count_orders()
+        result["jobs_on_chain"] = len(index.jobs())
+        result["events_indexed"] = first.events
+        result["index_bytes"] = sum(p.stat().st_size for p in (work / "index").iterdir())
+
+        seeder.join_orders(big, list(range(1, 101)), 100, customers, seeder.price_reader(big), seed=99)
+        started = time.perf_counter()
+        later = index.sync()
+        result["incremental_sync_seconds"] = round(time.perf_counter() - started, 4)
+        result["incremental_events"] = later.events
+        index.close()
+
+        part = testdata.write_binary(work / "bracket.stl", testdata.bracket().triangles())
+        forget_indexes()
+        market.offers(c, part, 1)  # opens the index under PRODNET_HOME and syncs it once
+        result["match_seconds"] = _median_seconds(lambda: market.offers(c, part, 1))
+        result["match_offers"] = len(market.offers(c, part, 1))
+        result["status_one_order_seconds"] = _median_seconds(lambda: report.status(c, 1))
+        result["status_all_seconds"] = _median_seconds(lambda: report.status(c), repeat=3)
+
+        small = seed(SMALL, SMALL)
+        s = deployment_of(small)
+        market.offers(s, part, 1)
+        result["match_seconds_with_index_1000"] = _median_seconds(lambda: market.offers(s, part, 1))
+        started = time.perf_counter()
+        walked = _offers_by_walking_the_chain(s, part)
+        result["match_seconds_without_index_1000"] = round(time.perf_counter() - started, 2)
+        indexed = [o for o, _ in market.offers(s, part, 1)]
+        assert [o.order_id for o in walked] == [o.order_id for o in indexed], "both paths rank alike"
+        result["speedup_at_1000"] = round(
+            result["match_seconds_without_index_1000"] / result["match_seconds_with_index_1000"], 1
+        )
+        forget_indexes()
+    result["goals"] = {
+        "match_seconds": 0.5,
+        "initial_sync_seconds": 30,
+        "incremental_sync_seconds": 0.5,
+        "speedup_at_1000": 100,
+    }
+    result["goals_met"] = (
+        result["match_seconds"] <= 0.5
+        and result["initial_sync_seconds"] <= 30
+        and result["incremental_sync_seconds"] <= 0.5
+        and result["speedup_at_1000"] >= 100
+    )
+    return result
