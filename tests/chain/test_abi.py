@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from eth_abi import decode, encode
 from eth_utils import to_checksum_address
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from offchain.chain.abi import Abi, AbiError, _type
 from offchain.chain.rpc import RawLog
+
 
 @pytest.fixture(scope="module")
 def abi() -> Abi:
