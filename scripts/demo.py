@@ -10,8 +10,10 @@ withdraws. A third customer's part that does not fit is refused.
 import click
 from ape.cli import ConnectedProviderCommand
 
-from offchain.cli.output import one_line_errors
+from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.devtools.demo import run_demo
+
+ape_logs_to_stderr()
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="End-to-end demo")

@@ -5,8 +5,10 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from offchain.chain.deploy import DEFAULT_CONFIRMATION_WINDOW, deploy
 from offchain.chain.deployments import record_path
-from offchain.cli.output import one_line_errors
+from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.cli.quantities import duration_s
+
+ape_logs_to_stderr()
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Deploy prodnet's contracts")

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import click
 
-from offchain.cli.output import one_line_errors, progress_bar
+from offchain.cli.output import ape_logs_to_stderr, one_line_errors, progress_bar
 from offchain.config import passphrase_from_env
 from offchain.transfer import keys, message
+
+ape_logs_to_stderr()
 
 FILE = click.Path(dir_okay=True, path_type=Path)
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
-from offchain.cli.output import one_line_errors
+from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.parts import stl
+
+ape_logs_to_stderr()
 
 
 @click.group()

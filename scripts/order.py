@@ -6,6 +6,7 @@ volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as
 dates (UTC), 'now', or +DURATION (e.g. +7d).
 """
 
+import signal
 from pathlib import Path
 
 import click
@@ -16,12 +17,14 @@ from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.session import open_chain
 from offchain.cli import indexing
 from offchain.cli import quantities as q
-from offchain.cli.output import one_line_errors
+from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.config import passphrase_from_env
 from offchain.orders import market, report
 from offchain.orders import steps as workflow
 from offchain.orders.indexed import market_index
 from offchain.transfer import storage
+
+ape_logs_to_stderr()
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -360,6 +363,7 @@ def watch(order_id, poll):
         f"{index.synced_block} (Ctrl-C stops)",
         err=True,
     )
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ape's own handler exits 130
     try:
         for event in index.follow(poll):
             if order_id is None or event.order_id == order_id:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
-from offchain.cli.output import one_line_errors, progress_bar
+from offchain.cli.output import ape_logs_to_stderr, one_line_errors, progress_bar
 from offchain.transfer import storage
+
+ape_logs_to_stderr()
 
 API_HELP = "Kubo RPC API multiaddr (default $PRODNET_IPFS_API or /ip4/127.0.0.1/tcp/5001)."
 

@@ -47,8 +47,11 @@ def prepare_account(account: Any) -> Any:
                     f"passphrase: set APE_ACCOUNTS_{account.alias}_PASSPHRASE"
                 )
             return account
+        from ape.logging import logger
+
         try:
-            account.set_autosign(True, passphrase=passphrase)
+            with logger.at_level("ERROR"):  # the passphrase came from the environment on purpose
+                account.set_autosign(True, passphrase=passphrase)
         except Exception as exc:
             raise AccountError(f"cannot unlock account '{account.alias}': {exc}") from None
     return account

@@ -60,3 +60,26 @@ def progress_bar(label: str, size: int) -> Iterator[Callable[[int], None] | None
         return
     with click.progressbar(length=size, label=label, file=click.get_text_stream("stderr")) as bar:
         yield bar.update
+
+
+def ape_logs_to_stderr() -> None:
+    """Keep stdout for a command's result and stderr for its one line of refusal: Ape's
+    chatter (``INFO: Connecting...``, ``INFO: Confirmed...``) is dropped, its warnings and
+    errors go to stderr. PRODNET_DEBUG=1 keeps every Ape log line (on stderr)."""
+    import logging
+
+    from ape.logging import ClickHandler, logger
+
+    class _Quiet(logging.Filter):
+        prodnet_quiet = True
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            return config.debug() or record.levelno > logging.INFO
+
+    for handler in logger._logger.handlers:
+        if isinstance(handler, ClickHandler):
+            handler.echo_kwargs = {
+                level: {"err": True} for level in ("error", "warning", "success", "info", "debug")
+            }
+            if not any(getattr(f, "prodnet_quiet", False) for f in handler.filters):
+                handler.addFilter(_Quiet())

@@ -38,6 +38,7 @@ class AnvilNode:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log or Path(tempfile.mkstemp(prefix="prodnet-anvil-", suffix=".log")[1])
         self.process: subprocess.Popen[bytes] | None = None
+        self._answered = 0.0  # wall-clock time the last start answered (its genesis is no later)
 
     def start(self, timeout: float = 60.0) -> AnvilNode:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it until it exits
@@ -55,6 +56,7 @@ class AnvilNode:
                 raise AnvilError(f"anvil exited with {self.process.returncode}: see {self.log_path}")
             try:
                 rpc.chain_id()
+                self._answered = time.time()
                 return self
             except NodeError:
                 if time.monotonic() > deadline:
@@ -77,6 +79,9 @@ class AnvilNode:
     def restart(self) -> AnvilNode:
         """A fresh chain at the same URL (same chain id, another genesis block)."""
         self.stop()
+        # Anvil stamps its genesis block with the wall-clock second: a chain started in the
+        # same second as the last one would have the very same genesis hash.
+        time.sleep(max(0.0, int(self._answered) + 1 - time.time()))
         return self.start()
 
     def __enter__(self) -> AnvilNode:

@@ -159,11 +159,17 @@ class Syncer:
         jobs = {(oid, jid) for name, oid, jid, _, _ in later if jid is not None}
         jobs |= {(oid, 1) for name, oid, _, _, _ in later if name in ("OrderRequested", "OrderTaken")}
         accounts = {acc for name, _, _, acc, _ in later if name == "KeyPublished"}
-        # every credit is read again at the fork (cheap: one batched call per holder)
+        # every credit is read again at the fork (cheap: one batched call per holder), and those
+        # withdrawn after it (no longer in the table, but back at the fork)
         holders = {(a, t) for a, t in self.db.execute("SELECT account, token FROM credits")}
+        for name, _, _, _, args in later:
+            if name == "Withdrawn":
+                withdrawn = json.loads(args)
+                holders.add((withdrawn["account"], withdrawn["token"]))
         with transaction(self.db):
-            for table in ("events", "blocks", "machines", "keys"):
-                self.db.execute(f"DELETE FROM {table} WHERE block > ?", (fork,))
+            for table, column in (("events", "block"), ("blocks", "number"), ("machines", "block"),
+                                  ("keys", "block")):
+                self.db.execute(f"DELETE FROM {table} WHERE {column} > ?", (fork,))
             for account in accounts:
                 self._key_from_events(account)
             self._read_structs(orders, jobs, fork, extra_credits=holders)
@@ -254,7 +260,7 @@ class Syncer:
             None if order_id is None else int(order_id),
             None if job_id is None else int(job_id),
             account,
-            json.dumps(kept, sort_keys=True),
+            json.dumps(kept),
         )
 
     # -- structs ----------------------------------------------------------------------

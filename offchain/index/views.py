@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from offchain.chain.codec import OrderStatus, text16
+from offchain.chain.codec import ZERO_ADDRESS, text16
 
 
 @dataclass(frozen=True)
@@ -309,20 +309,26 @@ def machine(db: sqlite3.Connection, machine_id: int) -> MachineRow | None:
     return None if row is None else MachineRow(*row)
 
 
+#: A JobRefunded event emitted by the order's cancel (not by a reclaim, even one made before the
+#: order was later cancelled): the transaction also emitted the order's OrderCancelled.
+_BY_CANCEL = """EXISTS (SELECT 1 FROM events x WHERE x.order_id = e.order_id AND x.block = e.block
+      AND x.tx_hash = e.tx_hash AND x.name = 'OrderCancelled')"""
+
+
 def track_records(db: sqlite3.Connection, producers: Iterable[str] | None = None) -> dict[str, TrackRecord]:
     """Each producer's record (all producers, or PRODUCERS), from the events of its orders."""
-    sql = """
+    sql = f"""
     SELECT o.producer,
       sum(e.name = 'JobCompleted'),
       sum(e.name = 'JobShipped' AND b.timestamp <= o.deadline),
       sum(e.name = 'JobShipped' AND b.timestamp > o.deadline),
-      sum(e.name = 'JobRefunded' AND o.status != ?),
-      sum(e.name = 'JobRefunded' AND o.status = ?),
+      sum(e.name = 'JobRefunded' AND NOT {_BY_CANCEL}),
+      sum(e.name = 'JobRefunded' AND {_BY_CANCEL}),
       sum(e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') = 0)
     FROM events e JOIN orders o ON o.id = e.order_id JOIN blocks b ON b.number = e.block
-    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded')
+    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded') AND o.producer != ?
     """
-    params: list[Any] = [int(OrderStatus.CANCELLED), int(OrderStatus.CANCELLED)]
+    params: list[Any] = [ZERO_ADDRESS]  # a request its customer cancelled had no producer
     wanted = None if producers is None else sorted({p.lower() for p in producers})
     if wanted is not None:
         sql += f" AND lower(o.producer) IN ({','.join('?' * len(wanted))})"

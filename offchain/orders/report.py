@@ -43,10 +43,7 @@ class UnknownOrderError(ProdnetError):
 
 def _known(index: MarketIndex, order_id: int) -> None:
     if index.order(order_id) is None:
-        raise UnknownOrderError(
-            f"order {order_id} does not exist (the chain has {index.count_orders()} orders): "
-            "check the id with 'ape run order status'"
-        )
+        raise UnknownOrderError(f"order {order_id} does not exist")
 
 
 def status(c: Chain, order_id: int | None = None) -> str:
@@ -111,7 +108,7 @@ def status(c: Chain, order_id: int | None = None) -> str:
     lines = [
         f"track record of {_short(p)}: {records[p].text() if p in records else 'new'}" for p in producers
     ]
-    return "\n".join([table(rows), *lines])
+    return "\n".join([table(rows), "", *lines])
 
 
 def _symbol(order: Any) -> str:

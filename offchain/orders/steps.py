@@ -80,7 +80,7 @@ def _order(c: Chain, order_id: int) -> OrderRow:
     """Order ORDER_ID as the (synced) index has it; a clear refusal if there is none."""
     row = market_index(c).order(order_id)
     if row is None:
-        raise StepError(f"order {order_id} does not exist: check the id with 'ape run order status'")
+        raise StepError(f"order {order_id} does not exist")
     return row
 
 
@@ -88,7 +88,7 @@ def _job(c: Chain, order_id: int, job_id: int) -> JobRow:
     row = market_index(c, sync=False).job(order_id, job_id)
     if row is None:
         _order(c, order_id)
-        raise StepError(f"order {order_id} has no job {job_id}: check with 'ape run order status {order_id}'")
+        raise StepError(f"order {order_id} has no job {job_id}")
     return row
 
 

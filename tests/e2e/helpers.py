@@ -27,6 +27,7 @@ from eth_utils import collapse_if_tuple, function_abi_to_4byte_selector, keccak
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = "ethereum:prodnet:node"
+READ_ONLY = {"status", "history", "match", "demands", "sync", "watch"}
 ZERO_ADDRESS = "0x" + "0" * 40
 # Anvil's (and Ape's test accounts') default mnemonic.
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
@@ -333,7 +334,10 @@ class Cli:
         return self.ape(actor, "run", *args)
 
     def run(self, actor: Actor, *args: str) -> Result:
-        """``ape run ARGS --network ethereum:prodnet:node --account ACTOR``."""
+        """``ape run ARGS --network ethereum:prodnet:node --account ACTOR`` (no --account for the
+        commands that only read: status, history, match, demands, sync, watch)."""
+        if args[:1] == ("order",) and args[1:2] and args[1] in READ_ONLY:
+            return self.plain(actor, *args, "--network", NETWORK)
         return self.plain(actor, *args, "--network", NETWORK, "--account", actor.account)
 
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+import itertools
+import json
+import math
+import os
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +54,122 @@ def trimesh_figures(path: Path) -> dict[str, object]:
         "closed": bool(mesh.is_watertight),
         "oriented": bool(mesh.is_winding_consistent),
     }
+
+
+def revolved(profile: Sequence[tuple[float, float]], segments: int = 32) -> td.IndexedMesh:
+    """A closed solid of revolution about z: PROFILE is (radius, z) from bottom to top, outward.
+
+    Each profile point becomes a ring of SEGMENTS vertices (a point of radius 0 becomes
+    one vertex, an apex); the first and last rings are closed by caps.
+    """
+    angles = np.arange(segments) * (2 * math.pi / segments)
+    vertices: list[list[float]] = []
+    rings: list[list[int]] = []
+    for radius, z in profile:
+        if radius == 0:
+            rings.append([len(vertices)] * segments)
+            vertices.append([0.0, 0.0, z])
+        else:
+            rings.append(list(range(len(vertices), len(vertices) + segments)))
+            vertices += [[radius * math.cos(a), radius * math.sin(a), z] for a in angles]
+    faces: list[tuple[int, int, int]] = []
+    for low, high in itertools.pairwise(rings):
+        for i in range(segments):
+            j = (i + 1) % segments
+            a, b, c, d = low[i], low[j], high[j], high[i]
+            if a != b:
+                faces.append((a, b, c))
+            if c != d:
+                faces.append((a, c, d))
+    for ring, z, up in ((rings[0], profile[0][1], False), (rings[-1], profile[-1][1], True)):
+        if ring[0] == ring[1]:
+            continue
+        centre = len(vertices)
+        vertices.append([0.0, 0.0, z])
+        for i in range(segments):
+            j = (i + 1) % segments
+            faces.append((centre, ring[i], ring[j]) if up else (centre, ring[j], ring[i]))
+    return td.IndexedMesh(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64))
+
+
+def polygon_area(radius: float, segments: int) -> float:
+    return segments / 2 * radius**2 * math.sin(2 * math.pi / segments)
+
+
+def frustum_volume(r1: float, r2: float, height: float, segments: int) -> float:
+    """Volume between two regular SEGMENTS-gons of radii R1, R2, HEIGHT apart."""
+    a1, a2 = polygon_area(r1, segments), polygon_area(r2, segments)
+    return height / 3 * (a1 + a2 + math.sqrt(a1 * a2))
+
+
+def hourglass(segments: int = 32) -> tuple[td.IndexedMesh, float]:
+    """(an hourglass: two frustums meeting at a narrow waist, one shell; its exact volume)."""
+    profile = [(10.0, -12.0), (1.5, 0.0), (6.0, 8.0)]
+    volume = (frustum_volume(10.0, 1.5, 12.0, segments) + frustum_volume(1.5, 6.0, 8.0, segments))
+    return revolved(profile, segments), volume
+
+
+def bow_tie(segments: int = 24) -> tuple[td.IndexedMesh, float]:
+    """(two cones touching at their apex: one vertex shared, no edge, so two shells; volume)."""
+    mesh = revolved([(8.0, -10.0), (0.0, 0.0), (5.0, 6.0)], segments)
+    volume = polygon_area(8.0, segments) * 10 / 3 + polygon_area(5.0, segments) * 6 / 3
+    return mesh, volume
+
+
+def mobius(segments: int = 40, width: float = 3.0, radius: float = 20.0) -> np.ndarray:
+    """Triangles of a Mobius strip (one-sided, open): it has no orientation."""
+    def point(u: float, v: float) -> list[float]:
+        r = radius + v * math.cos(u / 2)
+        return [r * math.cos(u), r * math.sin(u), v * math.sin(u / 2)]
+
+    vertices = []
+    for i in range(segments):
+        u = 2 * math.pi * i / segments
+        vertices += [point(u, -width), point(u, width)]
+    faces = []
+    for i in range(segments):
+        a, b = 2 * i, 2 * i + 1
+        if i + 1 < segments:
+            c, d = 2 * i + 2, 2 * i + 3
+        else:  # half a turn: the strip comes back upside down
+            c, d = 1, 0
+        faces += [(a, c, d), (a, d, b)]
+    return td.IndexedMesh(np.asarray(vertices), np.asarray(faces)).triangles()
+
+
+def inspect_in_child(path: Path, timeout: float = 60.0, **kwargs: object) -> dict[str, object]:
+    """stl.inspect(PATH) in a fresh interpreter, so a crash or a hang cannot take the tests down.
+
+    Returns {"ok": part.to_json()} or {"error": class name, "message": ...}, plus the
+    child's "returncode"; subprocess.TimeoutExpired if it takes longer than TIMEOUT.
+    """
+    code = (
+        "import json, sys\n"
+        "from offchain.parts import stl\n"
+        "try:\n"
+        "    part = stl.inspect(sys.argv[1], **json.loads(sys.argv[2]))\n"
+        "    print(json.dumps({'ok': part.to_json()}))\n"
+        "except stl.StlError as exc:\n"
+        "    print(json.dumps({'error': type(exc).__name__, 'message': str(exc)}))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path), json.dumps(kwargs)], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    lines = result.stdout.strip().splitlines()
+    data: dict[str, object] = json.loads(lines[-1]) if lines else {}
+    data["returncode"] = result.returncode
+    data["stderr"] = result.stderr
+    return data
+
+
+def sparse_file(path: Path, size: int, count: int, header: bytes = b"sparse") -> Path:
+    """A file of SIZE bytes (a hole after the header) whose binary STL header claims COUNT triangles."""
+    with path.open("wb") as fh:
+        fh.write(header.ljust(80, b" ") + struct.pack("<I", count))
+        fh.truncate(size)
+    return path
 
 
 def png_bytes() -> bytes:
