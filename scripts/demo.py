@@ -10,14 +10,17 @@ withdraws. A third customer's part that does not fit is refused.
 import click
 from ape.cli import ConnectedProviderCommand
 
+from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.devtools.demo import run_demo
 
 ape_logs_to_stderr()
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="End-to-end demo")
+@click.command(cls=commands.one_line(ConnectedProviderCommand), short_help="End-to-end demo")
 @click.option("--permissioned", is_flag=True, help="Members-only deployment (Membership contract).")
+@click.option("--keep", is_flag=True, help="Keep the temporary folder (secret keys, plaintexts).")
 @one_line_errors
-def cli(permissioned):
-    run_demo(permissioned, echo=click.echo)
+def cli(permissioned, keep):
+    """Run the whole story; its temporary folder is removed at the end unless --keep."""
+    run_demo(permissioned, echo=click.echo, keep=keep)

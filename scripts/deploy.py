@@ -5,13 +5,14 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from offchain.chain.deploy import DEFAULT_CONFIRMATION_WINDOW, deploy
 from offchain.chain.deployments import record_path
+from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.cli.quantities import duration_s
 
 ape_logs_to_stderr()
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Deploy prodnet's contracts")
+@click.command(cls=commands.one_line(ConnectedProviderCommand), short_help="Deploy prodnet's contracts")
 @account_option()
 @click.option("--permissioned", is_flag=True, help="Members only: deploy a Membership contract too.")
 @click.option(

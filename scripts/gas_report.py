@@ -21,6 +21,7 @@ from ape.cli import ConnectedProviderCommand
 
 from offchain._fs import write_json_atomic
 from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.cli import commands
 from offchain.parts.units import price_wei
 
 DAY = 24 * 3600
@@ -135,7 +136,7 @@ def print_table(report: dict[str, Any]) -> list[str]:
     return missed
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=commands.one_line(ConnectedProviderCommand))
 @click.option("--out", default="reports/gas.json", show_default=True, type=click.Path(path_type=Path))
 def cli(out: Path) -> None:
     """Measure gas per order step and check the targets."""

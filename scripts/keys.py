@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from offchain.cli import commands, files
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors, progress_bar
 from offchain.config import passphrase_from_env
 from offchain.transfer import keys, message
@@ -28,7 +29,7 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-@click.group()
+@click.group(cls=commands.Group)
 def cli() -> None:
     """OpenPGP keys for prodnet participants; encrypt and decrypt models."""
 
@@ -78,9 +79,15 @@ def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: P
 @click.option("--passphrase-env", metavar="VAR", help="Passphrase of --key is in $VAR.")
 @click.argument("src", type=FILE)
 @click.argument("dst", type=FILE)
+@click.option("--force", is_flag=True, help="Replace DST if it exists (never SRC or a key file).")
 @one_line_errors
-def decrypt(key: Path, verify_with: Path | None, passphrase_env: str | None, src: Path, dst: Path) -> None:
-    """Decrypt SRC into DST; with --verify-with, only if that key's signature verifies."""
+def decrypt(
+    key: Path, verify_with: Path | None, passphrase_env: str | None, src: Path, dst: Path, force: bool
+) -> None:
+    """Decrypt SRC into DST; with --verify-with, only if that key's signature verifies.
+
+    An existing DST is refused unless --force; DST is never SRC or one of the key files."""
+    files.check_output(dst, (src, key, verify_with), force)
     secret = keys.read_key(key)
     sender = keys.read_key(verify_with) if verify_with else None
     with progress_bar("decrypting", _file_size(src)) as progress:

@@ -5,12 +5,13 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from offchain.chain.deploy import ROLES, add_member, remove_member
 from offchain.chain.session import open_chain
+from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 
 ape_logs_to_stderr()
 
 
-@click.group(short_help="Members of a permissioned deployment")
+@click.group(cls=commands.Group, short_help="Members of a permissioned deployment")
 def cli():
     pass
 

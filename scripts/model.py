@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
+from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.parts import stl
 
 ape_logs_to_stderr()
 
 
-@click.group()
+@click.group(cls=commands.Group)
 def cli() -> None:
     """Part models (STL): the public data a customer declares on chain."""
 
@@ -30,6 +31,7 @@ def _table(path: Path, part: stl.PartData) -> str:
         ("triangles", str(part.triangles)),
         ("closed", "yes" if part.closed else f"no ({part.open_edges} open edges)"),
         ("oriented", "yes" if part.oriented else "no"),
+        *(("warning", note) for note in part.warnings),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)

@@ -15,7 +15,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 from offchain.chain.client import pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.session import open_chain
-from offchain.cli import indexing
+from offchain.cli import commands, files, indexing, params
 from offchain.cli import quantities as q
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.config import passphrase_from_env
@@ -29,7 +29,7 @@ ape_logs_to_stderr()
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-@click.group(short_help="Production order steps")
+@click.group(cls=commands.Group, short_help="Production order steps")
 def cli():
     pass
 
@@ -86,16 +86,19 @@ def register_machine(account, process, material, envelope, metadata_uri):
 
 
 @step_command("open")
-@click.option("--machine", "machine_id", type=int, required=True)
+@click.option("--machine", "machine_id", type=params.ID, required=True)
 @click.option("--envelope", default=None, help="Region offered (default: the whole machine)")
 @click.option("--capacity", default=None, help="Build space offered in cm3 (default: the envelope's volume)")
 @click.option("--start", default="now", help="Window start (default now)")
 @click.option("--end", required=True, help="Window end, e.g. 2026-12-01T10:00 or +7d")
 @click.option("--delivery", required=True, help="Delivery deadline, e.g. +21d")
-@click.option("--price", required=True, help="Price per cm3 of part volume, e.g. 0.0005 (ether)")
-@click.option("--token", default=None, help="ERC-20 address to be paid in (default ETH)")
+@click.option(
+    "--price", required=True, help="Price per cm3 of part volume, e.g. 0.0005 (ether); 0 is free of charge"
+)
+@click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address to be paid in (default ETH)")
 def open_(account, machine_id, envelope, capacity, start, end, delivery, price, token):
-    """Open capacity on a machine (producer)."""
+    """Open capacity on a machine (producer). --price 0 is allowed: the order is free of
+    charge, and the output says so. --token must be an ERC-20 contract on this chain."""
     c = open_chain(account)
     now = pending_timestamp()
     _echo(
@@ -115,12 +118,12 @@ def open_(account, machine_id, envelope, capacity, start, end, delivery, price, 
 
 @step_command("request")
 @click.argument("part", type=existing_file)
-@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--quantity", type=params.COUNT, default=1, show_default=True)
 @click.option("--max-price", required=True, help="Most you pay per cm3, e.g. 0.001 (ether)")
 @click.option("--end", required=True, help="Producers may take it until, e.g. +3d")
 @click.option("--delivery", required=True, help="Delivery deadline, e.g. +21d")
 @click.option("--material", default="", help="Wished material (default any)")
-@click.option("--token", default=None)
+@click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address to pay in (default ETH)")
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
 def request(account, part, quantity, max_price, end, delivery, material, token, units):
     """Request production of PART (customer): creates a requested order."""
@@ -142,8 +145,8 @@ def request(account, part, quantity, max_price, end, delivery, material, token, 
 
 
 @step_command("take")
-@click.argument("order_id", type=int)
-@click.option("--machine", "machine_id", type=int, required=True)
+@click.argument("order_id", type=params.ID)
+@click.option("--machine", "machine_id", type=params.ID, required=True)
 @click.option("--envelope", default=None)
 @click.option("--capacity", default=None, help="cm3")
 @click.option("--price", required=True, help="Your price per cm3 (at most the customer's maximum)")
@@ -163,7 +166,7 @@ def take(account, order_id, machine_id, envelope, capacity, price):
 
 @read_command("match")
 @click.argument("part", type=existing_file)
-@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--quantity", type=params.COUNT, default=1, show_default=True)
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
 @click.option("--material", default=None, help="Only orders in this material (default any)")
 @click.option("--max-price", default=None, help="Only orders at most this price per cm3")
@@ -193,16 +196,16 @@ def match(part, quantity, units, material, max_price, delivery, rank):
 
 
 @read_command("demands")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=params.ID)
 def demands(order_id):
     """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing."""
     click.echo(market.demands_text(open_chain(None), order_id))
 
 
 @step_command("join")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=params.ID)
 @click.argument("part", type=existing_file)
-@click.option("--quantity", type=int, default=1, show_default=True)
+@click.option("--quantity", type=params.COUNT, default=1, show_default=True)
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
 def join(account, order_id, part, quantity, units):
     """Join ORDER_ID with PART (customer); fit and price are checked first."""
@@ -212,30 +215,30 @@ def join(account, order_id, part, quantity, units):
 
 
 @step_command("leave")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 def leave(account, order_id, job_id):
     """Leave an open order; your deposit is credited back (customer)."""
     _echo(workflow.leave(open_chain(account), order_id, job_id))
 
 
 @step_command("close")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=params.ID)
 def close(account, order_id):
     """Stop taking customers (producer; anyone after the window ended)."""
     _echo(workflow.close(open_chain(account), order_id))
 
 
 @step_command("cancel")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=params.ID)
 def cancel(account, order_id):
     """Cancel an order before anything shipped; open jobs are refunded."""
     _echo(workflow.cancel(open_chain(account), order_id))
 
 
 @step_command("submit-model")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 @click.argument("part", type=existing_file)
 @click.option(
     "--key", "secret_key", type=existing_file, required=True, help="Your secret key (signs the model)"
@@ -263,14 +266,17 @@ def submit_model(account, order_id, job_id, part, secret_key, passphrase_env, ki
 
 
 @step_command("fetch-model")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 @click.option("--key", "secret_key", type=existing_file, required=True, help="Your secret key (decrypts)")
 @_passphrase_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--ipfs-api", default=None, help="Kubo RPC multiaddr (default $PRODNET_IPFS_API)")
-def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs_api):
-    """Fetch, verify, decrypt and check a job's model (producer)."""
+@click.option("--force", is_flag=True, help="Replace --out if it exists (never the --key file).")
+def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs_api, force):
+    """Fetch, verify, decrypt and check a job's model (producer). An existing --out is refused
+    unless --force."""
+    files.check_output(out, (secret_key,), force)
     fetched = workflow.fetch_model(
         open_chain(account),
         order_id,
@@ -290,53 +296,53 @@ def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs
 
 
 @step_command("ship")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 def ship(account, order_id, job_id):
     """Mark a job's part shipped (producer)."""
     _echo(workflow.ship(open_chain(account), order_id, job_id))
 
 
 @step_command("confirm")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 def confirm(account, order_id, job_id):
     """Confirm receipt; the payment is credited to the producer (customer)."""
     _echo(workflow.confirm(open_chain(account), order_id, job_id))
 
 
 @step_command("finalize")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 def finalize(account, order_id, job_id):
     """Complete a shipped job after the confirmation window (producer)."""
     _echo(workflow.finalize(open_chain(account), order_id, job_id))
 
 
 @step_command("reclaim")
-@click.argument("order_id", type=int)
-@click.argument("job_id", type=int)
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
 def reclaim(account, order_id, job_id):
     """Take back the deposit of a job not shipped by the delivery deadline (customer)."""
     _echo(workflow.reclaim(open_chain(account), order_id, job_id))
 
 
 @step_command("withdraw")
-@click.option("--token", default=None, help="ERC-20 address (default ETH)")
+@click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address (default ETH)")
 def withdraw(account, token):
     """Withdraw your credit."""
     _echo(workflow.withdraw(open_chain(account), _token(token)))
 
 
 @read_command("status")
-@click.argument("order_id", type=int, required=False)
+@click.argument("order_id", type=params.ID, required=False)
 def status(order_id):
     """Orders and jobs with states, space used and deposits."""
     click.echo(report.status(open_chain(None), order_id))
 
 
 @read_command("history")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=params.ID)
 def history(order_id):
     """An order's timeline from its events, with transaction hashes and gas."""
     click.echo(report.history_table(report.history(open_chain(None), order_id)))
@@ -353,7 +359,7 @@ def sync():
 
 
 @read_command("watch")
-@click.option("--order", "order_id", type=int, default=None, help="Only this order's events")
+@click.option("--order", "order_id", type=params.ID, default=None, help="Only this order's events")
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between checks")
 def watch(order_id, poll):
     """Print one line per new event, live, until Ctrl-C."""

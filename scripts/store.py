@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from offchain.cli import commands, files
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors, progress_bar
 from offchain.transfer import storage
 
@@ -19,7 +20,7 @@ ape_logs_to_stderr()
 API_HELP = "Kubo RPC API multiaddr (default $PRODNET_IPFS_API or /ip4/127.0.0.1/tcp/5001)."
 
 
-@click.group()
+@click.group(cls=commands.Group)
 def cli() -> None:
     """Store ciphertexts in IPFS (ipfs://) or the central file store (file://)."""
 
@@ -56,9 +57,12 @@ def put(path: Path, kind: str, ipfs_api: str | None, root: Path | None) -> None:
 )
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path))
 @click.option("--ipfs-api", metavar="ADDR", help=API_HELP)
+@click.option("--force", is_flag=True, help="Replace --out if it exists (never the stored file itself).")
 @one_line_errors
-def get(uri: str, sha256: str, out: Path, ipfs_api: str | None) -> None:
-    """Fetch URI into --out, verified against --sha256."""
+def get(uri: str, sha256: str, out: Path, ipfs_api: str | None, force: bool) -> None:
+    """Fetch URI into --out, verified against --sha256. An existing --out is refused unless --force."""
+    source = storage.FileStore.path_of(uri) if uri.startswith("file:") else None
+    files.check_output(out, (source,), force)
     expected = storage.normalize_sha256(sha256)
     store = storage.store_for_uri(uri, ipfs_api=ipfs_api)
     with progress_bar("fetching", store.size(uri)) as progress:

@@ -20,6 +20,9 @@ class QuantityError(ProdnetError):
 _LENGTH_UNITS = {"um": Decimal(1), "mm": Decimal(1000), "cm": Decimal(10_000), "m": Decimal(1_000_000)}
 _VOLUME_UNITS = {"mm3": Decimal(1), "cm3": Decimal(1000), "l": Decimal(1_000_000)}
 _DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+# the chain stores times as uint40 unix seconds; dates are shown up to the end of year 9999 (< 2**40)
+TIME_MAX = 253_402_300_799
+AMOUNT_MAX = 2**96 - 1  # prices per cm3 are uint96 base units
 _NUMBER = r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 
 
@@ -89,6 +92,11 @@ def token_amount(text: str, decimals: int = 18, symbol: str = "ether") -> int:
     value = _decimal(match.group(1), "amount") * (Decimal(10) ** scale[unit])
     if value != value.to_integral_value():
         raise QuantityError(f"amount {text!r}: more decimals than the token has ({scale[unit]})")
+    if value > AMOUNT_MAX:
+        raise QuantityError(
+            f"amount {text!r}: too large, the chain stores at most {AMOUNT_MAX} base units "
+            f"(about {AMOUNT_MAX / 10**decimals:.4g} {symbol})"
+        )
     return int(value)
 
 
@@ -97,7 +105,12 @@ def duration_s(text: str) -> int:
     parts = re.findall(r"([0-9]+)\s*(min|[smhdw])", text.lower())
     if not parts or re.sub(r"[0-9]+\s*(min|[smhdw])|\s", "", text.lower()):
         raise QuantityError(f"duration {text!r}: expected e.g. 90s, 15m, 36h, 7d, 2w or 1d12h")
-    return sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    if seconds > TIME_MAX:
+        raise QuantityError(
+            f"duration {text!r}: too long, times must stay before the year 10000 ({TIME_MAX} s)"
+        )
+    return seconds
 
 
 def timestamp(text: str, now: int) -> int:
@@ -107,7 +120,7 @@ def timestamp(text: str, now: int) -> int:
     if text == "now":
         return now
     if text.startswith("+"):
-        return now + duration_s(text[1:])
+        return _on_chain(now + duration_s(text[1:]), text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -117,4 +130,13 @@ def timestamp(text: str, now: int) -> int:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    return _on_chain(int(moment.timestamp()), text)
+
+
+def _on_chain(seconds: int, text: str) -> int:
+    if not 0 <= seconds <= TIME_MAX:
+        raise QuantityError(
+            f"time {text!r}: outside what the chain stores (1970 to the end of year 9999); "
+            "give a nearer date or a shorter +DURATION"
+        )
+    return seconds

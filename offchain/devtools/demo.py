@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,11 +39,23 @@ def _parts(folder: Path) -> dict[str, Path]:
     }
 
 
-def run_demo(permissioned: bool, echo: Callable[[str], None] = print) -> list[Step]:
+def run_demo(permissioned: bool, echo: Callable[[str], None] = print, keep: bool = False) -> list[Step]:
+    """Run the story in a temporary folder (secret keys, plaintext parts): removed at the end,
+    also on error, unless KEEP, in which case its path is printed."""
+    work = Path(tempfile.mkdtemp(prefix="prodnet-demo-"))
+    try:
+        return _run_demo(permissioned, echo, work)
+    finally:
+        if keep:
+            echo(f"kept the demo's folder (secret keys, plaintext parts): {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path) -> list[Step]:
     from ape import accounts, chain
 
     started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="prodnet-demo-"))
     with config.scoped_home(work / "state"):
         admin, producer, alice, bob, carol = (accounts.test_accounts[i] for i in range(5))
         timeline: list[Step] = []

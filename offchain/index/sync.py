@@ -135,6 +135,10 @@ class Syncer:
         ).fetchall()
         if not kept:
             return None, False
+        if kept[0][0] == cursor:  # the usual case: one block asked, and it still matches
+            head = self.rpc.blocks([cursor])[0]
+            if head is not None and head.hash == kept[0][1]:
+                return None, False
         node = self.rpc.blocks([number for number, _ in kept])
         for (number, stored), block in zip(kept, node, strict=True):
             if block is not None and block.hash == stored:

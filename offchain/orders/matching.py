@@ -110,6 +110,8 @@ class Packing:
 
 
 def _int(value: object, what: str, low: int = 0, high: int = INT64_MAX) -> int:
+    if type(value) is int and low <= value <= high:  # the common case, without the checks below
+        return value
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise MatchingInputError(f"{what} must be an integer, got {value!r}")
     number = int(value)
@@ -119,6 +121,17 @@ def _int(value: object, what: str, low: int = 0, high: int = INT64_MAX) -> int:
 
 
 def _dims(value: object, what: str) -> tuple[int, int, int]:
+    if type(value) is tuple and len(value) == 3:  # the common case: three plain ints in range
+        x, y, z = value
+        plain = type(x) is int and type(y) is int and type(z) is int
+        if plain and min(x, y, z) >= 1 and max(x, y, z) <= UINT32_MAX:
+            if x > y:
+                x, y = y, x
+            if y > z:
+                y, z = z, y
+            if x > y:
+                x, y = y, x
+            return x, y, z
     if not isinstance(value, tuple | list) or len(value) != 3:
         raise MatchingInputError(f"{what} must be three integers (x, y, z in um), got {value!r}")
     x, y, z = sorted(_int(v, what, 1, UINT32_MAX) for v in value)

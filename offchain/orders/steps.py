@@ -10,6 +10,7 @@ after it had already happened.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,14 @@ def open_order(
             f"the envelope {dims_mm(envelope)} does not fit machine {machine_id} ({dims_mm(machine_env)})"
         )
     capacity = capacity_mm3 or build_space_mm3(envelope, 1)
+    if token != ZERO_ADDRESS:
+        from ape import networks
+
+        if not networks.provider.get_code(token):
+            raise StepError(
+                f"{token} has no contract code on this chain: give an ERC-20 token address "
+                "(or leave out --token to be paid in ETH)"
+            )
     if not start < end <= deadline or end <= pending_timestamp():
         raise StepError(
             f"the window must start before it ends, end in the future and before delivery: start "
@@ -193,8 +202,9 @@ def open_order(
         deadline,
         price_per_cm3,
         token,
-        summary=f"machine {machine_id}, {capacity} mm3, {format_amount(price_per_cm3)}/cm3 "
-        f"({currency(token)}), until {format_time(end)}",
+        summary=f"machine {machine_id}, {capacity} mm3, "
+        + (f"{format_amount(price_per_cm3)}/cm3 ({currency(token)})" if price_per_cm3 else "free of charge")
+        + f", until {format_time(end)}",
     )
     order_id = c.event_arg(step, "OrderOpened", "orderId")
     step.data["order_id"] = order_id
@@ -458,13 +468,13 @@ def submit_model(
     meta = read_json(meta_path) or {}
     if int(job.status) != JobStatus.JOINED:
         digest = bytes(job.digest).hex()
-        if any(bytes(job.digest)) and meta.get("ciphertext_sha256") == digest:
+        if any(bytes(job.digest)) and (meta.get("ciphertext_sha256") == digest or not meta):
             return Step(
                 "submit-model",
                 c.actor,
-                f"job {job_id} of order {order_id}: model {meta.get('uri')} already recorded",
+                f"job {job_id} of order {order_id}: model {meta.get('uri') or job.uri} already recorded",
                 already_done=True,
-                data={"uri": meta.get("uri"), "sha256": digest},
+                data={"uri": meta.get("uri") or job.uri, "sha256": digest},
             )
         raise StepError(
             f"job {job_id} of order {order_id} is {job_status(job)}; a model can be submitted "
@@ -511,8 +521,9 @@ def submit_model(
         stored.uri,
         summary=f"job {job_id} of order {order_id}: {stored.uri} sha256 {stored.sha256[:16]}…",
     )
-    meta["tx"] = step.tx_hash
-    write_json_atomic(meta_path, meta)
+    # mined: the outbox's ciphertext and notes are no longer needed (a re-run finds the job
+    # already has this model on chain and says so)
+    shutil.rmtree(outbox, ignore_errors=True)
     step.data.update(uri=stored.uri, sha256=stored.sha256)
     return step
 

@@ -72,18 +72,18 @@ def generate_key(name: str, email: str, passphrase: str | None = None) -> PGPKey
 
 def import_key(data: str | bytes, source: str = "the key") -> PGPKey:
     """Parse one armored or binary OpenPGP key (public or secret) and check its self-signatures."""
+    hint = "give an OpenPGP key file (.asc from 'ape run keys generate', or gpg --armor --export)"
     try:
         with _pgpy.quiet():
             parsed = PGPKey.from_blob(data)
-    except Exception as exc:  # pgpy raises ValueError/PGPError/IndexError/... on junk
-        raise KeyFormatError(
-            f"{source} is not a valid OpenPGP key ({type(exc).__name__}: {exc}); "
-            "export it again (gpg --armor --export / --export-secret-keys)"
-        ) from None
-    key = parsed[0] if isinstance(parsed, tuple) else parsed
-    if key is None or not _pgpy.has_key_material(key) or not key.userids:
-        raise KeyFormatError(f"{source} holds no complete OpenPGP key (no key packet or user id)")
-    if len(fingerprint(key)) != 40:
+        key = parsed[0] if isinstance(parsed, tuple) else parsed
+        complete = key is not None and _pgpy.has_key_material(key) and bool(key.userids)
+        version4 = complete and len(fingerprint(key)) == 40
+    except Exception:  # pgpy raises ValueError/PGPError/IndexError/AttributeError/... on junk
+        raise KeyFormatError(f"{source} is not an OpenPGP key: it cannot be parsed as one; {hint}") from None
+    if not complete:
+        raise KeyFormatError(f"{source} is not an OpenPGP key: it holds no key packet or user id; {hint}")
+    if not version4:
         raise UnsupportedKeyError(f"{source} is not a version 4 OpenPGP key")
     try:
         with _pgpy.quiet():
