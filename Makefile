@@ -56,6 +56,7 @@ gas: setup
 bench: setup
 	@mkdir -p reports
 	$(VENV)/bin/python -m benchmarks $(BENCH)
+	$(VENV)/bin/python tools/readme_figures.py
 
 clean:
 	rm -rf .build .cache reports .pytest_cache .hypothesis

@@ -79,7 +79,31 @@ def gas_deploy(gas: dict[str, Any]) -> str:
     return text + "."
 
 
+def market_table(bench: dict[str, Any]) -> str:
+    m = bench["market"]
+    goals = m.get("goals", {})
+    rows = [
+        ("orders / jobs on chain", f"{_n(m['orders_on_chain'])} / {_n(m['jobs_on_chain'])}", "-"),
+        ("initial sync (empty index to the head)", f"{m['initial_sync_seconds']} s",
+         f"<= {goals.get('initial_sync_seconds', '-')} s"),
+        (f"incremental sync ({m['incremental_events']} new events)", f"{m['incremental_sync_seconds']} s",
+         f"<= {goals.get('incremental_sync_seconds', '-')} s"),
+        (f"match: one part against {_n(m['orders_on_chain'])} open orders", f"{m['match_seconds']} s",
+         f"<= {goals.get('match_seconds', '-')} s"),
+        ("status of one order", f"{m['status_one_order_seconds']} s", "-"),
+        ("status of all orders", f"{m['status_all_seconds']} s", "-"),
+        ("match on 1,000 orders without / with the index",
+         f"{m['match_seconds_without_index_1000']} s / {m['match_seconds_with_index_1000']} s", "-"),
+        ("speedup at 1,000 orders", f"{m['speedup_at_1000']}x", f">= {goals.get('speedup_at_1000', '-')}x"),
+        ("index file", f"{m['index_bytes'] / 2**20:.1f} MiB for {_n(m['events_indexed'])} events", "-"),
+    ]
+    lines = ["| market index | measured | goal |", "| --- | ---: | ---: |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
 RENDER: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "market": ("bench.json", market_table),
     "gas-table": ("gas.json", gas_table),
     "gas-deploy": ("gas.json", gas_deploy),
 }
@@ -93,7 +117,8 @@ def render(text: str) -> str:
             continue
         if not path.exists():
             print(
-                f"readme_figures: {path.relative_to(ROOT)} missing, block {name} left as is (run make gas)",
+                f"readme_figures: {path.relative_to(ROOT)} missing, block {name} left as is "
+                "(run make gas / make bench)",
                 file=sys.stderr,
             )
             continue
