@@ -132,3 +132,15 @@ def test_directory(tmp_path: Path) -> None:
 def test_unknown_units() -> None:
     assert_one_line_error(model("inspect", FIXTURES / "cube_ascii.stl", "--units", "cm"),
                           "unknown units 'cm'")
+
+
+def test_inspect_shows_the_repaired_winding_as_a_warning(tmp_path: Path) -> None:
+    triangles = td.box((10.0, 20.0, 30.0)).triangles().copy()
+    triangles[[0, 5]] = triangles[[0, 5]][:, ::-1]  # two faces wound inwards
+    path = td.write_binary(tmp_path / "mixed.stl", triangles)
+    table = model("inspect", path)
+    assert table.returncode == 0, table.stderr
+    warnings = [line for line in table.stdout.splitlines() if line.startswith("warning")]
+    assert warnings, table.stdout
+    data = json.loads(model("inspect", path, "--json").stdout)
+    assert data["warnings"] and abs(data["volume_mm3"] - 6000.0) < 1e-6
