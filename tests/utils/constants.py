@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from eth_utils import keccak
 
-ZERO_ADDRESS = "0x" + "00" * 20
+# the contracts' enums and the zero address, as the clients encode them
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
+
+__all__ = ["ZERO_ADDRESS", "JobStatus", "OrderStatus"]  # re-exported for the tests
 ZERO_BYTES32 = b"\0" * 32
 
 HOUR = 3600
@@ -22,28 +23,6 @@ PRODUCER_ROLE = keccak(text="PRODUCER_ROLE")
 CUSTOMER_ROLE = keccak(text="CUSTOMER_ROLE")
 ANY_PARTICIPANT = keccak(text="ANY_PARTICIPANT")
 DEFAULT_ADMIN_ROLE = b"\0" * 32
-
-
-class OrderStatus(IntEnum):
-    """Mirror of IProductionOrders.OrderStatus."""
-
-    NONE = 0
-    REQUESTED = 1
-    OPEN = 2
-    CLOSED = 3
-    CANCELLED = 4
-
-
-class JobStatus(IntEnum):
-    """Mirror of IProductionOrders.JobStatus."""
-
-    NONE = 0
-    JOINED = 1
-    MODEL_SUBMITTED = 2
-    SHIPPED = 3
-    COMPLETED = 4
-    LEFT = 5
-    REFUNDED = 6
 
 
 #: Job states whose deposit the contract still holds in escrow.
