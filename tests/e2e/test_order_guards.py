@@ -194,6 +194,8 @@ def test_rerun_submit_model_and_close(public_world: World, closed_r: OrderR, ipf
 
     first = submit()
     assert first.tx("submit-model")
+    outbox = w.home / "outbox"
+    assert not any(outbox.glob(f"*-{order_id}-{carol_job}")), "the outbox is cleared once the tx is mined"
     digest = bytes(w.orders.job(closed_r.order_id, closed_r.jobs["carol"])["digest"])
 
     before = state_snapshot(w.rpc, p.carol.address, p.producer.address)
@@ -274,3 +276,23 @@ def test_unknown_order_is_refused_in_one_line(public_world: World) -> None:
     refused = w.as_producer("close", unknown)
     assert state_snapshot(w.rpc, producer.address) == before
     assert refused.error == f"order {unknown} does not exist", refused.explain()
+
+
+def test_open_with_a_token_that_has_no_code_is_refused(public_world: World) -> None:
+    w, p = public_world, public_world.people
+    before = state_snapshot(w.rpc, p.producer.address)
+    refused = w.as_producer(
+        "open", "--machine", str(w.machine_id), "--capacity", "500", "--end", "+7d", "--delivery", "+21d",
+        "--price", "0.0002", "--token", p.dave.address,
+    )
+    assert refused.error.startswith(f"{p.dave.address} has no contract code on this chain"), refused.explain()
+    assert state_snapshot(w.rpc, p.producer.address) == before
+
+
+def test_an_order_at_price_zero_says_it_is_free(public_world: World) -> None:
+    w = public_world
+    opened = w.as_producer(
+        "open", "--machine", str(w.machine_id), "--capacity", "500", "--end", "+7d", "--delivery", "+21d",
+        "--price", "0",
+    ).ok()
+    assert "free of charge" in opened.stdout, opened.explain()
