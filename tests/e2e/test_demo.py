@@ -1,0 +1,35 @@
+"""`ape run demo` as `make demo` runs it (its own Anvil and Kubo nodes): the story completes,
+and its folder of secret keys and plaintext parts is gone afterwards unless --keep."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from tests.e2e.helpers import ROOT, venv_bin
+
+
+def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODNET_", "PYTEST_"))}
+    env.update(TMPDIR=str(tmp_path), APE_DATA_FOLDER=str(tmp_path / "ape"))
+    return subprocess.run(
+        [venv_bin("ape"), "run", "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=900, stdin=subprocess.DEVNULL, check=False,
+    )
+
+
+def test_demo_runs_the_story_and_leaves_no_secrets_behind(tmp_path: Path) -> None:
+    result = _demo(tmp_path, "--keep")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "== customers confirm receipt; the producer withdraws" in result.stdout
+    kept = re.search(r"^kept the demo's folder \(secret keys, plaintext parts\): (\S+)$", result.stdout, re.M)
+    assert kept, result.stdout
+    folder = Path(kept.group(1))
+    assert folder.is_dir() and any(folder.rglob("*.sec.asc")), "--keep keeps the keys where it says"
+
+    again = _demo(tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    left = [p for p in tmp_path.glob("prodnet-demo-*") if p != folder]
+    assert left == [], f"the demo left {left} behind"
