@@ -5,7 +5,7 @@
 # redone on the next run instead of being trusted.
 #
 #   tools/setup.sh            all steps
-#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo gpg
+#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo gpg chromium
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,7 +72,7 @@ step_node() {
     say "node: node_modules up to date"
     return
   fi
-  say "node: npm ci (solc, anvil, openzeppelin)"
+  say "node: npm ci (solc, anvil, openzeppelin, htmx, three)"
   # npm ci wipes node_modules first, so a half-finished install is never kept.
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
@@ -152,11 +152,26 @@ step_gpg() {
   fi
 }
 
+step_chromium() {
+  # The portal's browser tests drive Debian's chromium through Playwright's Python
+  # package (executable_path=/usr/bin/chromium); no browser is ever downloaded.
+  local bin="${PRODNET_CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$bin" ]; then
+    say "chromium: $("$bin" --version 2>/dev/null | head -n1)"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "chromium: installing Debian's chromium (the portal's browser tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    die "chromium not found at $bin: install Debian's chromium (sudo apt-get install chromium) or set PRODNET_CHROMIUM"
+  fi
+}
+
+ALL_STEPS=(prereqs python node solc anvil kubo gpg chromium)
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(prereqs python node solc anvil kubo gpg)
+[ ${#steps[@]} -gt 0 ] || steps=("${ALL_STEPS[@]}")
 for s in "${steps[@]}"; do
-  case "$s" in
-    prereqs|python|node|solc|anvil|kubo|gpg) "step_$s" ;;
-    *) die "unknown setup step '$s' (steps: prereqs python node solc anvil kubo gpg)" ;;
+  case " ${ALL_STEPS[*]} " in
+    *" $s "*) "step_$s" ;;
+    *) die "unknown setup step '$s' (steps: ${ALL_STEPS[*]})" ;;
   esac
 done
