@@ -72,9 +72,10 @@ def current_deployment() -> Deployment:
     return load(int(chain.chain_id), network_choice(), has_code)
 
 
-def open_chain(account: Any | None, actor: str = "") -> Chain:
-    """The prodnet contracts on the connected chain, acted on by ACCOUNT (None: reads only)."""
+def open_chain(account: Any | None, actor: str = "", unlock: bool = True) -> Chain:
+    """The prodnet contracts on the connected chain, acted on by ACCOUNT (None: reads only).
+    UNLOCK=False takes the account as it is (the caller unlocked it, or it only reads)."""
     deployment = current_deployment()
     registry, orders, membership = contracts_of(deployment)
-    signer = prepare_account(account) if account is not None else None
+    signer = prepare_account(account) if account is not None and unlock else account
     return Chain(deployment, registry, orders, membership, signer, actor)

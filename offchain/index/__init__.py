@@ -106,16 +106,25 @@ class MarketIndex:
         """New events as they are mined (a sync every POLL_SECONDS), until STOP() is true."""
         import time
 
+        after = self.last_event()
+        while not stop():
+            events = self.poll(after)
+            if events:
+                after = (events[-1].block, events[-1].log_index)
+            yield from events
+            time.sleep(poll_seconds)
+
+    def last_event(self) -> tuple[int, int]:
+        """(block, log index) of the newest indexed event; (-1, -1) without any."""
         last = self.db.execute(
             "SELECT block, log_index FROM events ORDER BY block DESC, log_index DESC LIMIT 1"
         ).fetchone()
-        after = (int(last[0]), int(last[1])) if last else (-1, -1)
-        while not stop():
-            self.sync()
-            for event in views.timeline(self.db, after=after):
-                after = (event.block, event.log_index)
-                yield event
-            time.sleep(poll_seconds)
+        return (int(last[0]), int(last[1])) if last else (-1, -1)
+
+    def poll(self, after: tuple[int, int]) -> list[EventRow]:
+        """Sync, then the events indexed after AFTER (block, log index), oldest first."""
+        self.sync()
+        return views.timeline(self.db, after=after)
 
     def constant(self, name: str) -> int:
         """A constant of the orders contract (e.g. MAX_JOBS_PER_ORDER), read once and kept."""
@@ -141,8 +150,8 @@ class MarketIndex:
     def open_orders(self, **filters: Any) -> list[OrderRow]:
         return views.orders(self.db, status=OrderStatus.OPEN, **filters)
 
-    def count_orders(self, status: int | None = None) -> int:
-        return views.count_orders(self.db, status)
+    def count_orders(self, status: int | None = None, **filters: Any) -> int:
+        return views.count_orders(self.db, status, **filters)
 
     def job(self, order_id: int, job_id: int) -> JobRow | None:
         return views.job(self.db, order_id, job_id)
@@ -176,6 +185,9 @@ class MarketIndex:
 
     def machine(self, machine_id: int) -> MachineRow | None:
         return views.machine(self.db, machine_id)
+
+    def machines(self, owner: str | None = None) -> list[MachineRow]:
+        return views.machines(self.db, owner)
 
     def track_records(self, producers: Iterable[str] | None = None) -> dict[str, TrackRecord]:
         return views.track_records(self.db, producers)

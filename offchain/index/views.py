@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.index.db import big
 
 
 @dataclass(frozen=True)
@@ -186,9 +187,33 @@ def orders(
     limit: int | None = None,
     offset: int = 0,
     order_by: str = "id",
+    max_price: int | None = None,
+    min_space: int | None = None,
 ) -> list[OrderRow]:
-    """Orders filtered by status, ids, material, producer; ORDER_BY one of id, price, deadline."""
-    where, params = [], []  # type: ignore[var-annotated]
+    """Orders filtered by status, ids, material, producer, price per cm3 at most MAX_PRICE,
+    space left at least MIN_SPACE mm3; ORDER_BY one of id, price, deadline."""
+    where, params = _order_filters(status, ids, material, producer, max_price, min_space)
+    sort = {"id": "id", "price": "price, deadline, id", "deadline": "deadline, price, id"}[order_by]
+    sql = f"SELECT {_ORDER_COLUMNS} FROM orders"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {sort}"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [int(limit), int(offset)]
+    return [_order(r) for r in db.execute(sql, params)]
+
+
+def _order_filters(
+    status: int | None,
+    ids: Iterable[int] | None,
+    material: str | None,
+    producer: str | None,
+    max_price: int | None,
+    min_space: int | None,
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
     if status is not None:
         where.append("status = ?")
         params.append(int(status))
@@ -202,21 +227,28 @@ def orders(
     if producer:
         where.append("lower(producer) = lower(?)")
         params.append(producer)
-    sort = {"id": "id", "price": "price, deadline, id", "deadline": "deadline, price, id"}[order_by]
-    sql = f"SELECT {_ORDER_COLUMNS} FROM orders"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {sort}"
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [int(limit), int(offset)]
-    return [_order(r) for r in db.execute(sql, params)]
+    if max_price is not None:
+        where.append("price <= ?")  # fixed-width decimal text compares as the number does
+        params.append(big(max_price))
+    if min_space is not None:
+        # uint64 mm3 fit a REAL exactly up to 2**53 mm3 (9e6 m3): far beyond any machine
+        where.append("CAST(capacity AS REAL) - CAST(used AS REAL) >= ?")
+        params.append(float(min_space))
+    return where, params
 
 
-def count_orders(db: sqlite3.Connection, status: int | None = None) -> int:
-    if status is None:
-        return int(db.execute("SELECT count(*) FROM orders").fetchone()[0])
-    return int(db.execute("SELECT count(*) FROM orders WHERE status = ?", (int(status),)).fetchone()[0])
+def count_orders(
+    db: sqlite3.Connection,
+    status: int | None = None,
+    material: str | None = None,
+    producer: str | None = None,
+    max_price: int | None = None,
+    min_space: int | None = None,
+) -> int:
+    """How many orders the same filters as ``orders`` select (for pagination)."""
+    where, params = _order_filters(status, None, material, producer, max_price, min_space)
+    sql = "SELECT count(*) FROM orders" + (" WHERE " + " AND ".join(where) if where else "")
+    return int(db.execute(sql, params).fetchone()[0])
 
 
 def jobs(
@@ -307,6 +339,16 @@ def machine(db: sqlite3.Connection, machine_id: int) -> MachineRow | None:
         "SELECT id, owner, process, material, x, y, z, uri FROM machines WHERE id = ?", (machine_id,)
     ).fetchone()
     return None if row is None else MachineRow(*row)
+
+
+def machines(db: sqlite3.Connection, owner: str | None = None) -> list[MachineRow]:
+    """Every registered machine (of OWNER), by id."""
+    sql = "SELECT id, owner, process, material, x, y, z, uri FROM machines"
+    params: list[Any] = []
+    if owner:
+        sql += " WHERE lower(owner) = lower(?)"
+        params.append(owner)
+    return [MachineRow(*row) for row in db.execute(sql + " ORDER BY id", params)]
 
 
 #: A JobRefunded event emitted by the order's cancel (not by a reclaim, even one made before the

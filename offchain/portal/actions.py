@@ -1,0 +1,286 @@
+"""Each form of the portal as a call of the same library function as its ``ape run order``
+twin. Fields are read with the CLI's own parsers (same rules, same sentences); the steps
+do every check; this module only moves values from the form to the call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from offchain.chain.client import Chain, Step, pending_timestamp
+from offchain.chain.codec import ZERO_ADDRESS
+from offchain.cli import files, params
+from offchain.cli import quantities as q
+from offchain.errors import ProdnetError
+from offchain.orders import steps
+from offchain.portal.workspace import Workspace
+from offchain.transfer import keys, storage
+
+Form = Mapping[str, str]
+
+
+class FormError(ProdnetError):
+    """A field of the form is missing or cannot be read."""
+
+
+@dataclass
+class Context:
+    chain: Chain
+    workspace: Workspace
+    ipfs_api: str | None
+    file_store: str | None
+    chain_key: str
+    progress: Callable[[str, int, int], None] = lambda what, done, total: None
+
+
+@dataclass
+class Outcome:
+    lines: list[str]
+    go_to: str | None = None  # a page to show next (an order that was just created)
+    steps: list[Step] = field(default_factory=list)
+
+
+def _text(form: Form, name: str, label: str, required: bool = True) -> str:
+    value = (form.get(name) or "").strip()
+    if required and not value:
+        raise FormError(f"{label}: this field is required")
+    return value
+
+
+def _number(form: Form, name: str, label: str, kind: click.ParamType = params.ID) -> int:
+    value = _text(form, name, label)
+    try:
+        return int(kind.convert(value, None, None))
+    except click.BadParameter as exc:
+        raise FormError(f"{label}: {exc.message}") from None
+
+
+def _token(form: Form) -> str:
+    value = _text(form, "token", "token", required=False)
+    if not value:
+        return ZERO_ADDRESS
+    try:
+        return str(params.ADDRESS.convert(value, None, None))
+    except click.BadParameter as exc:
+        raise FormError(f"token: {exc.message}") from None
+
+
+def _optional(form: Form, name: str, parse: Callable[[str], Any]) -> Any:
+    value = _text(form, name, name, required=False)
+    return parse(value) if value else None
+
+
+def _step(step: Step) -> Outcome:
+    return Outcome([step.line()], steps=[step])
+
+
+def _order_job(form: Form) -> tuple[int, int]:
+    return _number(form, "order", "order id"), _number(form, "job", "job id")
+
+
+# -- producer ------------------------------------------------------------------------
+
+
+def generate_key(ctx: Context, form: Form) -> Outcome:
+    """Make a new OpenPGP key pair in the key folder (the secret key stays there)."""
+    name = _text(form, "name", "key name")
+    email = _text(form, "email", "e-mail")
+    passphrase = form.get("key_passphrase") or None
+    key = keys.generate_key(name, email, passphrase)
+    pub, sec = keys.write_key_files(key, ctx.workspace.key_folder, name)
+    return Outcome([f"key {keys.fingerprint(key)}: {pub.name} and {sec.name} written to {pub.parent}"])
+
+
+def register_key(ctx: Context, form: Form) -> Outcome:
+    return _step(
+        steps.register_key(ctx.chain, ctx.workspace.key_path(_text(form, "public_key", "public key"), "pub"))
+    )
+
+
+def register_machine(ctx: Context, form: Form) -> Outcome:
+    step = steps.register_machine(
+        ctx.chain,
+        _text(form, "process", "process"),
+        _text(form, "material", "material"),
+        q.dims_um(_text(form, "envelope", "envelope")),
+        _text(form, "metadata_uri", "metadata URI", required=False),
+    )
+    return _step(step)
+
+
+def open_order(ctx: Context, form: Form) -> Outcome:
+    now = pending_timestamp()
+    step = steps.open_order(
+        ctx.chain,
+        _number(form, "machine", "machine id"),
+        _optional(form, "envelope", q.dims_um),
+        _optional(form, "capacity", q.volume_mm3),
+        q.timestamp(_text(form, "start", "window start", required=False) or "now", now),
+        q.timestamp(_text(form, "end", "window end"), now),
+        q.timestamp(_text(form, "delivery", "delivery deadline"), now),
+        q.token_amount(_text(form, "price", "price per cm3")),
+        _token(form),
+    )
+    return Outcome([step.line()], go_to=f"/orders/{step.data['order_id']}", steps=[step])
+
+
+def take(ctx: Context, form: Form) -> Outcome:
+    step = steps.take(
+        ctx.chain,
+        _number(form, "order", "order id"),
+        _number(form, "machine", "machine id"),
+        _optional(form, "envelope", q.dims_um),
+        _optional(form, "capacity", q.volume_mm3),
+        q.token_amount(_text(form, "price", "price per cm3")),
+    )
+    return _step(step)
+
+
+def close(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.close(ctx.chain, _number(form, "order", "order id")))
+
+
+def cancel(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.cancel(ctx.chain, _number(form, "order", "order id")))
+
+
+def fetch_model(ctx: Context, form: Form) -> Outcome:
+    """Fetch, verify and decrypt a job's model into the folder the user chose."""
+    order_id, job_id = _order_job(form)
+    secret = ctx.workspace.key_path(_text(form, "secret_key", "secret key"), "sec")
+    folder = Path(_text(form, "folder", "folder to save the model in")).expanduser()
+    if not folder.is_dir():
+        raise FormError(f"{folder} is not a folder: create it first or choose another one")
+    out = files.check_output(folder / f"order{order_id}-job{job_id}.stl", (secret,), force=False)
+    ipfs_api = _text(form, "ipfs_api", "IPFS API", required=False) or ctx.ipfs_api
+    ctx.progress("fetching and decrypting", 0, 1)
+    fetched = steps.fetch_model(
+        ctx.chain,
+        order_id,
+        job_id,
+        secret,
+        out,
+        passphrase=form.get("key_passphrase") or None,
+        ipfs_api=ipfs_api,
+    )
+    x, y, z = fetched.part.bbox_mm
+    result = {
+        "path": str(fetched.path),
+        "uri": fetched.uri,
+        "sha256": fetched.sha256,
+        "signer": fetched.signer,
+        "bbox_mm": [x, y, z],
+        "volume_mm3": fetched.part.volume_mm3,
+        "matches": True,
+    }
+    ctx.workspace.record_fetch(ctx.chain_key, order_id, job_id, result)
+    return Outcome(
+        [
+            f"job {job_id} of order {order_id}: sha256 {fetched.sha256[:16]}… verified, decrypted, "
+            f"signed by {fetched.signer[:16]}…, matches the public data on chain",
+            f"saved to {fetched.path}",
+        ]
+    )
+
+
+def ship(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.ship(ctx.chain, *_order_job(form)))
+
+
+def finalize(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.finalize(ctx.chain, *_order_job(form)))
+
+
+def withdraw(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.withdraw(ctx.chain, _token(form)))
+
+
+# -- customer ------------------------------------------------------------------------
+
+
+def join(ctx: Context, form: Form) -> Outcome:
+    part = ctx.workspace.part(_text(form, "part", "part"))
+    step = steps.join(
+        ctx.chain,
+        _number(form, "order", "order id"),
+        part.path,
+        _number(form, "quantity", "quantity", params.COUNT),
+        part.units,
+    )
+    return Outcome([step.line()], go_to=f"/orders/{form['order']}", steps=[step])
+
+
+def request(ctx: Context, form: Form) -> Outcome:
+    part = ctx.workspace.part(_text(form, "part", "part"))
+    now = pending_timestamp()
+    step = steps.request_order(
+        ctx.chain,
+        part.path,
+        _number(form, "quantity", "quantity", params.COUNT),
+        q.token_amount(_text(form, "max_price", "most you pay per cm3")),
+        q.timestamp(_text(form, "end", "open to producers until"), now),
+        q.timestamp(_text(form, "delivery", "delivery deadline"), now),
+        _text(form, "material", "material", required=False),
+        _token(form),
+        part.units,
+    )
+    return Outcome([step.line()], go_to=f"/orders/{step.data['order_id']}", steps=[step])
+
+
+def leave(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.leave(ctx.chain, *_order_job(form)))
+
+
+def submit_model(ctx: Context, form: Form) -> Outcome:
+    """Encrypt the part to the producer's key from the chain, store it, record it."""
+    order_id, job_id = _order_job(form)
+    part = ctx.workspace.part(_text(form, "part", "part"))
+    secret = ctx.workspace.key_path(_text(form, "secret_key", "secret key (to sign with)"), "sec")
+    kind = _text(form, "store", "store")
+    store = storage.open_store(kind, ipfs_api=ctx.ipfs_api, root=ctx.file_store)
+    ctx.progress("encrypting and storing", 0, 1)
+    step = steps.submit_model(
+        ctx.chain,
+        order_id,
+        job_id,
+        part.path,
+        store,
+        secret,
+        passphrase=form.get("key_passphrase") or None,
+        units=part.units,
+    )
+    return _step(step)
+
+
+def confirm(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.confirm(ctx.chain, *_order_job(form)))
+
+
+def reclaim(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.reclaim(ctx.chain, *_order_job(form)))
+
+
+# name in the URL -> (function, signs a transaction)
+ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
+    "generate-key": (generate_key, False),
+    "register-key": (register_key, True),
+    "register-machine": (register_machine, True),
+    "open": (open_order, True),
+    "take": (take, True),
+    "close": (close, True),
+    "cancel": (cancel, True),
+    "fetch-model": (fetch_model, False),
+    "ship": (ship, True),
+    "finalize": (finalize, True),
+    "withdraw": (withdraw, True),
+    "join": (join, True),
+    "request": (request, True),
+    "leave": (leave, True),
+    "submit-model": (submit_model, True),
+    "confirm": (confirm, True),
+    "reclaim": (reclaim, True),
+}

@@ -1,0 +1,232 @@
+"""What each page shows, read from the index and shaped for the templates (text already
+formatted). Runs on the chain thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.chain.client import Chain, pending_timestamp
+from offchain.chain.codec import (
+    OrderStatus,
+    currency,
+    dims_of,
+    envelope_of,
+    is_zero_address,
+    job_status,
+    order_status,
+)
+from offchain.formats import dims_mm, format_amount, format_time
+from offchain.index import JobRow, OrderRow, TrackRecord
+from offchain.orders import market, moves, report
+from offchain.orders.indexed import market_index
+from offchain.orders.report import UnknownOrderError
+from offchain.portal.workspace import StoredPart
+
+PAGE_SIZE = 25
+
+
+def price_text(amount: int, token: str) -> str:
+    if is_zero_address(token):
+        return format_amount(amount)
+    return f"{amount} units of {currency(token)}"
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    status: str
+    producer: str
+    record: str
+    machine: str
+    material: str
+    envelope: str
+    used: int
+    capacity: int
+    space_left: str
+    window: str
+    delivery: str
+    price: str
+
+
+def _order_view(index: Any, o: OrderRow, records: dict[str, TrackRecord]) -> OrderView:
+    machine = index.machine(o.machineId) if o.machineId else None
+    record = records.get(o.producer)
+    return OrderView(
+        id=o.id,
+        status=order_status(o),
+        producer="-" if is_zero_address(o.producer) else str(o.producer),
+        record=record.text() if record else "new",
+        machine=f"{machine.process} #{machine.id}" if machine else "-",
+        material=o.material_text or (machine.material if machine else "any"),
+        envelope=dims_mm(envelope_of(o)),
+        used=o.used,
+        capacity=o.capacity,
+        space_left=f"{o.space_left:,} of {o.capacity:,} mm3",
+        window=f"{format_time(o.start)} to {format_time(o.end)}",
+        delivery=format_time(o.deadline),
+        price=price_text(o.pricePerCm3, o.token) + "/cm3",
+    )
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    customer: str
+    material: str
+    part: str
+    quantity: int
+    max_price: str
+    until: str
+    delivery: str
+
+
+def market_page(c: Chain, filters: dict[str, Any], page: int) -> dict[str, Any]:
+    """One page of open orders (with the producers' track records) and the requested parts."""
+    index = market_index(c)
+    selected = {k: v for k, v in filters.items() if v is not None and v != ""}
+    total = index.count_orders(OrderStatus.OPEN, **selected)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = index.open_orders(order_by="price", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **selected)
+    records = index.track_records({o.producer for o in rows})
+    requested = index.orders(status=OrderStatus.REQUESTED, order_by="deadline", limit=PAGE_SIZE)
+    first_jobs = {j.order_id: j for j in index.jobs([o.id for o in requested])} if requested else {}
+    requests = []
+    for o in requested:
+        job = first_jobs.get(o.id)
+        requests.append(
+            RequestView(
+                id=o.id,
+                customer=str(job.customer) if job else "-",
+                material=o.material_text or "any",
+                part=dims_mm(dims_of(job)) if job else "-",
+                quantity=job.quantity if job else 0,
+                max_price=price_text(o.pricePerCm3, o.token) + "/cm3",
+                until=format_time(o.end),
+                delivery=format_time(o.deadline),
+            )
+        )
+    return {
+        "orders": [_order_view(index, o, records) for o in rows],
+        "requests": requests,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "block": index.synced_block,
+        "all_orders": index.count_orders(),
+    }
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    customer: str
+    status: str
+    part: str
+    volume: str
+    quantity: int
+    space: str
+    deposit: str
+    uri: str
+    digest: str
+    moves: tuple[str, ...]
+    fetched: dict[str, Any] | None
+
+
+def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    index = market_index(c)
+    order = index.order(order_id)
+    if order is None:
+        raise UnknownOrderError(f"order {order_id} does not exist")
+    records = index.track_records([order.producer]) if not is_zero_address(order.producer) else {}
+    me = viewer.lower()
+    is_producer = str(order.producer).lower() == me
+    jobs = []
+    for j in index.jobs([order_id]):
+        jobs.append(_job_view(order, j, me, is_producer, fetched.get(j.job_id)))
+    return {
+        "order": _order_view(index, order, records),
+        "status_code": int(order.status),
+        "token": str(order.token),
+        "is_producer": is_producer,
+        "order_moves": moves.order_moves(int(order.status), is_producer),
+        "jobs": jobs,
+        "events": report.history(c, order_id),
+        "now": format_time(pending_timestamp()),
+    }
+
+
+def _job_view(
+    order: OrderRow, j: JobRow, me: str, is_producer: bool, fetched: dict[str, Any] | None
+) -> JobView:
+    from offchain.parts.units import build_space_mm3
+
+    is_customer = str(j.customer).lower() == me
+    digest = bytes(j.digest).hex() if any(bytes(j.digest)) else ""
+    return JobView(
+        id=j.job_id,
+        customer=str(j.customer),
+        status=job_status(j),
+        part=dims_mm(dims_of(j)),
+        volume=f"{j.partVolume:,} mm3",
+        quantity=j.quantity,
+        space=f"{build_space_mm3(dims_of(j), j.quantity):,} mm3",
+        deposit=price_text(j.deposit, order.token),
+        uri=j.uri,
+        digest=digest,
+        moves=moves.job_moves(int(order.status), int(j.status), is_producer, is_customer),
+        fetched=fetched,
+    )
+
+
+def account_page(c: Chain, address: str) -> dict[str, Any]:
+    index = market_index(c)
+    mine = index.orders(producer=address)
+    jobs = index.jobs(customer=address)
+    credits = index.credits(address)
+    key = index.key_of(address)
+    from ape import networks
+
+    return {
+        "balance": format_amount(int(networks.provider.get_balance(address))),
+        "credits": [(token, price_text(amount, token)) for token, amount in credits.items() if amount],
+        "key": key[0] if key else None,
+        "orders": [(o.id, order_status(o), f"{o.used:,}/{o.capacity:,} mm3") for o in mine],
+        "jobs": [(j.order_id, j.job_id, job_status(j), dims_mm(dims_of(j))) for j in jobs],
+        "machines": index.machines(address),
+    }
+
+
+@dataclass(frozen=True)
+class OfferView:
+    order_id: int
+    producer: str
+    record: str
+    price: str
+    cost: str
+    delivery: str
+    waste: str
+
+
+def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str, Any]:
+    x, y, z = part.data.bbox_mm
+    pairs = market.offers(c, part.path, quantity, part.units, rank=rank)
+    index = market_index(c, sync=False)
+    tokens = {o.order_id: str(row.token) for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
+    return {
+        "part": part,
+        "bbox": f"{x:g} x {y:g} x {z:g} mm",
+        "offers": [
+            OfferView(
+                order_id=o.order_id,
+                producer=o.producer,
+                record=record.text() if record else "new",
+                price=price_text(o.price_per_cm3, tokens.get(o.order_id, "0x0")) + "/cm3",
+                cost=price_text(o.cost, tokens.get(o.order_id, "0x0")),
+                delivery=format_time(o.delivery),
+                waste=f"{o.waste_mm3:,} mm3",
+            )
+            for o, record in pairs
+        ],
+    }
