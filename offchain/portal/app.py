@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -229,6 +230,7 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
         return values
 
     def guarded(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        @functools.wraps(handler)  # FastAPI reads the handler's own signature
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Response:
             try:
                 return await handler(request, *args, **kwargs)
@@ -237,7 +239,6 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
             except BodyTooLargeError as exc:
                 return PlainTextResponse(str(exc), status_code=413)
 
-        wrapper.__name__ = handler.__name__
         return wrapper
 
     # -- pages ---------------------------------------------------------------------------
