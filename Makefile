@@ -11,12 +11,13 @@ export APE_DATA_FOLDER ?= $(ROOT)/.prodnet/ape
 export HYPOTHESIS_PROFILE ?= ci
 APE := $(VENV)/bin/ape
 
-.PHONY: help setup test lint compile demo chain gas bench clean distclean
+.PHONY: help setup test lint compile demo portal chain gas bench clean distclean
 
 help:
 	@echo "make setup   install the venv, npm tools (solc, anvil, OpenZeppelin) and build Kubo"
 	@echo "make test    the whole test suite (unit, property, offchain, e2e)"
 	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes"
+	@echo "make portal  the web portal on the demo world (Anvil, two Kubo nodes); prints the URL to open"
 	@echo "make gas     gas per order step -> reports/gas.json"
 	@echo "make bench   benchmarks -> reports/bench.json"
 	@echo "make chain   a long-running local Anvil on :8545 whose state survives restarts (.prodnet/chain)"
@@ -47,6 +48,10 @@ chain: setup
 
 demo: setup
 	$(APE) run demo $(if $(filter 1 yes true,$(PERMISSIONED)),--permissioned)
+
+PORTAL_PORT ?= 8700
+portal: setup
+	$(APE) run portal --demo --port $(PORTAL_PORT)
 
 gas: setup
 	@mkdir -p reports

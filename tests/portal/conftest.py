@@ -7,6 +7,7 @@ Session-scoped: one world, one server, one browser; each test opens its own orde
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ class Portal:
     work: Path
     workspace: Workspace
     reader: Any
+    locked: str = ""
 
     @property
     def entry(self) -> str:
@@ -57,6 +59,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             networks.parse_network_choice(f"ethereum:local:{node.url}"),
             demo_world(work, echo=lambda line: None) as world,
         ):
+            locked = _locked_account()
             keys = Secrets()
             settings = Settings(
                 port=free_port(),
@@ -65,7 +68,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 file_store=str(world.file_store),
                 key_folder=world.key_folder,
                 test_accounts=6,
-                labels={**world.labels},
+                labels={**world.labels, locked.address: "locked"},
             )
             asgi, state = create_app(settings, keys)
             server = uvicorn.Server(
@@ -87,14 +90,42 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 time.sleep(0.05)
             try:
                 yield Portal(
-                    f"http://127.0.0.1:{settings.port}", keys, world, work, state.workspace, state.reader
+                    f"http://127.0.0.1:{settings.port}",
+                    keys,
+                    world,
+                    work,
+                    state.workspace,
+                    state.reader,
+                    locked.address,
                 )
             finally:
                 server.should_exit = True
                 thread.join(timeout=10)
                 forget_indexes()
+                locked.keyfile_path.unlink(missing_ok=True)
     finally:
         node.stop()
+
+
+LOCKED_PASSPHRASE = "right one"
+
+
+def _locked_account() -> Any:
+    """A funded Ape keyfile account (passphrase LOCKED_PASSPHRASE), removed after the session."""
+    from ape import accounts
+    from ape_accounts import generate_account
+
+    alias = f"portaltest{secrets.token_hex(4)}"
+    account, _ = generate_account(alias, LOCKED_PASSPHRASE)
+    accounts.test_accounts[9].transfer(account, 10**18)
+    return account
+
+
+@pytest.fixture(scope="session")
+def locked_account(portal: Portal) -> Any:
+    from ape import accounts
+
+    return next(a for a in accounts if a.address == portal.locked)
 
 
 @pytest.fixture(scope="session")

@@ -123,7 +123,7 @@ def test_market_page_filters_and_live_update(page, portal):
     rows = page.locator("table.orders tbody tr").count()
     page.fill("[name=max_price]", "0.0003")
     page.click("text=filter")
-    page.wait_for_function("document.querySelectorAll('table.orders tbody tr').length < %d" % rows)
+    page.wait_for_function(f"document.querySelectorAll('table.orders tbody tr').length < {rows}")
     assert "0.0006" not in page.inner_text("table.orders")
     page.fill("[name=max_price]", "a lot")
     page.click("text=filter")

@@ -1,0 +1,119 @@
+"""Bad input through the pages: each refusal shows the library's own sentence next to its
+form, and nothing changes on chain (same nonce, same job count, same state)."""
+
+from __future__ import annotations
+
+import pytest
+
+from offchain.chain.codec import JobStatus, OrderStatus
+from offchain.devtools import parts as testdata
+from offchain.orders import steps
+from tests.portal.conftest import LOCKED_PASSPHRASE, UPLOAD_LIMIT_MIB, screenshot
+from tests.portal.helpers import act_as, submit
+
+DAY = 86400
+
+
+def _nonce(address: str) -> int:
+    from ape import networks
+
+    return int(networks.provider.web3.eth.get_transaction_count(address))
+
+
+def _address(portal, label: str) -> str:
+    return next(a for a, name in portal.world.labels.items() if name == label)
+
+
+@pytest.fixture
+def fresh_order(portal):
+    """An open order of the demo producer, opened through the library (not the page)."""
+    from ape import accounts, chain
+
+    producer = next(a for a in accounts.test_accounts if a.address == _address(portal, "producer"))
+    c = portal.reader.__class__(
+        portal.reader.deployment, portal.reader.registry, portal.reader.orders, None, producer, "producer"
+    )
+    now = int(chain.pending_timestamp)
+    step = steps.open_order(c, 1, None, 600_000, now, now + 5 * DAY, now + 20 * DAY, 2 * 10**14)
+    return c, int(step.data["order_id"])
+
+
+def test_a_file_that_is_not_stl_is_refused_and_not_kept(page, portal, tmp_path):
+    before = portal.workspace.parts()
+    fake = tmp_path / "drawing.stl"
+    fake.write_bytes(b"%PDF-1.7\n" + b"x" * 400)
+    page.goto(portal.url + "/parts")
+    page.set_input_files("#stl", str(fake))
+    with page.expect_navigation():
+        page.click("text=read the part")
+    message = page.inner_text("#upload-result .result.refused")
+    assert "drawing.stl: not an STL file, it is a PDF document" in message, message
+    assert portal.workspace.parts() == before
+    assert not [p for p in portal.workspace.parts_folder.iterdir() if p.name.startswith(".")]
+
+
+def test_a_file_over_the_limit_is_refused_before_sending(page, portal, tmp_path):
+    big = testdata.write_binary(tmp_path / "big.stl", testdata.torus_with_triangles(30_000).triangles())
+    assert big.stat().st_size > UPLOAD_LIMIT_MIB << 20
+    page.goto(portal.url + "/parts")
+    page.set_input_files("#stl", str(big))
+    page.click("text=read the part")
+    message = page.locator("#upload-result .result.refused").inner_text()
+    assert f"big.stl is larger than the portal's limit of {UPLOAD_LIMIT_MIB} MiB" in message
+    assert "big.stl" not in [name for _, name in portal.workspace.parts()]
+
+
+def test_a_stale_join_form_after_the_order_closed_changes_nothing(page, portal, fresh_order):
+    producer, order_id = fresh_order
+    act_as(page, "alice")
+    bracket = portal.world.parts["bracket"]
+    part_id = portal.workspace.add_part(bracket.name, [bracket.read_bytes()], "mm", 1 << 20).id
+    page.goto(f"{portal.url}/parts/{part_id}")
+    button = f"join order {order_id}"
+    page.get_by_role("button", name=button).wait_for()
+    steps.close(producer, order_id)  # meanwhile the producer closes the order
+    nonce = _nonce(_address(portal, "alice"))
+    text = submit(page, button)
+    assert text == f"order {order_id} is closed; parts join only open orders"
+    assert portal.reader.orders.getOrder(order_id).status == OrderStatus.CLOSED
+    assert portal.reader.orders.jobCount(order_id) == 0
+    assert _nonce(_address(portal, "alice")) == nonce
+    screenshot(page, "refused-stale-join")
+
+
+def test_a_wrong_key_cannot_fetch_a_model_and_nothing_is_saved(page, portal, tmp_path):
+    # order 2 of the demo world: closed, bob's model submitted, the producer's turn
+    act_as(page, "producer")
+    page.goto(f"{portal.url}/orders/2")
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    text = submit(
+        page,
+        "fetch-model job 1",
+        {"folder": str(folder), "ipfs_api": portal.world.producer_ipfs_api},
+        {"secret_key": "alice.sec.asc"},
+    )
+    assert "this ciphertext is encrypted to key id(s)" in text, text
+    assert text.endswith("decrypt it with the recipient's secret key"), text
+    assert list(folder.iterdir()) == []
+    assert portal.reader.orders.getJob(2, 1).status == JobStatus.MODEL_SUBMITTED
+
+
+def test_a_wrong_passphrase_signs_nothing(page, portal, locked_account):
+    act_as(page, "locked")
+    page.click("text=My account")
+    nonce = _nonce(locked_account.address)
+    key = {"public_key": "alice.pub.asc"}
+    text = submit(page, "register key", {"account_passphrase": "not it"}, key)
+    assert text == "cannot unlock account 'locked': wrong passphrase; nothing was sent"
+    assert _nonce(locked_account.address) == nonce
+    text = submit(page, "register key", {"account_passphrase": LOCKED_PASSPHRASE}, key)
+    assert text.startswith("register-key: published key"), text
+    assert _nonce(locked_account.address) == nonce + 1
+
+
+def test_a_bad_quantity_is_named(page, portal):
+    act_as(page, "producer")
+    page.click("text=My account")
+    text = submit(page, "open order", {"end": "next tuesday", "delivery": "+21d", "price": "0.0002"})
+    assert text.startswith("time 'next tuesday': expected an ISO date"), text
