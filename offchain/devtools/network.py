@@ -28,6 +28,7 @@ from pathlib import Path
 from offchain import config
 from offchain._fs import atomic_output, write_json_atomic
 from offchain.chain.rpc import NodeError, Rpc
+from offchain.chain.signers import signers as signer_set
 from offchain.devtools.binaries import geth_binary
 from offchain.errors import ProdnetError
 
@@ -383,8 +384,7 @@ class Network:
 
     def signers(self, node: NodeInfo | None = None) -> list[str]:
         """The current signer set (clique_getSigners) as seen by NODE (default: the first up)."""
-        node = node or self.any_running()
-        return [s.lower() for s in self.rpc(node).request("clique_getSigners")]
+        return signer_set((node or self.any_running()).url)
 
     def any_running(self) -> NodeInfo:
         for node in self.nodes:
@@ -455,53 +455,12 @@ def free_ports(index: int) -> dict[str, int]:
     return found
 
 
-# -- the signer set: votes -------------------------------------------------------------
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise NetworkError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.25)
-
-
-def node_signer(url: str) -> str:
-    """The address the node at URL seals with (its etherbase)."""
-    return str(Rpc(url, timeout=10).request("eth_coinbase")).lower()
-
-
-def vote(signer: str, authorize: bool, voter_urls: Sequence[str], timeout: float = 60.0) -> list[str]:
-    """Have the signer nodes at VOTER_URLS vote SIGNER in (AUTHORIZE) or out, until the signer
-    set changes; returns the new signer set. Clique needs more than half of the current
-    signers to vote; the votes are discarded once done (a stale vote would undo a later
-    change)."""
-    signer = signer.lower()
-    rpcs = [Rpc(url, timeout=10) for url in voter_urls]
-    if not rpcs:
-        raise NetworkError("no signer node to vote: name the signers' nodes")
-    current = [s.lower() for s in rpcs[0].request("clique_getSigners")]
-    if (signer in current) == authorize:
-        return current
-    voters = [r for r in rpcs if node_signer(r.url) in current]
-    if len(voters) * 2 <= len(current):
-        raise NetworkError(
-            f"only {len(voters)} of the {len(current)} signers' nodes are reachable here; "
-            f"more than half must vote: start the signers' nodes or vote on theirs"
-        )
+def local_voters() -> list[str]:
+    """The URLs of the running nodes of the local network (who votes when none are named)."""
     try:
-        for r in voters:
-            r.request("clique_propose", signer, authorize)
-        wait_for(
-            lambda: (signer in [s.lower() for s in rpcs[0].request("clique_getSigners")]) == authorize,
-            timeout,
-            f"the signers to vote {signer} {'in' if authorize else 'out'}",
-        )
-    finally:
-        for r in voters:
-            with contextlib.suppress(NodeError):
-                r.request("clique_discard", signer)
-    return [s.lower() for s in rpcs[0].request("clique_getSigners")]
-
-
-def block_signer(url: str, number: int) -> str:
-    """The signer that sealed block NUMBER (recovered from its seal)."""
-    return str(Rpc(url, timeout=10).request("clique_getSigner", hex(number))).lower()
+        net = Network.load()
+    except NetworkError:
+        raise NetworkError(
+            "no local network to vote with: name the signers' nodes with --voter URL"
+        ) from None
+    return [n.url for n in net.nodes if net.running(n)]
