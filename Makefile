@@ -11,12 +11,13 @@ export APE_DATA_FOLDER ?= $(ROOT)/.prodnet/ape
 export HYPOTHESIS_PROFILE ?= ci
 APE := $(VENV)/bin/ape
 
-.PHONY: help setup test lint compile demo chain gas bench clean distclean
+.PHONY: help setup test lint compile demo chain network gas bench clean distclean
 
 help:
 	@echo "make setup   install the venv, npm tools (solc, anvil, OpenZeppelin) and build Kubo"
 	@echo "make test    the whole test suite (unit, property, offchain, e2e)"
-	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes"
+	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes (PERMISSIONED=1: on the members' geth network)"
+	@echo "make network the members' network: 3 geth nodes in Clique proof-of-authority (.prodnet/network)"
 	@echo "make gas     gas per order step -> reports/gas.json"
 	@echo "make bench   benchmarks -> reports/bench.json"
 	@echo "make chain   a long-running local Anvil on :8545 whose state survives restarts (.prodnet/chain)"
@@ -45,12 +46,25 @@ chain: setup
 	@echo "anvil on http://127.0.0.1:$(CHAIN_PORT), state in $(CHAIN_STATE) (Ctrl-C saves it)"
 	$(VENV)/bin/anvil --host 127.0.0.1 --port $(CHAIN_PORT) --state $(CHAIN_STATE) --state-interval 10
 
+# PERMISSIONED=1: the story on the members' network (3 geth nodes, `make network`), left
+# running afterwards (`ape run network down` stops it; its chain stays in .prodnet/network).
 demo: setup
-	$(APE) run demo $(if $(filter 1 yes true,$(PERMISSIONED)),--permissioned)
+ifneq ($(filter 1 yes true,$(PERMISSIONED)),)
+	$(APE) run network up
+	$(APE) run demo --permissioned --network ethereum:permissioned:node
+else
+	$(APE) run demo
+endif
+
+# The members' network: N geth nodes sealing in Clique (node i: RPC on 127.0.0.1:860i).
+# Its chain stays in .prodnet/network across `ape run network down` / `up`.
+network: setup
+	$(APE) run network up
 
 gas: setup
 	@mkdir -p reports
 	$(APE) run gas_report
+	$(APE) run gas_report --evm london --out reports/gas-london.json
 	$(VENV)/bin/python tools/readme_figures.py
 
 bench: setup
