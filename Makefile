@@ -33,8 +33,11 @@ lint: setup
 	$(VENV)/bin/ruff check offchain scripts tests benchmarks tools
 	$(VENV)/bin/lint-imports --no-cache
 
+# The contract and property tests run a second time against the London build (what the
+# members' geth network gets; offchain/chain/evm.py).
 test: lint
 	$(APE) test tests -p no:cacheprovider
+	$(APE) test tests/contracts tests/property -p no:cacheprovider --evm london
 
 # An operator's local chain: Anvil on CHAIN_PORT, its state dumped to CHAIN_STATE on exit
 # and loaded again on the next start. Use it as --network ethereum:prodnet:node with

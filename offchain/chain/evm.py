@@ -141,3 +141,18 @@ def london_build(root: Path) -> dict[str, dict[str, Any]]:
         raise BuildError(f"the London build lacks {', '.join(missing)}")
     write_json_atomic(cache, {"digest": digest, "contracts": types})
     return types
+
+
+#: Opcodes a London EVM does not have: PUSH0 (Shanghai), TLOAD, TSTORE, MCOPY (Cancun).
+NEWER_THAN_LONDON = {0x5F: "PUSH0", 0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY"}
+
+
+def opcodes(code: bytes) -> set[int]:
+    """The opcodes of CODE, skipping PUSH data (the metadata tail may read as anything)."""
+    found: set[int] = set()
+    i = 0
+    while i < len(code):
+        op = code[i]
+        found.add(op)
+        i += 1 + (op - 0x5F if 0x60 <= op <= 0x7F else 0)
+    return found
