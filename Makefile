@@ -11,13 +11,14 @@ export APE_DATA_FOLDER ?= $(ROOT)/.prodnet/ape
 export HYPOTHESIS_PROFILE ?= ci
 APE := $(VENV)/bin/ape
 
-.PHONY: help setup test lint compile demo portal chain gas bench clean distclean
+.PHONY: help setup test lint compile demo portal chain network gas bench clean distclean
 
 help:
 	@echo "make setup   install the venv, npm tools (solc, anvil, OpenZeppelin) and build Kubo"
 	@echo "make test    the whole test suite (unit, property, offchain, e2e)"
-	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes"
+	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes (PERMISSIONED=1: on the members' geth network)"
 	@echo "make portal  the web portal on the demo world (Anvil, two Kubo nodes); prints the URL to open"
+	@echo "make network the members' network: 3 geth nodes in Clique proof-of-authority (.prodnet/network)"
 	@echo "make gas     gas per order step -> reports/gas.json"
 	@echo "make bench   benchmarks -> reports/bench.json"
 	@echo "make chain   a long-running local Anvil on :8545 whose state survives restarts (.prodnet/chain)"
@@ -33,8 +34,11 @@ lint: setup
 	$(VENV)/bin/ruff check offchain scripts tests benchmarks tools
 	$(VENV)/bin/lint-imports --no-cache
 
+# The contract and property tests run a second time against the London build (what the
+# members' geth network gets; offchain/chain/evm.py).
 test: lint
 	$(APE) test tests -p no:cacheprovider
+	$(APE) test tests/contracts tests/property -p no:cacheprovider --evm london
 
 # An operator's local chain: Anvil on CHAIN_PORT, its state dumped to CHAIN_STATE on exit
 # and loaded again on the next start. Use it as --network ethereum:prodnet:node with
@@ -46,8 +50,20 @@ chain: setup
 	@echo "anvil on http://127.0.0.1:$(CHAIN_PORT), state in $(CHAIN_STATE) (Ctrl-C saves it)"
 	$(VENV)/bin/anvil --host 127.0.0.1 --port $(CHAIN_PORT) --state $(CHAIN_STATE) --state-interval 10
 
+# PERMISSIONED=1: the story on the members' network (3 geth nodes, `make network`), left
+# running afterwards (`ape run network down` stops it; its chain stays in .prodnet/network).
 demo: setup
-	$(APE) run demo $(if $(filter 1 yes true,$(PERMISSIONED)),--permissioned)
+ifneq ($(filter 1 yes true,$(PERMISSIONED)),)
+	$(APE) run network up
+	$(APE) run demo --permissioned --network ethereum:permissioned:node
+else
+	$(APE) run demo
+endif
+
+# The members' network: N geth nodes sealing in Clique (node i: RPC on 127.0.0.1:860i).
+# Its chain stays in .prodnet/network across `ape run network down` / `up`.
+network: setup
+	$(APE) run network up
 
 PORTAL_PORT ?= 8700
 portal: setup
@@ -56,6 +72,7 @@ portal: setup
 gas: setup
 	@mkdir -p reports
 	$(APE) run gas_report
+	$(APE) run gas_report --evm london --out reports/gas-london.json
 	$(VENV)/bin/python tools/readme_figures.py
 
 bench: setup

@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ReentrancyGuard} from "@prodnet/evm/ReentrancyGuard.sol";
 
 import {ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
 import {IMembership, PRODUCER_ROLE, CUSTOMER_ROLE} from "./interfaces/IMembership.sol";
@@ -22,7 +22,7 @@ import {PartMath} from "./utils/PartMath.sol";
 /// Order = 4 storage slots, Job = 2 slots + the digest slot written at submitModel; model
 /// URIs live only in events. Every mutating function is nonReentrant and follows
 /// checks-effects-interactions; value leaves only through withdraw.
-contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuardTransient {
+contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 

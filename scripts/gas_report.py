@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape import accounts, chain, project
+from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand
 
 from offchain._fs import write_json_atomic
+from offchain.chain import evm
 from offchain.chain.codec import ZERO_ADDRESS, text16
 from offchain.cli import commands
 from offchain.parts.units import price_wei
@@ -66,18 +67,22 @@ def _deploy(deployer: Any, contract: Any, *args: Any, deployed: dict[str, int]) 
     return instance
 
 
-def run_lifecycle(log: GasLog, deployed: dict[str, int], permissioned: bool = False) -> None:
-    """The canonical lifecycle on fresh contracts (members-only when PERMISSIONED)."""
+def run_lifecycle(
+    log: GasLog, deployed: dict[str, int], permissioned: bool = False, target: str = evm.CANCUN
+) -> None:
+    """The canonical lifecycle on fresh contracts built for TARGET (members-only when PERMISSIONED)."""
     deployer, producer, alice, bob = (accounts.test_accounts[i] for i in range(4))
     gate = ZERO_ADDRESS
     if permissioned:
-        membership = _deploy(deployer, project.Membership, deployer, deployed=deployed)
+        membership = _deploy(deployer, evm.container("Membership", target), deployer, deployed=deployed)
         membership.grantRole(membership.PRODUCER_ROLE(), producer, sender=deployer)
         for customer in (alice, bob):
             membership.grantRole(membership.CUSTOMER_ROLE(), customer, sender=deployer)
         gate = membership.address
-    registry = _deploy(deployer, project.CapacityRegistry, gate, deployed=deployed)
-    orders = _deploy(deployer, project.ProductionOrders, registry, gate, 14 * DAY, deployed=deployed)
+    registry = _deploy(deployer, evm.container("CapacityRegistry", target), gate, deployed=deployed)
+    orders = _deploy(
+        deployer, evm.container("ProductionOrders", target), registry, gate, 14 * DAY, deployed=deployed
+    )
     registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)
     registry.registerMachine(text16("SLS"), text16("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
     machine_id = registry.machineCount()
@@ -138,18 +143,27 @@ def print_table(report: dict[str, Any]) -> list[str]:
 
 @click.command(cls=commands.one_line(ConnectedProviderCommand))
 @click.option("--out", default="reports/gas.json", show_default=True, type=click.Path(path_type=Path))
-def cli(out: Path) -> None:
+@click.option(
+    "--evm",
+    "target",
+    type=click.Choice(evm.TARGETS),
+    default=evm.CANCUN,
+    show_default=True,
+    help="Which build: cancun (public chains) or london (the members' geth network)",
+)
+def cli(out: Path, target: str) -> None:
     """Measure gas per order step and check the targets."""
     log, members_log = GasLog(), GasLog()
     deployed: dict[str, int] = {}
-    run_lifecycle(log, deployed)
+    run_lifecycle(log, deployed, target=target)
     members_deployed: dict[str, int] = {}
-    run_lifecycle(members_log, members_deployed, permissioned=True)
+    run_lifecycle(members_log, members_deployed, permissioned=True, target=target)
     deployed["Membership"] = members_deployed["Membership"]
     report: dict[str, Any] = log.report()
     report["deploy"] = deployed
     report["permissioned"] = members_log.report()
     report["targets"] = TARGETS
+    report["evm"] = target
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, report)
     missed = print_table(report)

@@ -62,11 +62,41 @@ def kubo_pair(kubo_factory: Callable[[], KuboNode]) -> tuple[KuboNode, KuboNode]
     return customer, producer
 
 
-def fixture_project(name: str, dest: Path) -> Path:
-    """Copy tests/fixtures/NAME to DEST as an Ape project with the real compiler settings."""
+#: The EVM builds (offchain/chain/evm.py): the contract and property tests run against the
+#: one chosen with --evm (cancun: public chains; london: the members' geth network).
+EVM_TARGETS = ("cancun", "london")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--evm", choices=EVM_TARGETS, default="cancun",
+        help="contract build the contract and property tests deploy (default cancun; "
+             "london: the members' network build)",
+    )
+
+
+@pytest.fixture(scope="session")
+def evm_target(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--evm"))
+
+
+def london_config(config: str) -> str:
+    """ape-config.yaml's text for the London build: solc's EVM version and the guard folder."""
+    out = config.replace("  evm_version: cancun\n  optimize:", "  evm_version: london\n  optimize:")
+    out = out.replace("@prodnet/evm=contracts/evm/cancun", "@prodnet/evm=contracts/evm/london")
+    if out.count("london") < 2:
+        raise ValueError("ape-config.yaml changed: update tests/conftest.py london_config")
+    return out
+
+
+def fixture_project(name: str, dest: Path, evm: str = "cancun") -> Path:
+    """Copy tests/fixtures/NAME to DEST as an Ape project with the real compiler settings
+    (of the EVM build EVM)."""
     project = dest / name
     shutil.copytree(ROOT / "tests" / "fixtures" / name, project)
     config = (ROOT / "ape-config.yaml").read_text().replace("name: prodnet", f"name: {name}")
+    if evm == "london":
+        config = london_config(config)
     (project / "ape-config.yaml").write_text(config)
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     return project

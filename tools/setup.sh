@@ -5,7 +5,7 @@
 # redone on the next run instead of being trusted.
 #
 #   tools/setup.sh            all steps
-#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo gpg chromium
+#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo geth gpg chromium
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -140,6 +140,29 @@ step_kubo() {
   ln -sf "$bin" "$VENV/bin/ipfs"
 }
 
+step_geth() {
+  # go-ethereum v1.13.15 is the last geth that seals Clique proof-of-authority (the
+  # permissioned network, offchain/devtools/network.py). -checklinkname=0: without it
+  # Go 1.26 refuses to link fjl/memsize, one of geth's dependencies.
+  local version=v1.13.15 dir bin
+  dir="$TOOLS/geth/$version"
+  bin="$dir/geth"
+  if [ -f "$dir/.complete" ] && [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
+    say "geth: $version already built"
+  else
+    say "geth: building $version from the Go module (one time, about 4 minutes)"
+    rm -rf "$dir"
+    mkdir -p "$dir/.partial"
+    GOBIN="$dir/.partial" GOTOOLCHAIN=local \
+      go install -trimpath -ldflags=-checklinkname=0 "github.com/ethereum/go-ethereum/cmd/geth@$version"
+    "$dir/.partial/geth" version | grep -q "Version: ${version#v}-stable" || die "the geth build does not run"
+    mv -f "$dir/.partial/geth" "$bin"
+    rmdir "$dir/.partial"
+    touch "$dir/.complete"
+  fi
+  ln -sf "$bin" "$VENV/bin/geth"
+}
+
 step_gpg() {
   # GnuPG is only used by the interoperability tests and benchmarks.
   if command -v gpg >/dev/null 2>&1; then
@@ -166,7 +189,7 @@ step_chromium() {
   fi
 }
 
-ALL_STEPS=(prereqs python node solc anvil kubo gpg chromium)
+ALL_STEPS=(prereqs python node solc anvil kubo geth gpg chromium)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${ALL_STEPS[@]}")
 for s in "${steps[@]}"; do

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from offchain.chain import deployments
+from offchain.chain import deployments, evm
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import ZERO_ADDRESS
-from offchain.chain.session import contracts_of, current_deployment, network_choice, prepare_account
+from offchain.chain.session import (
+    adapt_provider,
+    contracts_of,
+    current_deployment,
+    network_choice,
+    prepare_account,
+)
 from offchain.errors import ProdnetError
 
 DEFAULT_CONFIRMATION_WINDOW = 14 * 24 * 3600
@@ -26,9 +32,12 @@ def deploy(
     redeploy: bool = False,
     actor: str = "",
 ) -> tuple[deployments.Deployment, list[Step]]:
-    """Deploy the contracts once per chain; a second run reports the existing deployment."""
-    from ape import chain, project
+    """Deploy the contracts once per chain; a second run reports the existing deployment.
+    The contracts are built for the chain's EVM (offchain/chain/evm.py: London on the
+    members' Clique network, Cancun elsewhere)."""
+    from ape import chain
 
+    adapt_provider()
     account = prepare_account(account)
     if not redeploy:
         try:
@@ -46,13 +55,15 @@ def deploy(
     actor = actor or getattr(account, "alias", None) or str(account.address)
     steps: list[Step] = []
     membership = None
+    target = evm.target()
     if permissioned:
-        membership = account.deploy(project.Membership, account.address)
+        membership = account.deploy(evm.container("Membership", target), account.address)
         steps.append(_deployed("deploy Membership", actor, membership))
-    registry = account.deploy(project.CapacityRegistry, membership.address if membership else ZERO_ADDRESS)
+    gate = membership.address if membership else ZERO_ADDRESS
+    registry = account.deploy(evm.container("CapacityRegistry", target), gate)
     steps.append(_deployed("deploy CapacityRegistry", actor, registry))
     orders = account.deploy(
-        project.ProductionOrders,
+        evm.container("ProductionOrders", target),
         registry.address,
         membership.address if membership else ZERO_ADDRESS,
         confirmation_window,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from offchain.chain.client import Chain
@@ -12,6 +14,72 @@ from offchain.errors import ProdnetError
 
 class AccountError(ProdnetError):
     """The account cannot sign (locked keyfile without a passphrase, wrong passphrase)."""
+
+
+#: A Clique block's extraData holds 32 vanity bytes and a 65-byte seal: more than the 32
+#: bytes web3 allows by default.
+_MAX_PLAIN_EXTRA_DATA = 32
+
+
+def _zero_tip_middleware() -> Any:
+    """web3 middleware answering the fee questions with 0 (the members' network charges none)."""
+    from web3.middleware import Web3Middleware
+
+    class ZeroTip(Web3Middleware):
+        def wrap_make_request(self, make_request: Callable[..., Any]) -> Callable[..., Any]:
+            def middleware(method: str, params: Any) -> Any:
+                if method in ("eth_maxPriorityFeePerGas", "eth_gasPrice"):
+                    return {"jsonrpc": "2.0", "id": 0, "result": "0x0"}
+                return make_request(method, params)
+
+            return middleware
+
+    return ZeroTip
+
+
+def adapt_provider() -> None:
+    """Fit web3 to the connected node, once per connection. A proof-of-authority chain (its
+    blocks' extraData longer than 32 bytes: Clique's seal) gets web3's
+    ExtraDataToPOAMiddleware, which Ape 0.8 does not add on an existing node; if its base
+    fee is 0 too (the members' network, ``offchain/devtools/network.py``), transactions are
+    sent with a zero tip, so they cost nothing. Anvil and public chains are left as they are."""
+    from ape import networks
+    from web3.middleware import ExtraDataToPOAMiddleware
+
+    provider = networks.provider
+    web3 = getattr(provider, "_web3", None)
+    if web3 is None or getattr(web3, "_prodnet_adapted", False):
+        return
+    block = web3.provider.make_request("eth_getBlockByNumber", ["latest", False]).get("result") or {}
+    extra = str(block.get("extraData") or "0x")
+    poa = (len(extra) - 2) // 2 > _MAX_PLAIN_EXTRA_DATA
+    if poa and ExtraDataToPOAMiddleware not in web3.middleware_onion:
+        web3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    if poa and int(str(block.get("baseFeePerGas") or "0x1"), 16) == 0:
+        web3.middleware_onion.add(_zero_tip_middleware(), name="prodnet_zero_tip")
+    web3._prodnet_poa = poa
+    web3._prodnet_adapted = True
+
+
+def is_poa() -> bool:
+    """Whether the connected chain is proof-of-authority (Clique), as adapt_provider found."""
+    from ape import networks
+
+    adapt_provider()
+    return bool(getattr(getattr(networks.provider, "_web3", None), "_prodnet_poa", False))
+
+
+@contextmanager
+def using_node(url: str) -> Iterator[Any]:
+    """Connect Ape's node provider of the current network to URL inside the block (another
+    node of the same chain: a company's own node), then return to the previous provider."""
+    from ape import networks
+
+    network = networks.provider.network
+    with network.use_provider("node", provider_settings={"uri": url}) as provider:
+        adapt_provider()
+        yield provider
+    adapt_provider()
 
 
 def network_choice() -> str:
@@ -60,6 +128,7 @@ def prepare_account(account: Any) -> Any:
 def contracts_of(deployment: Deployment) -> tuple[Any, Any, Any | None]:
     from ape import project
 
+    adapt_provider()
     registry = project.CapacityRegistry.at(deployment.registry)
     orders = project.ProductionOrders.at(deployment.orders)
     membership = project.Membership.at(deployment.membership) if deployment.membership else None
@@ -69,6 +138,7 @@ def contracts_of(deployment: Deployment) -> tuple[Any, Any, Any | None]:
 def current_deployment() -> Deployment:
     from ape import chain
 
+    adapt_provider()
     return load(int(chain.chain_id), network_choice(), has_code)
 
 

@@ -47,3 +47,16 @@ def anvil_binary() -> Path:
         if built:
             return built[-1]
     raise ProdnetError("anvil is not installed: run 'make setup' (it installs @foundry-rs/anvil from npm)")
+
+
+def geth_binary() -> Path:
+    """geth v1.13 (the last that seals Clique): .tools/geth/*/geth, then PATH."""
+    built = _built("geth", "geth")
+    if built:
+        return built[-1]
+    found = shutil.which("geth")
+    if found:
+        return Path(found)
+    raise ProdnetError(
+        "geth is not built: run 'tools/setup.sh geth' (or 'make network') to build it into .tools/geth"
+    )

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from offchain import config
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.deploy import add_member, deploy
-from offchain.chain.session import contracts_of
+from offchain.chain.rpc import Rpc
+from offchain.chain.session import contracts_of, is_poa, node_url, using_node
 from offchain.devtools import parts as testdata
 from offchain.devtools.kubo import KuboNode
+from offchain.devtools.network import Network, NetworkError, summary_line
 from offchain.formats import format_amount, table
 from offchain.orders import steps as workflow
 from offchain.orders.report import status
@@ -39,12 +44,61 @@ def _parts(folder: Path) -> dict[str, Path]:
     }
 
 
+class Nodes:
+    """Which node each actor sends through. On the members' geth network (connected to one of
+    the local network's nodes, ``ape run network up``) the producer and the admin use node 1,
+    alice node 2 and bob node 3; elsewhere (Anvil) everyone uses the connected node."""
+
+    def __init__(self, network: Network | None) -> None:
+        self.network = network
+        self.urls: dict[str, str] = {}
+        if network is not None:
+            urls = [n.url for n in network.nodes if network.running(n)]
+            for name, index in (("admin", 0), ("producer", 0), ("alice", 1), ("bob", 2), ("carol", 2)):
+                self.urls[name] = urls[min(index, len(urls) - 1)]
+
+    @classmethod
+    def of_connected_chain(cls) -> Nodes:
+        if not is_poa():
+            return cls(None)
+        try:
+            network = Network.load()
+        except NetworkError:
+            return cls(None)
+        connected = node_url().rstrip("/")
+        if connected not in {n.url for n in network.nodes}:
+            return cls(None)
+        return cls(network)
+
+    def of(self, actor: str) -> AbstractContextManager[Any]:
+        url = self.urls.get(actor)
+        if url is None or url == node_url().rstrip("/"):
+            return contextlib.nullcontext()
+        return using_node(url)
+
+    def label(self, actor: str) -> str:
+        if self.network is None:
+            return actor
+        return f"{actor}@node{[n.url for n in self.network.nodes].index(self.urls[actor]) + 1}"
+
+
+def fee_of(step: Step) -> int | None:
+    """What STEP's transaction cost its sender (gas used x effective gas price), in wei."""
+    if not step.tx_hash:
+        return None
+    receipt = Rpc(node_url(), timeout=10).request("eth_getTransactionReceipt", step.tx_hash)
+    return int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+
+
 def run_demo(permissioned: bool, echo: Callable[[str], None] = print, keep: bool = False) -> list[Step]:
     """Run the story in a temporary folder (secret keys, plaintext parts): removed at the end,
     also on error, unless KEEP, in which case its path is printed."""
+    nodes = Nodes.of_connected_chain()  # read before the state folder is scoped to the demo's
+    if nodes.network is not None:
+        echo(summary_line(nodes.network))
     work = Path(tempfile.mkdtemp(prefix="prodnet-demo-"))
     try:
-        return _run_demo(permissioned, echo, work)
+        return _run_demo(permissioned, echo, work, nodes)
     finally:
         if keep:
             echo(f"kept the demo's folder (secret keys, plaintext parts): {work}")
@@ -52,7 +106,7 @@ def run_demo(permissioned: bool, echo: Callable[[str], None] = print, keep: bool
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path) -> list[Step]:
+def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes: Nodes) -> list[Step]:
     from ape import accounts, chain
 
     started = time.monotonic()
@@ -60,9 +114,13 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path) -> li
         admin, producer, alice, bob, carol = (accounts.test_accounts[i] for i in range(5))
         timeline: list[Step] = []
 
+        fees: dict[int, int | None] = {}
+
         def record(step: Step) -> Step:
             timeline.append(step)
-            echo(f"  [{step.actor}] {step.line()}")
+            fees[id(step)] = fee = fee_of(step)
+            paid = f", fee {format_amount(fee)}" if fee is not None else ""
+            echo(f"  [{nodes.label(step.actor)}] {step.line()}{paid}")
             return step
 
         mode = "permissioned" if permissioned else "public"
@@ -126,13 +184,15 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path) -> li
                     f"{data.triangles} triangles, closed={data.closed}"
                 )
                 c = as_(account, name)
-                record(workflow.register_key(c, keys[name][0]))
-                joined = record(workflow.join(c, order_id, parts[part], quantity))
+                with nodes.of(name):
+                    record(workflow.register_key(c, keys[name][0]))
+                    joined = record(workflow.join(c, order_id, parts[part], quantity))
                 jobs[name] = joined.data["job_id"]
 
             echo("== a third customer's part does not fit and is refused before any gas is spent")
             try:
-                workflow.join(as_(carol, "carol"), order_id, parts["ring"], 1)
+                with nodes.of("carol"):
+                    workflow.join(as_(carol, "carol"), order_id, parts["ring"], 1)
                 raise RuntimeError("the oversized part was accepted")
             except workflow.StepError as refusal:
                 echo(f"  [carol] refused: {refusal}")
@@ -140,17 +200,19 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path) -> li
             echo("== the producer closes the order; customers submit encrypted models")
             record(workflow.close(p, order_id))
             alice_store = storage.open_store("ipfs", ipfs_api=alice_node.api_multiaddr)
-            record(
-                workflow.submit_model(
-                    as_(alice, "alice"), order_id, jobs["alice"], parts["bracket"], alice_store,
-                    keys["alice"][1],
+            with nodes.of("alice"):
+                record(
+                    workflow.submit_model(
+                        as_(alice, "alice"), order_id, jobs["alice"], parts["bracket"], alice_store,
+                        keys["alice"][1],
+                    )
                 )
-            )
-            record(
-                workflow.submit_model(
-                    as_(bob, "bob"), order_id, jobs["bob"], parts["gear"], file_store, keys["bob"][1]
+            with nodes.of("bob"):
+                record(
+                    workflow.submit_model(
+                        as_(bob, "bob"), order_id, jobs["bob"], parts["gear"], file_store, keys["bob"][1]
+                    )
                 )
-            )
 
             echo("== the producer fetches, verifies and decrypts both models, builds and ships")
             for name in ("alice", "bob"):
@@ -166,19 +228,25 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path) -> li
                 record(workflow.ship(p, order_id, jobs[name]))
 
             echo("== customers confirm receipt; the producer withdraws")
-            record(workflow.confirm(as_(alice, "alice"), order_id, jobs["alice"]))
-            record(workflow.confirm(as_(bob, "bob"), order_id, jobs["bob"]))
+            with nodes.of("alice"):
+                record(workflow.confirm(as_(alice, "alice"), order_id, jobs["alice"]))
+            with nodes.of("bob"):
+                record(workflow.confirm(as_(bob, "bob"), order_id, jobs["bob"]))
             record(workflow.withdraw(p))
 
         echo("\n== timeline")
-        rows = [["#", "step", "actor", "tx", "gas"]]
+        rows = [["#", "step", "actor", "tx", "gas", "fee"]]
         for i, step in enumerate(timeline, 1):
+            fee = fees.get(id(step))
             rows.append(
-                [str(i), step.step, step.actor, (step.tx_hash or "-")[:18] + "…", f"{step.gas_used or 0:,}"]
+                [
+                    str(i), step.step, nodes.label(step.actor), (step.tx_hash or "-")[:18] + "…",
+                    f"{step.gas_used or 0:,}", "-" if fee is None else format_amount(fee),
+                ]
             )
         echo(table(rows))
         total = sum(s.gas_used or 0 for s in timeline)
-        echo(f"total gas: {total:,}")
+        echo(f"total gas: {total:,}; total fees: {format_amount(sum(f or 0 for f in fees.values()))}")
         echo("\n== final status")
         echo(status(as_(producer, "producer"), order_id))
         credit = int(orders.credits(producer.address, ZERO_ADDRESS))

@@ -21,6 +21,7 @@ from typing import Any
 import ape
 import pytest
 
+from offchain.chain import evm
 from tests.conftest import fixture_project
 from tests.utils import actions, checks
 from tests.utils.constants import (
@@ -208,18 +209,19 @@ def hook_token(token_project: Any, cast: dict[str, Any]) -> Any:
     return t
 
 
-def _deploy(project: Any, cast: dict[str, Any], permissioned: bool) -> Stack:
+def _deploy(target: str, cast: dict[str, Any], permissioned: bool) -> Stack:
+    """A stack of the contracts built for TARGET (--evm: the build the network gets)."""
     deployer = cast["deployer"]
     membership = None
     if permissioned:
-        membership = deployer.deploy(project.Membership, deployer)
+        membership = deployer.deploy(evm.container("Membership", target), deployer)
         for name in ("producer", "producer2"):
             membership.grantRole(PRODUCER_ROLE, cast[name], sender=deployer)
         for name in ("alice", "bob"):
             membership.grantRole(CUSTOMER_ROLE, cast[name], sender=deployer)
     gate = membership.address if membership else ZERO_ADDRESS
-    registry = deployer.deploy(project.CapacityRegistry, gate)
-    orders = deployer.deploy(project.ProductionOrders, registry, gate, CONFIRMATION_WINDOW)
+    registry = deployer.deploy(evm.container("CapacityRegistry", target), gate)
+    orders = deployer.deploy(evm.container("ProductionOrders", target), registry, gate, CONFIRMATION_WINDOW)
     for name in ("producer", "producer2", "alice", "bob"):
         actions.publish_key(registry, cast[name])
     machine = actions.machine_id(actions.register_machine(registry, cast["producer"]), registry)
@@ -243,8 +245,8 @@ def _build_scenarios(world: World) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def stacks(project: Any, cast: dict[str, Any], token: Any) -> dict[str, Stack]:
-    return {"public": _deploy(project, cast, False), "permissioned": _deploy(project, cast, True)}
+def stacks(evm_target: str, cast: dict[str, Any], token: Any) -> dict[str, Stack]:
+    return {"public": _deploy(evm_target, cast, False), "permissioned": _deploy(evm_target, cast, True)}
 
 
 @pytest.fixture(scope="session")

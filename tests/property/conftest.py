@@ -55,9 +55,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def property_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """One compile per session: the tree's contracts, the test token and the mutants."""
-    return build_project(tmp_path_factory.mktemp("property"), MUTANTS)
+def property_build(tmp_path_factory: pytest.TempPathFactory, evm_target: str) -> Build:
+    """One compile per session: the tree's contracts, the test token and the mutants (for
+    the EVM build chosen with --evm)."""
+    return build_project(tmp_path_factory.mktemp("property"), MUTANTS, evm_target)
 
 
 # Module scope: ape's test isolation reverts the chain at the end of each module, so a

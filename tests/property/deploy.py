@@ -97,12 +97,16 @@ class Build:
     problems: dict[str, str]  # mutant name -> why it could not be built
 
 
-def build_project(dest: Path, mutants: tuple[Mutant, ...]) -> Build:
-    """The tree's contracts + the test token + the mutants, in one temporary Ape project."""
+def build_project(dest: Path, mutants: tuple[Mutant, ...], evm: str = "cancun") -> Build:
+    """The tree's contracts + the test token + the mutants, in one temporary Ape project,
+    built for EVM (only that build's guard folder under contracts/evm)."""
     from ape import Project
 
-    path = fixture_project("property-token", dest)
+    path = fixture_project("property-token", dest, evm)
     shutil.copytree(ROOT / "contracts", path / "contracts", dirs_exist_ok=True)
+    for other in (path / "contracts" / "evm").iterdir():
+        if other.name != evm:
+            shutil.rmtree(other)
     original = SOURCE.read_text()
     problems: dict[str, str] = {}
     for mutant in mutants:
