@@ -102,8 +102,31 @@ def market_table(bench: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def portal_table(bench: dict[str, Any]) -> str:
+    p = bench.get("portal")
+    if p is None:
+        return "(no portal figures yet: run make bench BENCH=portal)"
+    goal = p.get("goals", {}).get("market_first_page_seconds", "-")
+    rows = [
+        ("market, first page", "market_first_page", f"<= {goal} s"),
+        ("market, page 200", "market_page_200", "-"),
+        ("market, filtered (material, price, space)", "market_filtered", "-"),
+        ("an order (jobs, timeline)", "order", "-"),
+        ("an account", "account", "-"),
+    ]
+    lines = [
+        f"| portal page, {_n(p['orders_on_chain'])} orders / {_n(p['jobs_on_chain'])} jobs on chain "
+        "| median over HTTP | goal |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {label} | {p[key + '_seconds'] * 1000:.1f} ms | {g} |" for label, key, g in rows]
+    lines.append(f"| start (accounts, deployment, first index sync) | {p['start_seconds']} s | - |")
+    return "\n".join(lines)
+
+
 RENDER: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "market": ("bench.json", market_table),
+    "portal": ("bench.json", portal_table),
     "gas-table": ("gas.json", gas_table),
     "gas-deploy": ("gas.json", gas_deploy),
 }

@@ -91,6 +91,8 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     page.reload()
     assert "public data match" in page.inner_text("#job-1 .verified")
     assert "shipped" in submit(page, "ship job 1")
+    # the page learns of the new block by server-sent events and refreshes the jobs in place
+    page.wait_for_function("document.querySelector('#job-1 .job-status').textContent.trim() == 'shipped'")
     screenshot(page, "order")
 
     # the customer confirms receipt; the producer withdraws
