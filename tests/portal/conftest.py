@@ -2,7 +2,7 @@
 producer with a machine, customers, orders in every state), two real Kubo nodes, the real
 app served by uvicorn, and Debian's Chromium driven by Playwright.
 
-Session-scoped: one world, one server, one browser; each test opens its own orders.
+Package-scoped: one world, one server, one browser; each test opens its own orders.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ class Portal:
         return f"{self.url}/?token={self.keys.token}"
 
 
-@pytest.fixture(scope="session")
+# package scope: the portal's chain is Ape's provider only while tests/portal runs (a
+# session-scoped one would stay connected under every later test)
+@pytest.fixture(scope="package")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     import uvicorn
     from ape import networks
@@ -121,7 +123,7 @@ def _locked_account() -> Any:
     return account
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def locked_account(portal: Portal) -> Any:
     from ape import accounts
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from tests.portal.conftest import screenshot
@@ -92,7 +94,7 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert "public data match" in page.inner_text("#job-1 .verified")
     assert "shipped" in submit(page, "ship job 1")
     # the page learns of the new block by server-sent events and refreshes the jobs in place
-    page.wait_for_function("document.querySelector('#job-1 .job-status').textContent.trim() == 'shipped'")
+    expect(page.locator("#job-1 .job-status")).to_have_text("shipped", timeout=15_000)
     screenshot(page, "order")
 
     # the customer confirms receipt; the producer withdraws
@@ -125,7 +127,7 @@ def test_market_page_filters_and_live_update(page, portal):
     rows = page.locator("table.orders tbody tr").count()
     page.fill("[name=max_price]", "0.0003")
     page.click("text=filter")
-    page.wait_for_function(f"document.querySelectorAll('table.orders tbody tr').length < {rows}")
+    expect(page.locator("table.orders tbody tr")).not_to_have_count(rows)
     assert "0.0006" not in page.inner_text("table.orders")
     page.fill("[name=max_price]", "a lot")
     page.click("text=filter")
