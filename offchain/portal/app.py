@@ -64,6 +64,9 @@ VENDOR = {
 _BARE_THREE = re.compile(rb"""from\s+(['"])three\1""")
 
 
+STALE_FORM = "forbidden: this form is stale or from elsewhere (no valid CSRF token); reload the page"
+
+
 class PortalSetupError(ProdnetError):
     """The portal cannot start (missing JavaScript packages, no deployment)."""
 
@@ -224,9 +227,7 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
         if not keys.csrf_ok(values.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)):
-            raise PermissionError(
-                "forbidden: this form is stale or from elsewhere (no valid CSRF token); reload the page"
-            )
+            raise PermissionError(STALE_FORM)
         return values
 
     def guarded(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
@@ -316,11 +317,19 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
             **data,
         )
 
+    def upload_page(request: Request, status: int = 200, message: str | None = None) -> HTMLResponse:
+        return portal.render(
+            request,
+            "upload.html",
+            status=status,
+            parts=portal.workspace.parts(),
+            limit=settings.max_upload >> 20,
+            message=message,
+        )
+
     @app.get("/parts", response_class=HTMLResponse)
     async def parts_page(request: Request) -> HTMLResponse:
-        return portal.render(
-            request, "upload.html", parts=portal.workspace.parts(), limit=settings.max_upload >> 20
-        )
+        return upload_page(request)
 
     @app.post("/parts", response_class=HTMLResponse)
     @guarded
@@ -330,18 +339,9 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
                 raise BodyTooLargeError(too_large(settings.max_upload))
             form = await request.form(max_part_size=settings.max_upload + (1 << 20))
         except BodyTooLargeError:
-            return portal.render(
-                request,
-                "upload.html",
-                status=413,
-                parts=portal.workspace.parts(),
-                limit=settings.max_upload >> 20,
-                message=too_large(settings.max_upload),
-            )
+            return upload_page(request, 413, too_large(settings.max_upload))
         if not keys.csrf_ok(form.get(CSRF_FIELD) if isinstance(form.get(CSRF_FIELD), str) else None):
-            raise PermissionError(
-                "forbidden: this form is stale or from elsewhere (no valid CSRF token); reload the page"
-            )
+            raise PermissionError(STALE_FORM)
         upload = form.get("stl")
         units = str(form.get("units") or "mm")
         if upload is None or isinstance(upload, str) or not upload.filename:
@@ -360,14 +360,7 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
                 return RedirectResponse(f"/parts/{part.id}", status_code=303)
             except ProdnetError as exc:
                 message = _error_text(exc)
-        return portal.render(
-            request,
-            "upload.html",
-            status=400,
-            parts=portal.workspace.parts(),
-            limit=settings.max_upload >> 20,
-            message=message,
-        )
+        return upload_page(request, 400, message)
 
     @app.get("/parts/{part_id}", response_class=HTMLResponse)
     async def part_page(request: Request, part_id: str) -> HTMLResponse:
