@@ -8,7 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuard} from "@prodnet/evm/ReentrancyGuard.sol";
 
 import {ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
-import {IMembership, PRODUCER_ROLE, CUSTOMER_ROLE} from "./interfaces/IMembership.sol";
+import {IMembership, PRODUCER_ROLE, CUSTOMER_ROLE, ARBITER_ROLE} from "./interfaces/IMembership.sol";
 import {IProductionOrders} from "./interfaces/IProductionOrders.sol";
 import {MembershipGated} from "./utils/MembershipGated.sol";
 import {PartMath} from "./utils/PartMath.sol";
@@ -16,7 +16,8 @@ import {PartMath} from "./utils/PartMath.sol";
 /// @title ProductionOrders
 /// @notice Production orders for additive manufacturing: a producer's capacity slot on a
 /// registered machine (an order) shared by customers' parts (jobs) until it is used up,
-/// with deposits in escrow (ETH or one ERC-20 per order) and pull payments.
+/// with deposits in escrow (ETH or one allowed ERC-20 per order), pull payments, a
+/// producer's reject of a mismatched model and disputes settled by an arbiter.
 /// @dev State machine in docs/DESIGN.md, "The contract state machine"; units and encodings in
 /// IProductionOrders and docs/DESIGN.md, "Units and encodings".
 /// Order = 4 storage slots, Job = 2 slots + the digest slot written at submitModel; model
@@ -26,29 +27,64 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    /// @notice Most jobs an order can have (bounds the refund loop of cancel).
-    uint256 public constant MAX_JOBS_PER_ORDER = 100;
+    /// @notice Most live jobs (not left, refunded or rejected) an order can have at once.
+    uint256 public constant MAX_LIVE_JOBS = 100;
+    /// @notice Most job ids an order gives out: bounds the refund loop of cancel. Using them
+    /// up takes 900+ join and leave pairs, each paying its deposit for the time it holds.
+    uint256 public constant MAX_JOB_IDS = 1000;
+    /// @notice Share of the deposit, in basis points, credited to a producer that rejects a model.
+    uint256 public constant REJECT_FEE_BPS = 1000;
+    /// @notice Bounds of the deployment's windows (seconds).
+    uint256 public constant MIN_WINDOW = 1 hours;
+    uint256 public constant MAX_WINDOW = 90 days;
+    uint256 public constant MAX_LEAD_TIME = 365 days;
 
     /// @notice The registry whose machines orders run on.
     ICapacityRegistry public immutable registry;
-    /// @notice Seconds after shipment during which only the customer can complete a job.
+    /// @notice Seconds after shipment during which only the customer can complete (or
+    /// dispute) a job.
     uint256 public immutable confirmationWindow;
+    /// @notice Seconds after the confirmation window during which the arbiter may resolve a
+    /// dispute; after it the default rule (full refund) applies.
+    uint256 public immutable arbitrationWindow;
+    /// @notice Longest time between an order's window end and its delivery deadline: no
+    /// deposit is locked longer than end + maxLeadTime (+ the two windows once shipped).
+    uint256 public immutable maxLeadTime;
+    /// @notice The account that keeps the token allowlist.
+    address public immutable tokenAdmin;
 
     mapping(uint256 orderId => Order) private _orders;
     mapping(uint256 orderId => mapping(uint256 jobId => Job)) private _jobs;
     mapping(address account => mapping(address token => uint256)) private _credits;
+    mapping(uint256 orderId => address) private _arbiters;
+    mapping(address token => bool) private _allowedTokens;
     /// @dev Starts at 1 so ids start at 1 and the first order does not pay for a fresh slot.
     uint256 private _nextOrderId = 1;
 
     /// @param registry_ The capacity registry.
     /// @param membership_ Membership contract, or address(0) for public mode.
-    /// @param confirmationWindow_ Seconds a customer has to confirm receipt before the
-    /// producer may finalize (e.g. 14 days).
-    constructor(ICapacityRegistry registry_, IMembership membership_, uint256 confirmationWindow_)
-        MembershipGated(membership_)
-    {
+    /// @param tokenAdmin_ The account that keeps the token allowlist.
+    /// @param confirmationWindow_ Seconds a customer has to confirm receipt (or dispute)
+    /// before the producer may finalize, in [MIN_WINDOW, MAX_WINDOW] (e.g. 14 days).
+    /// @param arbitrationWindow_ Seconds the arbiter has after the confirmation window, in
+    /// [MIN_WINDOW, MAX_WINDOW] (e.g. 7 days).
+    /// @param maxLeadTime_ Longest deadline - end of an order, in [MIN_WINDOW, MAX_LEAD_TIME].
+    constructor(
+        ICapacityRegistry registry_,
+        IMembership membership_,
+        address tokenAdmin_,
+        uint256 confirmationWindow_,
+        uint256 arbitrationWindow_,
+        uint256 maxLeadTime_
+    ) MembershipGated(membership_) {
+        _checkSetting(confirmationWindow_, MAX_WINDOW);
+        _checkSetting(arbitrationWindow_, MAX_WINDOW);
+        _checkSetting(maxLeadTime_, MAX_LEAD_TIME);
         registry = registry_;
+        tokenAdmin = tokenAdmin_;
         confirmationWindow = confirmationWindow_;
+        arbitrationWindow = arbitrationWindow_;
+        maxLeadTime = maxLeadTime_;
     }
 
     // ------------------------------------------------------------------ order creation
@@ -68,12 +104,14 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         bytes16 material = _checkMachine(machineId, envelope);
         _checkWindow(start, end, deadline);
         _checkCapacity(capacity, 0, envelope);
+        _checkToken(token);
         orderId = _nextOrderId++;
         _orders[orderId] = Order({
             producer: msg.sender,
             status: OrderStatus.Open,
             machineId: machineId.toUint32(),
             jobCount: 0,
+            liveJobs: 0,
             token: token,
             pricePerCm3: pricePerCm3,
             capacity: capacity,
@@ -102,8 +140,9 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
     ) external payable nonReentrant returns (uint256 orderId) {
         _checkRole(CUSTOMER_ROLE);
         _checkWindow(uint40(block.timestamp), end, deadline);
+        _checkToken(token);
         uint64 space = _checkPart(dims, partVolume, quantity).toUint64();
-        uint256 deposit = PartMath.price(maxPricePerCm3, partVolume, quantity);
+        uint256 deposit = PartMath.price(maxPricePerCm3, space);
         _checkValue(token, deposit);
         orderId = _nextOrderId++;
         _orders[orderId] = Order({
@@ -111,6 +150,7 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
             status: OrderStatus.Requested,
             machineId: 0,
             jobCount: 1,
+            liveJobs: 1,
             token: token,
             pricePerCm3: maxPricePerCm3,
             capacity: space,
@@ -156,7 +196,7 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         order.capacity = capacity;
         (order.envX, order.envY, order.envZ) = (envelope[0], envelope[1], envelope[2]);
         order.material = material;
-        uint256 refund = _reprice(order, job, pricePerCm3);
+        uint256 refund = _reprice(order, job);
         emit OrderTaken(orderId, msg.sender, machineId, capacity, pricePerCm3, refund);
         if (full) emit OrderClosed(orderId);
     }
@@ -175,13 +215,14 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         Order memory o = order;
         _checkJoinable(orderId, o);
         uint64 space = _checkSpace(orderId, o, dims, partVolume, quantity);
-        uint256 deposit = PartMath.price(o.pricePerCm3, partVolume, quantity);
+        uint256 deposit = PartMath.price(o.pricePerCm3, space);
         _checkValue(o.token, deposit);
 
         jobId = o.jobCount + 1;
         uint64 used = o.used + space;
         bool full = used == o.capacity;
         order.jobCount = uint32(jobId);
+        order.liveJobs = o.liveJobs + 1;
         order.used = used;
         if (full) order.status = OrderStatus.Closed;
         _storeJob(orderId, jobId, dims, partVolume, quantity, deposit);
@@ -268,7 +309,8 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
     function confirmReceipt(uint256 orderId, uint256 jobId) external nonReentrant {
         _checkRole(CUSTOMER_ROLE);
         (Order storage order, Job storage job) = _customerJob(orderId, jobId);
-        _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
+        JobStatus status = job.status;
+        if (status != JobStatus.Shipped && status != JobStatus.Disputed) revert WrongJobStatus(orderId, jobId, status);
         _complete(orderId, jobId, order, job, true);
     }
 
@@ -294,13 +336,95 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         job.status = JobStatus.Refunded;
         uint256 refund = _release(order, job, job.customer);
         emit JobRefunded(orderId, jobId, refund);
+        if (order.status == OrderStatus.Requested) {
+            order.status = OrderStatus.Cancelled;
+            emit OrderCancelled(orderId);
+        }
+    }
+
+    /// @inheritdoc IProductionOrders
+    function reject(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(PRODUCER_ROLE);
+        (Order storage order, Job storage job) = _producerJob(orderId, jobId);
+        _requireJobStatus(orderId, jobId, job, JobStatus.ModelSubmitted);
+        uint40 deadline = order.deadline;
+        if (block.timestamp >= deadline) revert DeliveryDeadlinePassed(orderId, deadline);
+        job.status = JobStatus.Rejected;
+        uint256 deposit = _release(order, job, address(0));
+        uint256 fee = deposit * REJECT_FEE_BPS / 10_000;
+        _split(order, job, fee, deposit);
+        emit JobRejected(orderId, jobId, fee, deposit - fee);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function dispute(uint256 orderId, uint256 jobId) external nonReentrant {
+        _checkRole(CUSTOMER_ROLE);
+        (, Job storage job) = _customerJob(orderId, jobId);
+        _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
+        uint256 until = uint256(job.shippedAt) + confirmationWindow;
+        if (block.timestamp >= until) revert ConfirmationWindowOver(orderId, jobId, until);
+        job.status = JobStatus.Disputed;
+        emit JobDisputed(orderId, jobId);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function resolve(uint256 orderId, uint256 jobId, uint256 toProducer) external nonReentrant {
+        Order storage order = _order(orderId);
+        Job storage job = _job(orderId, jobId);
+        IMembership m = membership;
+        bool arbiter = address(m) == address(0) ? msg.sender == _arbiters[orderId] : m.hasRole(ARBITER_ROLE, msg.sender);
+        if (!arbiter || msg.sender == order.producer || msg.sender == job.customer) {
+            revert NotArbiter(orderId, msg.sender);
+        }
+        _requireJobStatus(orderId, jobId, job, JobStatus.Disputed);
+        uint256 deposit = job.deposit;
+        if (toProducer > deposit) revert SplitTooLarge(toProducer, deposit);
+        job.status = JobStatus.Resolved;
+        _split(order, job, toProducer, deposit);
+        emit JobResolved(orderId, jobId, msg.sender, toProducer, deposit - toProducer);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function settle(uint256 orderId, uint256 jobId) external nonReentrant {
+        Order storage order = _order(orderId);
+        Job storage job = _job(orderId, jobId);
+        _requireJobStatus(orderId, jobId, job, JobStatus.Disputed);
+        uint256 until = _arbitrationEnd(job);
+        if (block.timestamp < until) revert ArbitrationWindowOpen(orderId, jobId, until);
+        job.status = JobStatus.Resolved;
+        uint256 deposit = job.deposit;
+        _split(order, job, 0, deposit);
+        emit JobResolved(orderId, jobId, address(0), 0, deposit);
+    }
+
+    // ------------------------------------------------------------------ terms
+
+    /// @inheritdoc IProductionOrders
+    function nameArbiter(uint256 orderId, address arbiter) external nonReentrant {
+        Order storage order = _order(orderId);
+        OrderStatus status = order.status;
+        bool setsTerms = status == OrderStatus.Open
+            ? msg.sender == order.producer && order.jobCount == 0
+            : status == OrderStatus.Requested && msg.sender == _jobs[orderId][1].customer;
+        if (
+            address(membership) != address(0) || !setsTerms || arbiter == address(0) || arbiter == msg.sender
+                || _arbiters[orderId] != address(0)
+        ) revert CannotNameArbiter(orderId, arbiter);
+        _arbiters[orderId] = arbiter;
+        emit ArbiterNamed(orderId, arbiter);
+    }
+
+    /// @inheritdoc IProductionOrders
+    function allowToken(address token, bool allowed) external {
+        if (msg.sender != tokenAdmin) revert NotTokenAdmin(msg.sender);
+        _allowedTokens[token] = allowed;
+        emit TokenAllowed(token, allowed);
     }
 
     // ------------------------------------------------------------------ payments
 
     /// @inheritdoc IProductionOrders
     function withdraw(address token) external nonReentrant returns (uint256 amount) {
-        _checkParticipant();
         amount = _credits[msg.sender][token];
         if (amount == 0) revert NothingToWithdraw(msg.sender, token);
         _credits[msg.sender][token] = 0;
@@ -348,13 +472,23 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
     {
         Order memory o = _order(orderId);
         buildSpace = _checkPart(dims, partVolume, quantity);
-        price = PartMath.price(o.pricePerCm3, partVolume, quantity);
+        price = PartMath.price(o.pricePerCm3, buildSpace);
         fits = PartMath.fits(dims, _envelope(o)) && buildSpace <= o.capacity - o.used;
     }
 
     /// @inheritdoc IProductionOrders
     function credits(address account, address token) external view returns (uint256) {
         return _credits[account][token];
+    }
+
+    /// @inheritdoc IProductionOrders
+    function arbiterOf(uint256 orderId) external view returns (address) {
+        return _arbiters[orderId];
+    }
+
+    /// @inheritdoc IProductionOrders
+    function tokenAllowed(address token) external view returns (bool) {
+        return token == address(0) || _allowedTokens[token];
     }
 
     // ------------------------------------------------------------------ checks
@@ -369,7 +503,17 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
     }
 
     function _checkWindow(uint40 start, uint40 end, uint40 deadline) private view {
-        if (start >= end || end <= block.timestamp || deadline < end) revert InvalidWindow(start, end, deadline);
+        if (start >= end || end <= block.timestamp || deadline <= end || deadline - end > maxLeadTime) {
+            revert InvalidWindow(start, end, deadline);
+        }
+    }
+
+    function _checkToken(address token) private view {
+        if (token != address(0) && !_allowedTokens[token]) revert TokenNotAllowed(token);
+    }
+
+    function _checkSetting(uint256 value, uint256 max) private pure {
+        if (value < MIN_WINDOW || value > max) revert InvalidSetting(value, MIN_WINDOW, max);
     }
 
     /// @dev min <= capacity <= envelope volume, and capacity > 0.
@@ -385,9 +529,8 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         returns (uint256 space)
     {
         uint256 box = PartMath.boxVolume(dims);
-        if (quantity == 0 || partVolume == 0 || partVolume > box || dims[0] == 0 || dims[1] == 0 || dims[2] == 0) {
-            revert InvalidPart(dims, partVolume, quantity);
-        }
+        // partVolume > 0 and <= box also rules out a zero dimension (box would be 0).
+        if (quantity == 0 || partVolume == 0 || partVolume > box) revert InvalidPart(dims, partVolume, quantity);
         return box * quantity;
     }
 
@@ -395,7 +538,8 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         if (o.status != OrderStatus.Open) revert WrongOrderStatus(orderId, o.status);
         if (block.timestamp < o.start) revert WindowNotStarted(orderId, o.start);
         if (block.timestamp >= o.end) revert WindowOver(orderId, o.end);
-        if (o.jobCount >= MAX_JOBS_PER_ORDER) revert TooManyJobs(orderId, MAX_JOBS_PER_ORDER);
+        if (o.liveJobs >= MAX_LIVE_JOBS) revert TooManyJobs(orderId, MAX_LIVE_JOBS);
+        if (o.jobCount >= MAX_JOB_IDS) revert TooManyJobs(orderId, MAX_JOB_IDS);
     }
 
     /// @dev Returns the job's build space if the part is well formed, fits and has room.
@@ -476,19 +620,32 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         (job.partVolume, job.quantity) = (partVolume, quantity);
     }
 
-    /// @dev Sets job 1's deposit to its price at `pricePerCm3`; credits the excess back.
-    function _reprice(Order storage order, Job storage job, uint96 pricePerCm3) private returns (uint256 refund) {
-        uint256 deposit = PartMath.price(pricePerCm3, job.partVolume, job.quantity);
+    /// @dev Sets job 1's deposit to its price at the order's (new) price; credits the excess back.
+    function _reprice(Order storage order, Job storage job) private returns (uint256 refund) {
+        uint256 deposit = PartMath.price(order.pricePerCm3, PartMath.buildSpace(_dims(job), job.quantity));
         refund = job.deposit - deposit;
         job.deposit = uint88(deposit);
         if (refund != 0) _credits[job.customer][order.token] += refund;
     }
 
-    /// @dev Frees the job's build space and credits its deposit to `to`.
+    /// @dev Frees the job's build space and live slot; credits its deposit to `to` (none: address(0)).
     function _release(Order storage order, Job storage job, address to) private returns (uint256 amount) {
         order.used -= uint64(PartMath.buildSpace(_dims(job), job.quantity));
+        --order.liveJobs;
         amount = job.deposit;
-        if (amount != 0) _credits[to][order.token] += amount;
+        if (amount != 0 && to != address(0)) _credits[to][order.token] += amount;
+    }
+
+    /// @dev Credits `toProducer` of the job's `deposit` to the producer and the rest to the customer.
+    function _split(Order storage order, Job storage job, uint256 toProducer, uint256 deposit) private {
+        address token = order.token;
+        if (toProducer != 0) _credits[order.producer][token] += toProducer;
+        if (deposit != toProducer) _credits[job.customer][token] += deposit - toProducer;
+    }
+
+    /// @dev End of a disputed job's arbitration window.
+    function _arbitrationEnd(Job storage job) private view returns (uint256) {
+        return uint256(job.shippedAt) + confirmationWindow + arbitrationWindow;
     }
 
     /// @dev Completes a shipped job: its deposit goes to the producer.
@@ -499,14 +656,18 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
         emit JobCompleted(orderId, jobId, payment, confirmed);
     }
 
-    /// @dev Refunds every open job of a cancelled order; reverts if one was shipped.
+    /// @dev Refunds every joined job of a cancelled order; reverts if one has a model.
     function _refundAll(uint256 orderId, Order storage order) private {
         uint256 count = order.jobCount;
         for (uint256 jobId = 1; jobId <= count; ++jobId) {
             Job storage job = _jobs[orderId][jobId];
             JobStatus status = job.status;
-            if (status == JobStatus.Shipped || status == JobStatus.Completed) revert AlreadyShipped(orderId, jobId);
-            if (status == JobStatus.Joined || status == JobStatus.ModelSubmitted) {
+            if (status == JobStatus.ModelSubmitted) revert ModelReceived(orderId, jobId);
+            if (
+                status == JobStatus.Shipped || status == JobStatus.Completed || status == JobStatus.Disputed
+                    || status == JobStatus.Resolved
+            ) revert AlreadyShipped(orderId, jobId);
+            if (status == JobStatus.Joined) {
                 job.status = JobStatus.Refunded;
                 uint256 refund = _release(order, job, job.customer);
                 emit JobRefunded(orderId, jobId, refund);

@@ -81,7 +81,8 @@ def run_lifecycle(
         gate = membership.address
     registry = _deploy(deployer, evm.container("CapacityRegistry", target), gate, deployed=deployed)
     orders = _deploy(
-        deployer, evm.container("ProductionOrders", target), registry, gate, 14 * DAY, deployed=deployed
+        deployer, evm.container("ProductionOrders", target), registry, gate, deployer, 14 * DAY, 7 * DAY,
+        90 * DAY, deployed=deployed
     )
     registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)
     registry.registerMachine(text16("SLS"), text16("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
@@ -92,7 +93,7 @@ def run_lifecycle(
     opened = orders.open(machine_id, REGION, 2_000_000, *window, PRICE, ZERO_ADDRESS, sender=producer)
     receipt = log.add("open", opened)
     order_id = receipt.decode_logs(orders.OrderOpened)[0].orderId
-    deposit = price_wei(PRICE, PART_VOLUME, 2)
+    deposit = price_wei(PRICE, PART, 2)
     jobs = []
     for customer in (alice, bob):
         log.add("join", orders.join(order_id, PART, PART_VOLUME, 2, sender=customer, value=deposit))
@@ -109,7 +110,7 @@ def run_lifecycle(
     log.add("withdraw", orders.withdraw(ZERO_ADDRESS, sender=producer))
 
     now = chain.pending_timestamp
-    request_deposit = price_wei(2 * PRICE, PART_VOLUME, 1)
+    request_deposit = price_wei(2 * PRICE, PART, 1)
     log.add(
         "request",
         orders.request(

@@ -8,7 +8,8 @@ pragma solidity ^0.8.24;
 /// seconds (stored as uint40), prices per cm3 in wei or token units (uint96), deposits in
 /// wei or token units (stored as uint88). Order ids run 1..orderCount(), job ids 1..jobCount(orderId).
 /// Build space of a job = ceil(x*y*z / 1e9) mm3 (its bounding box) x quantity.
-/// Price of a job = ceil(pricePerCm3 x partVolume x quantity / 1000).
+/// Price of a job = ceil(pricePerCm3 x buildSpace / 1000): the build space it consumes, so
+/// no declaration of the part volume can buy space below its price.
 /// A part fits an envelope if its sorted dimensions are each <= the envelope's sorted ones.
 interface IProductionOrders {
     /// @notice Order states: Requested -> Open -> Closed; Requested/Open/Closed -> Cancelled.
@@ -21,7 +22,10 @@ interface IProductionOrders {
     }
 
     /// @notice Job states: Joined -> ModelSubmitted -> Shipped -> Completed; Joined -> Left;
-    /// Joined/ModelSubmitted -> Refunded.
+    /// Joined/ModelSubmitted -> Refunded; ModelSubmitted -> Rejected (the producer declines
+    /// the model); Shipped -> Disputed -> Resolved (the arbiter's split, or the default full
+    /// refund after the arbitration window) or Completed (the customer confirms after all).
+    /// Codes 0-6 are unchanged from the first release; new states are appended.
     enum JobStatus {
         None,
         Joined,
@@ -29,19 +33,24 @@ interface IProductionOrders {
         Shipped,
         Completed,
         Left,
-        Refunded
+        Refunded,
+        Disputed,
+        Resolved,
+        Rejected
     }
 
     /// @notice An order, four storage slots.
     /// @dev A Requested order has no producer or machine yet; its capacity and envelope are
     /// the first job's build space and dimensions, its pricePerCm3 the customer's maximum and
     /// its material the wished one (zero: any). `used` is the build space of the live jobs
-    /// (Joined, ModelSubmitted, Shipped, Completed).
+    /// (Joined, ModelSubmitted, Shipped, Completed, Disputed, Resolved); `liveJobs` counts
+    /// them (at most MAX_LIVE_JOBS), `jobCount` counts every job id ever given (MAX_JOB_IDS).
     struct Order {
         address producer;
         OrderStatus status;
         uint32 machineId;
         uint32 jobCount;
+        uint16 liveJobs;
         address token;
         uint96 pricePerCm3;
         uint64 capacity;
@@ -56,6 +65,7 @@ interface IProductionOrders {
     }
 
     /// @notice A job, two storage slots plus the model digest in a third, written once.
+    /// @dev A dispute is open until shippedAt + confirmationWindow + arbitrationWindow.
     struct Job {
         address customer;
         JobStatus status;
@@ -112,6 +122,20 @@ interface IProductionOrders {
     event JobRefunded(uint256 indexed orderId, uint256 indexed jobId, uint256 refund);
     /// @notice `account` withdrew `amount` of `token` (address(0): ETH).
     event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    /// @notice The producer rejected the job's model: `toProducer` (REJECT_FEE_BPS of the
+    /// deposit) is credited to it, `toCustomer` (the rest) back to the customer.
+    event JobRejected(uint256 indexed orderId, uint256 indexed jobId, uint256 toProducer, uint256 toCustomer);
+    /// @notice The customer disputed the shipped job; finalize is blocked until it is resolved.
+    event JobDisputed(uint256 indexed orderId, uint256 indexed jobId);
+    /// @notice The dispute was resolved: by `arbiter`'s split, or (arbiter address(0)) by the
+    /// default rule after the arbitration window, a full refund to the customer.
+    event JobResolved(
+        uint256 indexed orderId, uint256 indexed jobId, address indexed arbiter, uint256 toProducer, uint256 toCustomer
+    );
+    /// @notice Public mode: `arbiter` will resolve the order's disputes (its terms, accepted by joining).
+    event ArbiterNamed(uint256 indexed orderId, address indexed arbiter);
+    /// @notice The token admin allowed (or stopped allowing) `token` for new orders.
+    event TokenAllowed(address indexed token, bool allowed);
 
     /// @notice No order has id `orderId`.
     error OrderNotFound(uint256 orderId);
@@ -127,7 +151,7 @@ interface IProductionOrders {
     error WrongOrderStatus(uint256 orderId, OrderStatus status);
     /// @notice The job is in `status`, not in one this step accepts.
     error WrongJobStatus(uint256 orderId, uint256 jobId, JobStatus status);
-    /// @notice Needs start < end, now < end and end <= deadline.
+    /// @notice Needs start < end, now < end and end < deadline <= end + maxLeadTime.
     error InvalidWindow(uint40 start, uint40 end, uint40 deadline);
     /// @notice Capacity must be in [min, max]: at least the space used, at most the envelope's volume.
     error InvalidCapacity(uint64 capacity, uint256 min, uint256 max);
@@ -143,7 +167,7 @@ interface IProductionOrders {
     error WindowNotStarted(uint256 orderId, uint40 start);
     /// @notice The order's window ended at `end`.
     error WindowOver(uint256 orderId, uint40 end);
-    /// @notice The order already has the maximum number of jobs.
+    /// @notice The order already has the maximum number of live jobs (or of job ids).
     error TooManyJobs(uint256 orderId, uint256 max);
     /// @notice The machine's material is not the one requested.
     error MaterialMismatch(bytes16 requested, bytes16 machine);
@@ -163,15 +187,35 @@ interface IProductionOrders {
     error ConfirmationWindowOpen(uint256 orderId, uint256 jobId, uint256 until);
     /// @notice `account` has no credit in `token`.
     error NothingToWithdraw(address account, address token);
+    /// @notice Cannot cancel: job `jobId` has a submitted model (reject it or ship it).
+    error ModelReceived(uint256 orderId, uint256 jobId);
+    /// @notice A dispute had to be opened before `until` (shipment + confirmation window).
+    error ConfirmationWindowOver(uint256 orderId, uint256 jobId, uint256 until);
+    /// @notice The arbiter has until `until` to resolve the dispute; the default rule applies after.
+    error ArbitrationWindowOpen(uint256 orderId, uint256 jobId, uint256 until);
+    /// @notice `caller` is not this order's arbiter, or is a party to the job.
+    error NotArbiter(uint256 orderId, address caller);
+    /// @notice The split gives the producer more than the deposit.
+    error SplitTooLarge(uint256 toProducer, uint256 deposit);
+    /// @notice An arbiter can be named only in public mode, once, by whoever set the order's
+    /// terms (the producer of an Open order without jobs, the requester of a Requested order),
+    /// and must be another, non-zero address.
+    error CannotNameArbiter(uint256 orderId, address arbiter);
+    /// @notice The token is not on the deployment's allowlist (address(0), ETH, always is).
+    error TokenNotAllowed(address token);
+    /// @notice Only the token admin may change the allowlist.
+    error NotTokenAdmin(address caller);
+    /// @notice A deployment setting is outside [min, max].
+    error InvalidSetting(uint256 value, uint256 min, uint256 max);
 
     /// @notice Producer: open an order on its machine `machineId`.
     /// @param envelope Region offered, x, y, z in micrometres; must fit the machine's envelope.
     /// @param capacity Build space offered in mm3, > 0 and <= the envelope's volume.
     /// @param start Window start: customers join in [start, end).
     /// @param end Window end, in the future.
-    /// @param deadline Delivery deadline, >= end.
-    /// @param pricePerCm3 Price per cm3 of part volume (0 allowed).
-    /// @param token Payment token; address(0) for ETH.
+    /// @param deadline Delivery deadline, after end and at most maxLeadTime after it.
+    /// @param pricePerCm3 Price per cm3 of build space (bounding box x quantity; 0 allowed).
+    /// @param token Payment token: address(0) for ETH, or a token on the allowlist.
     /// @return orderId The new order's id.
     function open(
         uint256 machineId,
@@ -192,7 +236,7 @@ interface IProductionOrders {
     /// @param partVolume Part volume in mm3, > 0 and <= the bounding box volume.
     /// @param quantity Number of copies, > 0.
     /// @param end A producer may take the order (and others join) until then.
-    /// @param deadline Delivery deadline, >= end.
+    /// @param deadline Delivery deadline, after end and at most maxLeadTime after it.
     /// @return orderId The new order's id.
     function request(
         bytes16 material,
@@ -230,8 +274,8 @@ interface IProductionOrders {
     /// @notice Close an Open order: its producer any time, anyone once the window has ended.
     function close(uint256 orderId) external;
 
-    /// @notice Cancel an order before any of its jobs shipped: the producer (Open or Closed)
-    /// or the requester (Requested). Open jobs are refunded (credited).
+    /// @notice Cancel an order before any of its jobs has a model: the producer (Open or
+    /// Closed) or the requester (Requested). Open jobs are refunded (credited).
     function cancel(uint256 orderId) external;
 
     /// @notice Job's customer: record its encrypted model once the order is Closed.
@@ -242,17 +286,45 @@ interface IProductionOrders {
     /// @notice Producer: mark the job's part shipped, before the delivery deadline.
     function ship(uint256 orderId, uint256 jobId) external;
 
-    /// @notice Job's customer: confirm receipt; the deposit is credited to the producer.
+    /// @notice Job's customer: confirm receipt of a shipped (or disputed) job; the deposit is
+    /// credited to the producer.
     function confirmReceipt(uint256 orderId, uint256 jobId) external;
 
     /// @notice Producer: complete a shipped job the customer did not confirm within the
     /// confirmation window; the deposit is credited to the producer.
     function finalize(uint256 orderId, uint256 jobId) external;
 
-    /// @notice Job's customer: take back the deposit of a job not shipped by the deadline.
+    /// @notice Job's customer: take back the deposit of a job not shipped by the deadline. A
+    /// Requested order no producer took is cancelled with it.
     function reclaim(uint256 orderId, uint256 jobId) external;
 
-    /// @notice Withdraw all of the caller's credit in `token` (address(0): ETH).
+    /// @notice Producer: reject a submitted model that does not match the job's public data,
+    /// before the delivery deadline. REJECT_FEE_BPS of the deposit is credited to the producer
+    /// (its cost of fetching and checking), the rest back to the customer.
+    function reject(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Job's customer: dispute a shipped job within the confirmation window; finalize
+    /// is then blocked until the dispute is resolved.
+    function dispute(uint256 orderId, uint256 jobId) external;
+
+    /// @notice The order's arbiter (ARBITER_ROLE in permissioned mode, the named arbiter in
+    /// public mode; never a party to the job): resolve a dispute, until someone settles it, by
+    /// crediting `toProducer` to the producer and the rest of the deposit to the customer.
+    function resolve(uint256 orderId, uint256 jobId, uint256 toProducer) external;
+
+    /// @notice Anyone: apply the default rule to a dispute the arbiter left unresolved past
+    /// shippedAt + confirmationWindow + arbitrationWindow: the deposit goes back to the customer.
+    function settle(uint256 orderId, uint256 jobId) external;
+
+    /// @notice Public mode: name the arbiter of an order's disputes, once, before anyone joins
+    /// (the producer of an Open order without jobs, or the requester of a Requested order).
+    function nameArbiter(uint256 orderId, address arbiter) external;
+
+    /// @notice Token admin: allow `token` (or stop allowing it) for new orders and requests.
+    function allowToken(address token, bool allowed) external;
+
+    /// @notice Withdraw all of the caller's credit in `token` (address(0): ETH); no role is
+    /// needed, so a member removed since keeps what it earned.
     /// @return amount What was sent.
     function withdraw(address token) external returns (uint256 amount);
 
@@ -282,4 +354,10 @@ interface IProductionOrders {
 
     /// @notice Credit of `account` in `token` (address(0): ETH), withdrawable.
     function credits(address account, address token) external view returns (uint256);
+
+    /// @notice The arbiter named for order `orderId` (public mode), or address(0).
+    function arbiterOf(uint256 orderId) external view returns (address);
+
+    /// @notice True if new orders may use `token` (address(0), ETH, always may).
+    function tokenAllowed(address token) external view returns (bool);
 }

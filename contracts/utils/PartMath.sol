@@ -21,9 +21,9 @@ library PartMath {
         return boxVolume(dims) * quantity;
     }
 
-    /// @notice ceil(pricePerCm3 x partVolume x quantity / 1000).
-    function price(uint96 pricePerCm3, uint64 partVolume, uint32 quantity) internal pure returns (uint256) {
-        return Math.ceilDiv(uint256(pricePerCm3) * partVolume * quantity, MM3_PER_CM3);
+    /// @notice ceil(pricePerCm3 x buildSpace / 1000): the price of `buildSpace` mm3.
+    function price(uint96 pricePerCm3, uint256 buildSpace_) internal pure returns (uint256) {
+        return Math.ceilDiv(uint256(pricePerCm3) * buildSpace_, MM3_PER_CM3);
     }
 
     /// @notice True if `dims` fit `envelope` in some axis-aligned orientation.

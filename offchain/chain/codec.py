@@ -36,10 +36,16 @@ class JobStatus(IntEnum):
     COMPLETED = 4
     LEFT = 5
     REFUNDED = 6
+    DISPUTED = 7
+    RESOLVED = 8
+    REJECTED = 9
 
 
 ORDER_STATUS = ["unknown", "requested", "open", "closed", "cancelled"]
-JOB_STATUS = ["unknown", "joined", "model submitted", "shipped", "completed", "left", "refunded"]
+JOB_STATUS = [
+    "unknown", "joined", "model submitted", "shipped", "completed", "left", "refunded",
+    "disputed", "resolved", "rejected",
+]
 assert len(ORDER_STATUS) == len(OrderStatus) and len(JOB_STATUS) == len(JobStatus)
 
 

@@ -17,7 +17,10 @@ from offchain.chain.session import (
 )
 from offchain.errors import ProdnetError
 
-DEFAULT_CONFIRMATION_WINDOW = 14 * 24 * 3600
+DAY = 24 * 3600
+DEFAULT_CONFIRMATION_WINDOW = 14 * DAY
+DEFAULT_ARBITRATION_WINDOW = 7 * DAY
+DEFAULT_MAX_LEAD_TIME = 90 * DAY
 ROLES = ("producer", "customer")
 
 
@@ -31,10 +34,13 @@ def deploy(
     confirmation_window: int = DEFAULT_CONFIRMATION_WINDOW,
     redeploy: bool = False,
     actor: str = "",
+    arbitration_window: int = DEFAULT_ARBITRATION_WINDOW,
+    max_lead_time: int = DEFAULT_MAX_LEAD_TIME,
 ) -> tuple[deployments.Deployment, list[Step]]:
     """Deploy the contracts once per chain; a second run reports the existing deployment.
     The contracts are built for the chain's EVM (offchain/chain/evm.py: London on the
-    members' Clique network, Cancun elsewhere)."""
+    members' Clique network, Cancun elsewhere). The deploying account keeps the token
+    allowlist (``allow_token``)."""
     from ape import chain
 
     adapt_provider()
@@ -66,7 +72,10 @@ def deploy(
         evm.container("ProductionOrders", target),
         registry.address,
         membership.address if membership else ZERO_ADDRESS,
+        account.address,
         confirmation_window,
+        arbitration_window,
+        max_lead_time,
     )
     steps.append(_deployed("deploy ProductionOrders", actor, orders))
     first_block = min(int(s.data["block"]) for s in steps)
@@ -79,6 +88,8 @@ def deploy(
         deployer=str(account.address),
         block=first_block,
         confirmation_window=confirmation_window,
+        arbitration_window=arbitration_window,
+        max_lead_time=max_lead_time,
     )
     deployments.save(record)
     return record, steps
@@ -96,6 +107,21 @@ def _deployed(step: str, actor: str, contract: Any) -> Step:
         int(receipt.gas_used),
         data={"block": int(receipt.block_number)},
     )
+
+
+def allow_token(c: Chain, token: str, allowed: bool = True) -> Step:
+    """The token admin (the deploying account) allows TOKEN for new orders, or stops allowing it."""
+    admin = str(c.orders.tokenAdmin())
+    if admin.lower() != c.address.lower():
+        raise DeployError(
+            f"only the token admin {admin} (the account that deployed prodnet) may change the token "
+            f"allowlist; {c.address} is not it"
+        )
+    if bool(c.orders.tokenAllowed(token)) == allowed:
+        state = "already allowed" if allowed else "not allowed"
+        return Step("tokens", c.actor, f"{token} is {state}", already_done=True)
+    verb = "allowed for new orders" if allowed else "no longer allowed for new orders"
+    return c.send("tokens", c.orders.allowToken, token, allowed, summary=f"{token} is {verb}")
 
 
 def _role_id(c: Chain, role: str) -> bytes:
@@ -133,4 +159,4 @@ def remove_member(c: Chain, address: str, role: str) -> Step:
     )
 
 
-__all__ = ["add_member", "contracts_of", "deploy", "remove_member"]
+__all__ = ["add_member", "allow_token", "contracts_of", "deploy", "remove_member"]

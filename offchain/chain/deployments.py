@@ -29,6 +29,8 @@ class Deployment:
     deployer: str
     block: int
     confirmation_window: int
+    arbitration_window: int
+    max_lead_time: int
 
     @property
     def permissioned(self) -> bool:
@@ -55,7 +57,13 @@ def load(chain_id: int, network: str, has_code: callable) -> Deployment:  # type
             f"prodnet is not deployed on {network} (chain {chain_id}): run 'ape run deploy "
             f"--network {network}' first"
         )
-    deployment = Deployment(**data)
+    try:
+        deployment = Deployment(**data)
+    except TypeError:
+        raise NotDeployedError(
+            f"{path.name} was recorded by an older prodnet whose contracts had no disputes: run "
+            f"'ape run deploy --redeploy --network {network}' to deploy the current ones"
+        ) from None
     addresses = [deployment.registry, deployment.orders]
     if deployment.membership:
         addresses.append(deployment.membership)

@@ -155,7 +155,10 @@ class Seeder:
                     deployer,
                     None,
                     self.code["ProductionOrders"]
-                    + encode(["address", "address", "uint256"], [registry, ZERO_ADDRESS, 14 * DAY]),
+                    + encode(
+                        ["address", "address", "address", "uint256", "uint256", "uint256"],
+                        [registry, ZERO_ADDRESS, deployer, 14 * DAY, 7 * DAY, 90 * DAY],
+                    ),
                     8_000_000,
                 )
             ]
@@ -254,7 +257,7 @@ class Seeder:
             dims = [rnd.randrange(10, 60) * 1000 for _ in range(3)]
             volume = max(1, dims[0] * dims[1] * dims[2] // 10**9 // 3)
             quantity = rnd.randrange(1, 4)
-            deposit = price_wei(price_of(order_id), volume, quantity)
+            deposit = price_wei(price_of(order_id), dims, quantity)
             txs.append(
                 self._tx(
                     customers[i % len(customers)],

@@ -319,7 +319,7 @@ class Match:
                 price_per_cm3=order.price_per_cm3,
                 delivery=order.delivery,
                 waste_mm3=int(self.orders.env_box[o] - self.demands.box[d]),
-                cost=price_wei(order.price_per_cm3, demand.part_volume_mm3, demand.quantity),
+                cost=price_wei(order.price_per_cm3, demand.dims_um, demand.quantity),
             ))
         return out
 

@@ -236,7 +236,7 @@ def request_order(
     """Customer: request production of a part (a Requested order, deposit at the max price)."""
     part = _part(part_path, units)
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
-    deposit = price_wei(max_price_per_cm3, volume, quantity)
+    deposit = price_wei(max_price_per_cm3, dims, quantity)
     material_code = text16(material) if material else b"\0" * 16
     step = _send(
         c,
@@ -328,7 +328,7 @@ def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = 
         quantity=quantity,
         build_space=build_space_mm3(dims, quantity),
         space_left=int(order.capacity) - int(order.used),
-        price=price_wei(int(order.pricePerCm3), volume, quantity),
+        price=price_wei(int(order.pricePerCm3), dims, quantity),
         fits_envelope=fits(dims, envelope_of(order)),
         token=str(order.token),
     )

@@ -94,9 +94,11 @@ def build_space_mm3(dims_um: Sequence[int], quantity: int) -> int:
     return box_mm3(dims_um) * int(quantity)
 
 
-def price_wei(price_per_cm3: int, part_volume_mm3: int, quantity: int) -> int:
-    """Deposit of a job: ceil(price per cm3 x part volume (mm3) x quantity / 1000)."""
-    return -(-int(price_per_cm3) * int(part_volume_mm3) * int(quantity) // MM3_PER_CM3)
+def price_wei(price_per_cm3: int, dims_um: Sequence[int], quantity: int) -> int:
+    """Deposit of a job: ceil(price per cm3 x build space (mm3) / 1000), the build space being
+    the bounding box (mm3, rounded up) x quantity, as PartMath.price on chain. The declared
+    part volume plays no part, so no declaration buys space below its price."""
+    return -(-int(price_per_cm3) * build_space_mm3(dims_um, quantity) // MM3_PER_CM3)
 
 
 def fits(dims_um: Sequence[int], envelope_um: Sequence[int]) -> bool:

@@ -25,8 +25,10 @@ from offchain.chain import evm
 from tests.conftest import fixture_project
 from tests.utils import actions, checks
 from tests.utils.constants import (
+    ARBITRATION_WINDOW,
     CONFIRMATION_WINDOW,
     CUSTOMER_ROLE,
+    MAX_LEAD_TIME,
     FDM,
     PLA,
     PRODUCER_ROLE,
@@ -201,6 +203,15 @@ def fee_token(token_project: Any, cast: dict[str, Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
+def sender_fee_token(token_project: Any, cast: dict[str, Any]) -> Any:
+    """ERC-20 that charges its fee to the sender (not on the allowlist: refused at open)."""
+    t = cast["deployer"].deploy(token_project.SenderFeeToken)
+    for name in ("alice", "bob"):
+        t.mint(cast[name], MINTED, sender=cast["deployer"])
+    return t
+
+
+@pytest.fixture(scope="session")
 def hook_token(token_project: Any, cast: dict[str, Any]) -> Any:
     """ERC-20 that calls back a configured contract during transfers."""
     t = cast["deployer"].deploy(token_project.HookToken)
@@ -209,7 +220,7 @@ def hook_token(token_project: Any, cast: dict[str, Any]) -> Any:
     return t
 
 
-def _deploy(target: str, cast: dict[str, Any], permissioned: bool) -> Stack:
+def _deploy(target: str, cast: dict[str, Any], permissioned: bool, tokens: tuple[Any, ...]) -> Stack:
     """A stack of the contracts built for TARGET (--evm: the build the network gets)."""
     deployer = cast["deployer"]
     membership = None
@@ -221,7 +232,12 @@ def _deploy(target: str, cast: dict[str, Any], permissioned: bool) -> Stack:
             membership.grantRole(CUSTOMER_ROLE, cast[name], sender=deployer)
     gate = membership.address if membership else ZERO_ADDRESS
     registry = deployer.deploy(evm.container("CapacityRegistry", target), gate)
-    orders = deployer.deploy(evm.container("ProductionOrders", target), registry, gate, CONFIRMATION_WINDOW)
+    orders = deployer.deploy(
+        evm.container("ProductionOrders", target), registry, gate, deployer, CONFIRMATION_WINDOW,
+        ARBITRATION_WINDOW, MAX_LEAD_TIME,
+    )
+    for allowed in tokens:
+        orders.allowToken(allowed, True, sender=deployer)
     for name in ("producer", "producer2", "alice", "bob"):
         actions.publish_key(registry, cast[name])
     machine = actions.machine_id(actions.register_machine(registry, cast["producer"]), registry)
@@ -245,8 +261,14 @@ def _build_scenarios(world: World) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def stacks(evm_target: str, cast: dict[str, Any], token: Any) -> dict[str, Stack]:
-    return {"public": _deploy(evm_target, cast, False), "permissioned": _deploy(evm_target, cast, True)}
+def stacks(evm_target: str, cast: dict[str, Any], token: Any, fee_token: Any, hook_token: Any) -> dict[str, Stack]:
+    """Both modes; the test tokens are on the allowlist (the fee-charging ones to show the
+    received-amount check too), the fee-on-sender token is not."""
+    tokens = (token, fee_token, hook_token)
+    return {
+        "public": _deploy(evm_target, cast, False, tokens),
+        "permissioned": _deploy(evm_target, cast, True, tokens),
+    }
 
 
 @pytest.fixture(scope="session")

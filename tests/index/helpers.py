@@ -21,8 +21,8 @@ VOLUME = 500  # mm3
 ENVELOPE = list(MACHINES[0][2])  # SLS PA12, each producer's first machine
 
 
-def deposit(price: int = PRICE, volume: int = VOLUME, quantity: int = 1) -> int:
-    return price_wei(price, volume, quantity)
+def deposit(price: int = PRICE, dims: list[int] = DIMS, quantity: int = 1) -> int:
+    return price_wei(price, dims, quantity)
 
 
 @dataclass

@@ -49,7 +49,7 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
     assert w.rpc.request("anvil_revert", snapshot) is True
     assert w.rpc.head() == fork
     branch_b = _hashes([
-        w.do(c3, "join", o2, [20_000] * 3, 4_000, 2, value=deposit(volume=4_000, quantity=2)),
+        w.do(c3, "join", o2, [20_000] * 3, 4_000, 2, value=deposit(dims=[20_000] * 3, quantity=2)),
         w.do(w.p2, "open", w.machines[w.p2][0], [300_000] * 3, 80_000, w.now() - 60, w.now() + 86_400,
              w.now() + 2 * 86_400, 9, ZERO_ADDRESS),
         w.do(c4, "join", 3, [10_000] * 3, 500, 1, value=deposit(price=9)),
@@ -83,7 +83,7 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
     assert index.sync().stop == fork2 + 4
     assert_index_matches_chain(index, w.rpc, w.c)
     assert w.rpc.request("evm_revert", snapshot) is True
-    branch_d = _hashes([w.do(c4, "join", o2, [30_000] * 3, 9_000, 1, value=deposit(volume=9_000))])
+    branch_d = _hashes([w.do(c4, "join", o2, [30_000] * 3, 9_000, 1, value=deposit(dims=[30_000] * 3))])
     assert w.rpc.head() == fork2 + 1 < index.synced_block
     d = index.sync()
     assert d.rolled_back_to == fork2

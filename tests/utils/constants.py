@@ -13,7 +13,11 @@ ZERO_BYTES32 = b"\0" * 32
 HOUR = 3600
 DAY = 24 * HOUR
 CONFIRMATION_WINDOW = 14 * DAY
-MAX_JOBS_PER_ORDER = 100
+ARBITRATION_WINDOW = 7 * DAY
+MAX_LEAD_TIME = 90 * DAY
+MAX_LIVE_JOBS = 100
+MAX_JOB_IDS = 1000
+REJECT_FEE_BPS = 1000
 
 MM = 1000  # micrometres per millimetre
 UM3_PER_MM3 = 10**9
@@ -21,14 +25,18 @@ MM3_PER_CM3 = 1000
 
 PRODUCER_ROLE = keccak(text="PRODUCER_ROLE")
 CUSTOMER_ROLE = keccak(text="CUSTOMER_ROLE")
+ARBITER_ROLE = keccak(text="ARBITER_ROLE")
 ANY_PARTICIPANT = keccak(text="ANY_PARTICIPANT")
 DEFAULT_ADMIN_ROLE = b"\0" * 32
 
 
 #: Job states whose deposit the contract still holds in escrow.
-HELD = (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED)
-#: Job states whose build space counts in the order's `used`.
-LIVE = (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.COMPLETED)
+HELD = (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.DISPUTED)
+#: Job states whose build space counts in the order's `used` (and in `liveJobs`).
+LIVE = (
+    JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.COMPLETED,
+    JobStatus.DISPUTED, JobStatus.RESOLVED,
+)
 
 
 def code16(text: str) -> bytes:
@@ -71,9 +79,9 @@ def build_space(dims: tuple[int, int, int] | list[int], quantity: int) -> int:
     return box_volume(dims) * quantity
 
 
-def price_of(price_per_cm3: int, part_volume: int, quantity: int) -> int:
-    """Deposit of a job (as PartMath.price): ceil(price x volume x quantity / 1000)."""
-    return -(-(price_per_cm3 * part_volume * quantity) // MM3_PER_CM3)
+def price_of(price_per_cm3: int, dims: tuple[int, int, int] | list[int], quantity: int) -> int:
+    """Deposit of a job (as PartMath.price): ceil(price x build space / 1000)."""
+    return -(-(price_per_cm3 * build_space(dims, quantity)) // MM3_PER_CM3)
 
 
 def fits(dims: tuple[int, int, int] | list[int], envelope: tuple[int, int, int] | list[int]) -> bool:
