@@ -28,8 +28,8 @@ from tests.utils.constants import (
     ARBITRATION_WINDOW,
     CONFIRMATION_WINDOW,
     CUSTOMER_ROLE,
-    MAX_LEAD_TIME,
     FDM,
+    MAX_LEAD_TIME,
     PLA,
     PRODUCER_ROLE,
     SMALL_ENVELOPE,
@@ -261,7 +261,9 @@ def _build_scenarios(world: World) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def stacks(evm_target: str, cast: dict[str, Any], token: Any, fee_token: Any, hook_token: Any) -> dict[str, Stack]:
+def stacks(
+    evm_target: str, cast: dict[str, Any], token: Any, fee_token: Any, hook_token: Any
+) -> dict[str, Stack]:
     """Both modes; the test tokens are on the allowlist (the fee-charging ones to show the
     received-amount check too), the fee-on-sender token is not."""
     tokens = (token, fee_token, hook_token)

@@ -9,7 +9,7 @@ from tests.utils import actions, checks
 from tests.utils.constants import (
     ANY_PARTICIPANT,
     CUSTOMER_ROLE,
-    PART_VOLUME,
+    PART,
     PRICE_PER_CM3,
     PRODUCER_ROLE,
     JobStatus,
@@ -17,7 +17,7 @@ from tests.utils.constants import (
     price_of,
 )
 
-DEPOSIT = price_of(PRICE_PER_CM3, PART_VOLUME, 1)
+DEPOSIT = price_of(PRICE_PER_CM3, PART, 1)
 
 
 # ---------------------------------------------------------------- close
@@ -121,12 +121,12 @@ def test_producer_cancels_an_open_order_and_jobs_are_refunded(world):
     world.invariants()
 
 
-def test_producer_cancels_a_closed_order_with_submitted_models(world):
+def test_producer_cannot_cancel_once_it_received_a_model(world):
+    """Market-rules finding 6: the models were disclosed to the producer; it can reject one
+    (paying the customer 90%) or ship, but no longer walk away for free."""
     order, job = world.submitted()
-    actions.cancel(world.orders, world.producer, order)
-    checks.check_job_status(world.orders, order, job, JobStatus.REFUNDED)
-    checks.check_credit(world.orders, world.alice, DEPOSIT, world.pay)
-    world.invariants()
+    with world.unchanged(), ape.reverts(world.orders.ModelReceived, orderId=order, jobId=job):
+        actions.cancel(world.orders, world.producer, order)
 
 
 def test_cancel_skips_jobs_already_left(world_eth):

@@ -10,7 +10,7 @@ from tests.utils.constants import (
     CONFIRMATION_WINDOW,
     CUSTOMER_ROLE,
     MODEL_URI,
-    PART_VOLUME,
+    PART,
     PRICE_PER_CM3,
     PRODUCER_ROLE,
     JobStatus,
@@ -20,7 +20,7 @@ from tests.utils.constants import (
 )
 from tests.utils.constants import PART as PART_DIMS
 
-DEPOSIT = price_of(PRICE_PER_CM3, PART_VOLUME, 1)
+DEPOSIT = price_of(PRICE_PER_CM3, PART, 1)
 DIGEST = bytes.fromhex("5e" * 32)
 
 
@@ -277,11 +277,14 @@ def test_reclaim_frees_the_space(world_eth):
     checks.check_space(world_eth.orders, order)
 
 
-def test_reclaim_a_request_never_taken(world):
+def test_reclaim_a_request_never_taken_cancels_it(world):
+    """Market-rules finding 6: the request no longer stays Requested with nothing in it."""
     order = world.request(world.alice)
     chain.pending_timestamp = _deadline(world, order)
-    actions.reclaim(world.orders, world.alice, order, 1)
+    receipt = actions.reclaim(world.orders, world.alice, order, 1)
     checks.check_job_status(world.orders, order, 1, JobStatus.REFUNDED)
+    checks.check_order_status(world.orders, order, OrderStatus.CANCELLED)
+    assert [log.event_name for log in receipt.events] == ["JobRefunded", "OrderCancelled"]
     checks.check_credit(world.orders, world.alice, DEPOSIT, world.pay)
     world.invariants()
 

@@ -10,7 +10,7 @@ from tests.utils.constants import (
     CAPACITY,
     CUSTOMER_ROLE,
     DAY,
-    MAX_JOBS_PER_ORDER,
+    MAX_LIVE_JOBS,
     MM,
     PART,
     PART_VOLUME,
@@ -23,7 +23,7 @@ from tests.utils.constants import (
 )
 
 SPACE = build_space(PART, 1)
-DEPOSIT = price_of(PRICE_PER_CM3, PART_VOLUME, 1)
+DEPOSIT = price_of(PRICE_PER_CM3, PART, 1)
 
 
 # ---------------------------------------------------------------- join
@@ -34,7 +34,7 @@ def test_join_records_the_job(world):
     job = world.join(order, world.alice, quantity=3)
     checks.check_job(
         world.orders, order, job, customer=world.alice, status=JobStatus.JOINED,
-        deposit=price_of(PRICE_PER_CM3, PART_VOLUME, 3), dimX=PART[0], dimY=PART[1], dimZ=PART[2],
+        deposit=price_of(PRICE_PER_CM3, PART, 3), dimX=PART[0], dimY=PART[1], dimZ=PART[2],
         partVolume=PART_VOLUME, quantity=3, shippedAt=0, digest=b"\0" * 32,
     )
 
@@ -80,7 +80,8 @@ def test_join_with_price_zero_needs_no_payment(world):
 
 def test_join_rounds_the_price_up(world_eth):
     order = world_eth.open(price=1)
-    job = world_eth.join(order, world_eth.alice, volume=1001)  # 1.001 cm3 at 1 wei per cm3
+    dims = (7 * MM, 11 * MM, 13 * MM)  # 1,001 mm3 = 1.001 cm3 of build space at 1 wei per cm3
+    job = world_eth.join(order, world_eth.alice, dims=dims, volume=1)
     checks.check_job(world_eth.orders, order, job, deposit=2)
 
 
@@ -220,12 +221,12 @@ def test_join_refuses_a_fee_on_transfer_token(world_eth, fee_token):
         actions.join(world_eth.orders, world_eth.alice, order, approve=0)
 
 
-def test_join_refuses_past_the_job_limit(public):
+def test_join_refuses_past_the_live_job_limit(public):
     tiny = (1 * MM, 1 * MM, 1 * MM)
-    order = public.open(capacity=MAX_JOBS_PER_ORDER + 10, price=0)
-    for _ in range(MAX_JOBS_PER_ORDER):
+    order = public.open(capacity=MAX_LIVE_JOBS + 10, price=0)
+    for _ in range(MAX_LIVE_JOBS):
         actions.join(public.orders, public.alice, order, dims=tiny, volume=1)
-    with public.unchanged(), ape.reverts(public.orders.TooManyJobs, orderId=order, max=MAX_JOBS_PER_ORDER):
+    with public.unchanged(), ape.reverts(public.orders.TooManyJobs, orderId=order, max=MAX_LIVE_JOBS):
         actions.join(public.orders, public.alice, order, dims=tiny, volume=1)
 
 

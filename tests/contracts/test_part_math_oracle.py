@@ -65,18 +65,22 @@ def test_build_space_price_and_fit_agree_with_quote(oracle, dims, volume_share, 
     assert volume <= box
     fits, space, price = _contract(orders, big, dims, volume, quantity)
     assert space == units.build_space_mm3(dims, quantity)
-    assert price == units.price_wei(U96, volume, quantity)
+    assert price == units.price_wei(U96, dims, quantity)
     assert fits == (units.fits(dims, MAX_ENVELOPE) and space <= U64)
 
 
-@given(volume=st.integers(1, 6), quantity=st.integers(1, 2000), dims=st.permutations([1000, 2000, 3000]))
-@example(volume=1, quantity=999, dims=[1000, 2000, 3000])  # price 0.999 -> rounds up to 1
-@example(volume=1, quantity=1000, dims=[1000, 2000, 3000])  # exactly 1
-@example(volume=1, quantity=1001, dims=[1000, 2000, 3000])  # 1.001 -> 2
+@given(volume=st.integers(1, 6), quantity=st.integers(1, 2000),
+       dims=st.sampled_from([(1000, 1000, 1000), (1000, 2000, 3000), (3000, 1000, 2000)]))
+@example(volume=1, quantity=999, dims=(1000, 1000, 1000))  # 999 mm3 of space: 0.999 -> rounds up to 1
+@example(volume=1, quantity=1000, dims=(1000, 1000, 1000))  # exactly 1
+@example(volume=1, quantity=1001, dims=(1000, 1000, 1000))  # 1.001 -> 2
+@example(volume=6, quantity=167, dims=(1000, 2000, 3000))  # 1,002 mm3 -> 2, whatever the volume
 def test_price_rounds_up_like_the_contract(oracle, volume, quantity, dims) -> None:
+    """The price is the build space's (box x quantity), rounded up; the declared volume plays no part."""
     orders, _, low = oracle
+    volume = min(volume, units.box_mm3(dims))
     fits, space, price = _contract(orders, low, dims, volume, quantity)
-    assert price == units.price_wei(1, volume, quantity)
+    assert price == units.price_wei(1, dims, quantity)
     assert space == units.build_space_mm3(dims, quantity)
     assert fits == (units.fits(dims, LOW_ENVELOPE) and space <= LOW_CAPACITY)
 

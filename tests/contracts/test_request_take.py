@@ -53,7 +53,7 @@ def test_request_makes_the_part_job_one(world):
     order = _request(world)
     checks.check_job(
         world.orders, order, 1, customer=world.alice, status=JobStatus.JOINED,
-        deposit=price_of(MAX_PRICE, PART_VOLUME, QTY), dimX=PART[0], dimY=PART[1], dimZ=PART[2],
+        deposit=price_of(MAX_PRICE, PART, QTY), dimX=PART[0], dimY=PART[1], dimZ=PART[2],
         partVolume=PART_VOLUME, quantity=QTY, shippedAt=0, digest=b"\0" * 32,
     )
 
@@ -61,7 +61,7 @@ def test_request_makes_the_part_job_one(world):
 def test_request_holds_the_deposit_at_the_max_price(world):
     before = world.balance(world.orders)
     _request(world)
-    assert world.balance(world.orders) - before == price_of(MAX_PRICE, PART_VOLUME, QTY)
+    assert world.balance(world.orders) - before == price_of(MAX_PRICE, PART, QTY)
     world.invariants()
 
 
@@ -73,7 +73,7 @@ def test_request_emits_order_requested_and_job_joined(world):
     assert (requested.customer, requested.material, requested.maxPricePerCm3, requested.token) == (
         world.alice.address, PA12, MAX_PRICE, world.pay)
     assert (joined.orderId, joined.jobId, joined.customer) == (requested.orderId, 1, world.alice.address)
-    assert joined.deposit == price_of(MAX_PRICE, PART_VOLUME, QTY)
+    assert joined.deposit == price_of(MAX_PRICE, PART, QTY)
 
 
 def test_request_refuses_a_part_volume_above_its_box(world_eth):
@@ -94,7 +94,7 @@ def test_request_refuses_a_deadline_before_the_end(world_eth):
 
 
 def test_request_refuses_too_little_eth(world_eth):
-    deposit = price_of(PRICE_PER_CM3, PART_VOLUME, 1)
+    deposit = price_of(PRICE_PER_CM3, PART, 1)
     with world_eth.unchanged(), ape.reverts(world_eth.orders.WrongPayment, expected=deposit,
                                             got=deposit - 1):
         actions.request_order(world_eth.orders, world_eth.alice, value=deposit - 1)
@@ -134,9 +134,9 @@ def test_take_opens_the_order_for_the_producer(world):
 def test_take_reprices_the_deposit_and_credits_the_excess(world):
     order = _request(world)
     actions.take_order(world.orders, world.producer, order, world.machine, price=PRICE_PER_CM3)
-    paid = price_of(PRICE_PER_CM3, PART_VOLUME, QTY)
+    paid = price_of(PRICE_PER_CM3, PART, QTY)
     checks.check_job(world.orders, order, 1, deposit=paid, status=JobStatus.JOINED)
-    checks.check_credit(world.orders, world.alice, price_of(MAX_PRICE, PART_VOLUME, QTY) - paid, world.pay)
+    checks.check_credit(world.orders, world.alice, price_of(MAX_PRICE, PART, QTY) - paid, world.pay)
     world.invariants()
 
 
@@ -146,7 +146,7 @@ def test_take_emits_order_taken_with_the_refund(world):
     event = actions.event_args(receipt, world.orders.OrderTaken)
     assert (event.orderId, event.producer, event.machineId, event.capacity, event.pricePerCm3) == (
         order, world.producer.address, world.machine, CAPACITY, PRICE_PER_CM3)
-    assert event.refund == price_of(MAX_PRICE, PART_VOLUME, QTY) - price_of(PRICE_PER_CM3, PART_VOLUME, QTY)
+    assert event.refund == price_of(MAX_PRICE, PART, QTY) - price_of(PRICE_PER_CM3, PART, QTY)
 
 
 def test_take_at_the_max_price_credits_nothing(world_eth):

@@ -7,13 +7,17 @@ import pytest
 
 from tests.utils import actions, checks
 from tests.utils.constants import (
+    ARBITRATION_WINDOW,
     CAPACITY,
     CONFIRMATION_WINDOW,
-    MAX_JOBS_PER_ORDER,
+    MAX_JOB_IDS,
+    MAX_LEAD_TIME,
+    MAX_LIVE_JOBS,
     MM,
     PART,
     PART_VOLUME,
     PRICE_PER_CM3,
+    REJECT_FEE_BPS,
     ZERO_ADDRESS,
     build_space,
     price_of,
@@ -23,7 +27,7 @@ from tests.utils.constants import (
 def test_quote_of_a_fitting_part(world_eth):
     order = world_eth.open()
     fits, space, price = world_eth.orders.quote(order, PART, PART_VOLUME, 3)
-    assert (fits, space, price) == (True, build_space(PART, 3), price_of(PRICE_PER_CM3, PART_VOLUME, 3))
+    assert (fits, space, price) == (True, build_space(PART, 3), price_of(PRICE_PER_CM3, PART, 3))
 
 
 def test_quote_matches_what_join_charges(world_eth):
@@ -85,7 +89,11 @@ def test_constructor_parameters_are_readable(world_eth):
     orders = world_eth.orders
     assert orders.registry() == world_eth.registry.address
     assert orders.confirmationWindow() == CONFIRMATION_WINDOW
-    assert orders.MAX_JOBS_PER_ORDER() == MAX_JOBS_PER_ORDER
+    assert orders.arbitrationWindow() == ARBITRATION_WINDOW
+    assert orders.maxLeadTime() == MAX_LEAD_TIME
+    assert orders.tokenAdmin() == world_eth.deployer.address
+    assert (orders.MAX_LIVE_JOBS(), orders.MAX_JOB_IDS()) == (MAX_LIVE_JOBS, MAX_JOB_IDS)
+    assert orders.REJECT_FEE_BPS() == REJECT_FEE_BPS
     expected = world_eth.membership.address if world_eth.membership else ZERO_ADDRESS
     assert orders.membership() == expected == world_eth.registry.membership()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ape
 
 from tests.utils import actions, checks
-from tests.utils.constants import ANY_PARTICIPANT, PART_VOLUME, PRICE_PER_CM3, ZERO_ADDRESS, price_of
+from tests.utils.constants import PART, PRICE_PER_CM3, ZERO_ADDRESS, price_of
 
-DEPOSIT = price_of(PRICE_PER_CM3, PART_VOLUME, 1)
+DEPOSIT = price_of(PRICE_PER_CM3, PART, 1)
 
 
 def _producer_paid(world):
@@ -82,9 +82,9 @@ def test_withdraw_twice_is_refused(world_eth):
         actions.withdraw(world_eth.orders, world_eth.producer)
 
 
-def test_non_member_cannot_withdraw(permissioned):
-    with permissioned.unchanged(), ape.reverts(permissioned.orders.NotMember,
-                                               account=permissioned.stranger.address, role=ANY_PARTICIPANT):
+def test_non_member_without_credit_has_nothing_to_withdraw(permissioned):
+    with permissioned.unchanged(), ape.reverts(permissioned.orders.NothingToWithdraw,
+                                               account=permissioned.stranger.address, token=ZERO_ADDRESS):
         actions.withdraw(permissioned.orders, permissioned.stranger)
 
 

@@ -8,6 +8,7 @@ is sent as value, for an ERC-20 order the deposit is approved first (``value=`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ape
@@ -122,7 +123,7 @@ def request_order(orders: Contract, customer: Account, *, material: bytes = PA12
                   end: int | None = None, deadline: int | None = None,
                   value: int | None = None, approve: int | None = None) -> Receipt:
     _, end, deadline = window(None, end, deadline)
-    deposit = price_of(max_price, volume, quantity)
+    deposit = price_of(max_price, dims, quantity)
     pay = _payment(orders, customer, token, deposit, value, approve)
     return orders.request(material, dims, volume, quantity, max_price, address_of(token), end,
                           deadline, sender=customer, **pay)
@@ -141,7 +142,7 @@ def join(orders: Contract, customer: Account, order: int, *, dims: tuple[int, in
     from tests.utils.checks import read  # checks imports this module
 
     o = read(orders, "getOrder", order)
-    deposit = price_of(o["pricePerCm3"], volume, quantity)
+    deposit = price_of(o["pricePerCm3"], dims, quantity)
     pay = _payment(orders, customer, o["token"], deposit, value, approve)
     return orders.join(order, dims, volume, quantity, sender=customer, **pay)
 
@@ -181,11 +182,57 @@ def reclaim(orders: Contract, customer: Account, order: int, job: int) -> Receip
     return orders.reclaim(order, job, sender=customer)
 
 
+def reject(orders: Contract, producer: Account, order: int, job: int) -> Receipt:
+    return orders.reject(order, job, sender=producer)
+
+
+def dispute(orders: Contract, customer: Account, order: int, job: int) -> Receipt:
+    return orders.dispute(order, job, sender=customer)
+
+
+def resolve(orders: Contract, arbiter: Account, order: int, job: int, to_producer: int) -> Receipt:
+    return orders.resolve(order, job, to_producer, sender=arbiter)
+
+
+def settle(orders: Contract, caller: Account, order: int, job: int) -> Receipt:
+    return orders.settle(order, job, sender=caller)
+
+
+def name_arbiter(orders: Contract, caller: Account, order: int, arbiter: Any) -> Receipt:
+    return orders.nameArbiter(order, address_of(arbiter), sender=caller)
+
+
 def withdraw(orders: Contract, account: Account, token: Any = ZERO_ADDRESS) -> Receipt:
     return orders.withdraw(address_of(token), sender=account)
 
 
 # ---------------------------------------------------------------- time
+
+
+def burst(sender: Account, contract: Contract, calls: Sequence[bytes], gas: int = 300_000) -> None:
+    """Send CALLS (encoded inputs) from SENDER to CONTRACT the way offchain.devtools.seed
+    does: automine off, JSON-RPC batches of one block's worth, mined block by block. Asserts
+    every one succeeded. For tests that need thousands of transactions; Anvil only."""
+    from offchain.chain.rpc import Rpc
+    from offchain.devtools.seed import BLOCK_GAS
+
+    rpc = Rpc(chain.provider.uri)
+    nonce = int(rpc.request("eth_getTransactionCount", sender.address, "pending"), 16)
+    txs = [{"from": sender.address, "to": contract.address, "data": "0x" + bytes(data).hex(), "gas": hex(gas),
+            "nonce": hex(nonce + i)} for i, data in enumerate(calls)]
+    per_block = BLOCK_GAS // gas
+    hashes: list[str] = []
+    rpc.request("evm_setAutomine", False)
+    try:
+        for first in range(0, len(txs), per_block):
+            hashes += rpc.batch([("eth_sendTransaction", [tx]) for tx in txs[first:first + per_block]])
+            rpc.request("evm_mine")
+    finally:
+        rpc.request("evm_setAutomine", True)
+    receipts = rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+    failed = [h for h, r in zip(hashes, receipts, strict=True)
+              if not isinstance(r, dict) or r["status"] != "0x1"]
+    assert not failed, f"{len(failed)} of {len(hashes)} transactions failed, first {failed[0]}"
 
 
 def advance_to(timestamp: int) -> None:

@@ -24,7 +24,7 @@ from tests.utils.constants import (
 Contract = Any
 
 ORDER_FIELDS = (
-    "producer", "status", "machineId", "jobCount", "token", "pricePerCm3", "capacity", "used",
+    "producer", "status", "machineId", "jobCount", "liveJobs", "token", "pricePerCm3", "capacity", "used",
     "start", "end", "deadline", "envX", "envY", "envZ", "material",
 )
 JOB_FIELDS = (
@@ -141,22 +141,24 @@ def all_jobs(orders: Contract) -> Iterator[tuple[int, dict[str, Any], int, dict[
 def check_space(orders: Contract, order: int,
                 state: tuple[dict[str, Any], dict[int, dict[str, Any]]] | None = None) -> None:
     """space-conserved and jobs-fit-envelope: used == build space of live jobs <= capacity;
-    live jobs fit."""
+    liveJobs == their number; live jobs fit."""
     if state is None:
         o = order_dict(orders, order)
         jobs = {job: job_dict(orders, order, job) for job in range(1, o["jobCount"] + 1)}
     else:
         o, jobs = state
     envelope = (o["envX"], o["envY"], o["envZ"])
-    used = 0
+    used = live = 0
     for job, j in jobs.items():
         if JobStatus(j["status"]) in LIVE:
             dims = (j["dimX"], j["dimY"], j["dimZ"])
             used += build_space(dims, j["quantity"])
+            live += 1
             assert fits(dims, envelope), f"job {order}/{job} {dims} does not fit {envelope}"
     if OrderStatus(o["status"]) == OrderStatus.CANCELLED:
         assert used == 0 and o["used"] == 0
     assert o["used"] == used, f"order {order}: used {o['used']} != live jobs' {used}"
+    assert o["liveJobs"] == live, f"order {order}: liveJobs {o['liveJobs']} != {live} live jobs"
     assert used <= o["capacity"], f"order {order}: used {used} > capacity {o['capacity']}"
     assert read(orders, "spaceLeft", order) == o["capacity"] - used
 
