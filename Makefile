@@ -34,11 +34,10 @@ lint: setup
 	$(VENV)/bin/ruff check offchain scripts tests benchmarks tools
 	$(VENV)/bin/lint-imports --no-cache
 
-# The contract and property tests run a second time against the London build (what the
-# members' geth network gets; offchain/chain/evm.py).
+# Two processes, one per core (tools/test.sh): the contracts (then the contract tests again
+# on the London build the members' geth network gets; offchain/chain/evm.py), and the rest.
 test: lint
-	$(APE) test tests -p no:cacheprovider
-	$(APE) test tests/contracts tests/property -p no:cacheprovider --evm london
+	@tools/test.sh
 
 # An operator's local chain: Anvil on CHAIN_PORT, its state dumped to CHAIN_STATE on exit
 # and loaded again on the next start. Use it as --network ethereum:prodnet:node with

@@ -3,8 +3,10 @@
 Run as ``ape run gas_report`` (``make gas``). Deploys the registry and the orders contract
 in public mode and runs the canonical lifecycle (one producer, two customers sharing one
 ETH order: open, join, join, close, submit model x2, ship x2, confirm x2, withdraw) and a
-request taken by the producer on a second order; then the same members-only (with
-Membership). Writes gasUsed per step (the largest of repeated steps), the deployments
+request taken by the producer on a second order; then the market rules on a third order
+with an arbiter (named in public mode, ARBITER_ROLE members-only): reject of one model, a
+dispute resolved by the arbiter, a dispute settled by the default rule. Then the same
+members-only (with Membership). Writes gasUsed per step (the largest of repeated steps), the deployments
 under "deploy" and the members-only run under "permissioned", prints a table and exits
 non-zero if a public step misses its target.
 """
@@ -35,7 +37,10 @@ TARGETS = {
     "confirm": 60_000,
     "withdraw": 45_000,
 }
-STEPS = ("open", "join", "close", "submit_model", "ship", "confirm", "withdraw", "take", "request")
+STEPS = (
+    "open", "join", "close", "submit_model", "ship", "confirm", "withdraw", "take", "request",
+    "leave", "name_arbiter", "reject", "dispute", "resolve", "settle",
+)
 LIFECYCLE = ("open", "join", "close", "submit_model", "ship", "confirm", "withdraw")
 
 ENVELOPE = (340_000, 340_000, 600_000)  # machine, micrometres
@@ -56,7 +61,7 @@ class GasLog:
         return receipt
 
     def report(self) -> dict[str, int]:
-        out = {step: max(values) for step, values in self.used.items()}
+        out = {step: max(values) for step, values in self.used.items() if values}
         out["total_lifecycle"] = sum(sum(self.used[step]) for step in LIFECYCLE)
         return out
 
@@ -73,6 +78,7 @@ def run_lifecycle(
     """The canonical lifecycle on fresh contracts built for TARGET (members-only when PERMISSIONED)."""
     deployer, producer, alice, bob = (accounts.test_accounts[i] for i in range(4))
     gate = ZERO_ADDRESS
+    membership = None
     if permissioned:
         membership = _deploy(deployer, evm.container("Membership", target), deployer, deployed=deployed)
         membership.grantRole(membership.PRODUCER_ROLE(), producer, sender=deployer)
@@ -119,6 +125,38 @@ def run_lifecycle(
         ),
     )
     log.add("take", orders.take(orders.orderCount(), machine_id, REGION, 1_000_000, PRICE, sender=producer))
+    run_market_rules(log, orders, machine_id, membership)
+
+
+def run_market_rules(log: GasLog, orders: Any, machine_id: int, membership: Any | None) -> None:
+    """Order 3: alice (twice) and bob join; bob's model is rejected, alice's first job is
+    disputed and resolved by the arbiter, her second disputed and settled after the window."""
+    deployer, producer, alice, bob, arbiter = (accounts.test_accounts[i] for i in range(5))
+    now = chain.pending_timestamp
+    opened = orders.open(machine_id, REGION, 2_000_000, now, now + DAY, now + 10 * DAY, PRICE, ZERO_ADDRESS,
+                         sender=producer)
+    order_id = opened.decode_logs(orders.OrderOpened)[0].orderId
+    if membership is None:
+        log.add("name_arbiter", orders.nameArbiter(order_id, arbiter, sender=producer))
+    else:
+        membership.grantRole(membership.ARBITER_ROLE(), arbiter, sender=deployer)
+    deposit = price_wei(PRICE, PART, 1)
+    jobs = {}
+    for name, customer in (("resolved", alice), ("rejected", bob), ("settled", alice), ("left", bob)):
+        orders.join(order_id, PART, PART_VOLUME, 1, sender=customer, value=deposit)
+        jobs[name] = (customer, orders.jobCount(order_id))
+    log.add("leave", orders.leave(order_id, jobs.pop("left")[1], sender=bob))
+    orders.close(order_id, sender=producer)
+    for customer, job_id in jobs.values():
+        orders.submitModel(order_id, job_id, bytes([job_id]) * 32, "ipfs://model", sender=customer)
+    log.add("reject", orders.reject(order_id, jobs["rejected"][1], sender=producer))
+    for name in ("resolved", "settled"):
+        customer, job_id = jobs[name]
+        orders.ship(order_id, job_id, sender=producer)
+        log.add("dispute", orders.dispute(order_id, job_id, sender=customer))
+    log.add("resolve", orders.resolve(order_id, jobs["resolved"][1], deposit // 2, sender=arbiter))
+    chain.mine(timestamp=chain.pending_timestamp + orders.confirmationWindow() + orders.arbitrationWindow())
+    log.add("settle", orders.settle(order_id, jobs["settled"][1], sender=bob))
 
 
 def print_table(report: dict[str, Any]) -> list[str]:
