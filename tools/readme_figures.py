@@ -26,7 +26,8 @@ PAYS_FOR = {
     "open": "calldata + an Order is 4 fresh slots (88,400) + the order counter + the registry's machine "
     "(cold call, two cold slots) + the event; the rest is ABI decoding and the envelope check",
     "join": "reading the order (4 cold slots) + a Job is 2 fresh slots (44,200) + two order updates "
-    "(`used`, `jobCount`) + the event; the digest slot is not touched until submit",
+    "(`used`; `jobCount` and `liveJobs` share a slot) + the event; the digest slot is not touched until "
+    "submit",
     "close": "one status slot read and updated + the event",
     "submit_model": "the job slot + the order slot + the digest's fresh slot (22,100) + the event with "
     "the URI; the URI is never stored",
@@ -36,6 +37,16 @@ PAYS_FOR = {
     "take": "the requested order's 4 slots rewritten, the first job repriced, the excess deposit "
     "credited to a fresh slot, the registry call",
     "request": "6 fresh slots at once (an Order and its first Job) + the counter + two events",
+    "leave": "the job and two order slots (`used`, `liveJobs`) updated + the customer's credit written fresh "
+    "(22,100) + the event",
+    "name_arbiter": "one fresh slot apart from the order (22,100; open pays nothing for it) + the event",
+    "reject": "the job, `used` and `liveJobs` updated + two credits (producer's and customer's, one fresh) "
+    "+ the event",
+    "dispute": "the job's status slot read and updated + the event; no new slot (the arbitration window "
+    "runs from shippedAt)",
+    "resolve": "the arbiter check (named: one cold slot; members-only: a role read) + the job updated + "
+    "two credits + the event",
+    "settle": "the job updated + the customer's credit + the event; anyone may send it",
     "total_lifecycle": "open, join x2, close, submit x2, ship x2, confirm x2, withdraw",
 }
 
