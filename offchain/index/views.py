@@ -153,14 +153,16 @@ class TrackRecord:
             parts.append(f"{self.disputed} disputed ({', '.join(outcomes)})")
         return ", ".join(parts)
 
-    def text(self) -> str:
+    def text(self, disputes: bool = True) -> str:
+        """The record in a line ('new' without any); DISPUTES: with the rejections and disputes
+        (where they have no column of their own)."""
         if not (self.completed or self.shipped or self.reclaimed or self.cancelled or self.rejected):
             return "new"
         text = (
             f"{self.completed} done, {self.on_time} on time, {self.late} late, "
             f"{self.reclaimed} reclaimed, {self.cancelled} cancelled, {self.unconfirmed} unconfirmed"
         )
-        if self.rejected or self.disputed:
+        if disputes and (self.rejected or self.disputed):
             text += "; " + self.disputes_text()
         return text
 

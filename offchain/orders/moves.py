@@ -147,7 +147,10 @@ def is_arbiter(c: Any, order: Any, account: str) -> bool:
     return bool(c.call(c.membership.hasRole, keccak(text="ARBITER_ROLE"), account))
 
 
-def may_resolve(c: Any, order: Any, job: Any, account: str) -> bool:
-    """Whether ACCOUNT may resolve JOB's dispute: ORDER's arbiter, and no party to the job."""
+def may_resolve(c: Any, order: Any, job: Any, account: str, arbiter: bool | None = None) -> bool:
+    """Whether ACCOUNT may resolve JOB's dispute: ORDER's arbiter (ARBITER, when the caller
+    already knows), and no party to the job."""
     parties = {str(order.producer).lower(), str(job.customer).lower()}
-    return account.lower() not in parties and is_arbiter(c, order, account)
+    if account.lower() in parties:
+        return False
+    return is_arbiter(c, order, account) if arbiter is None else arbiter

@@ -58,7 +58,7 @@ def _order_view(index: Any, o: OrderRow, records: dict[str, TrackRecord]) -> Ord
         id=o.id,
         status=order_status(o),
         producer="-" if is_zero_address(o.producer) else str(o.producer),
-        record=record.text() if record else "new",
+        record=record.text(disputes=False) if record else "new",  # they have a column of their own
         machine=f"{machine.process} #{machine.id}" if machine else "-",
         material=o.material_text or (machine.material if machine else "any"),
         envelope=dims_mm(envelope_of(o)),
@@ -224,10 +224,14 @@ def account_page(c: Chain, address: str) -> dict[str, Any]:
     jobs = index.jobs(customer=address)
     credits = index.credits(address)
     disputes = []
-    named = None if c.deployment.permissioned else address
-    for j in index.jobs(status=JobStatus.DISPUTED, arbiter=named):
+    if c.deployment.permissioned:  # ARBITER_ROLE: every dispute it is no party to
+        holder = moves.is_arbiter(c, None, address)
+        candidates = index.jobs(status=JobStatus.DISPUTED) if holder else []
+    else:  # the disputes of the orders that named it
+        holder, candidates = True, index.jobs(status=JobStatus.DISPUTED, arbiter=address)
+    for j in candidates:
         order = index.order(j.order_id)
-        if order is not None and moves.may_resolve(c, order, j, address):
+        if order is not None and moves.may_resolve(c, order, j, address, arbiter=holder):
             disputes.append((j.order_id, j.job_id, report.job_terms(c.deployment, order, j)))
     key = index.key_of(address)
     from ape import networks
