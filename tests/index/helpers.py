@@ -364,11 +364,11 @@ TOKENS = ("0x1111111111111111111111111111111111111111", "0x222222222222222222222
 
 def build_market(w: World) -> dict[str, Any]:
     """Orders open, closed, cancelled (with refunds), requested, taken; jobs joined, left,
-    submitted, shipped, confirmed, finalized without confirmation, reclaimed after the deadline,
-    refunded by a cancel, rejected, disputed (resolved by the arbiter with a split, confirmed after
-    all, settled by the default rule, still open); arbiters named (an open order's by its producer,
-    a request's by its requester); the token allowlist changed; credits withdrawn. Returns the ids
-    and the expected track records."""
+    submitted, shipped, confirmed, finalized without confirmation, reclaimed after the deadline
+    (one of a request never taken, which cancels it), refunded by a cancel, rejected, disputed
+    (resolved by the arbiter with a split, confirmed after all, settled by the default rule,
+    still open); arbiters named (an open order's by its producer, a request's by its requester);
+    the token allowlist changed; credits withdrawn. Returns the ids and the expected track records."""
     c0, c1, c2, c3, c4 = w.customers
     p1, p2 = w.p1, w.p2
     # p1's orders
@@ -422,6 +422,7 @@ def build_market(w: World) -> dict[str, Any]:
     o9 = w.dispute_ready(p2, [c3])  # p2 rejects its only model; no arbiter named
     w.do(p2, "reject", o9, 1)
     w.do(c2, "nameArbiter", o4, w.arbiter)  # the requester names the request's arbiter
+    o10 = w.request(c4)  # never taken: reclaimed after its deadline, which cancels it
     w.do(w.token_admin, "allowToken", TOKENS[0], True)
     w.do(w.token_admin, "allowToken", TOKENS[1], True)
     w.do(w.token_admin, "allowToken", TOKENS[1], False)
@@ -431,13 +432,15 @@ def build_market(w: World) -> dict[str, Any]:
     w.do(c2, "reclaim", o2, 3)
     w.do(c3, "reclaim", o7, 1)
     w.do(p2, "cancel", o7)
+    w.do(c4, "reclaim", o10, 1)
     w.do(p1, "withdraw", ZERO_ADDRESS)
     # past the arbitration window (7 more days): anyone settles job 3 by the default rule
     w.travel(7 * DAY)
     w.do(p2, "settle", o8, 3)
     return {
         "orders": {"open": o1, "closed": o2, "cancelled": o3, "requested": o4, "taken": o5,
-                   "p2_closed": o6, "p2_cancelled": o7, "disputes": o8, "p2_rejected": o9},
+                   "p2_closed": o6, "p2_cancelled": o7, "disputes": o8, "p2_rejected": o9,
+                   "request_reclaimed": o10},
         "records": {
             p1.lower(): {"completed": 3, "on_time": 6, "late": 0, "reclaimed": 1, "cancelled": 2,
                          "unconfirmed": 1, "rejected": 1, "disputed": 4, "for_producer": 0, "split": 1,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from offchain.chain.codec import ZERO_ADDRESS, JobStatus
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
 from tests.index.helpers import TOKENS, World, assert_index_matches_chain, deposit
 
 
@@ -60,6 +60,12 @@ def test_rejections_disputes_arbiters_and_the_allowlist_are_kept(market: World, 
     ).fetchone()
     assert account == w.arbiter
     assert index.credits(w.arbiter) == {}  # arbitrating earns nothing on chain
+
+    # a request never taken, reclaimed after its deadline: refunded, then cancelled, in one transaction
+    reclaimed = ids["request_reclaimed"]
+    assert index.order(reclaimed).status == OrderStatus.CANCELLED  # type: ignore[union-attr]
+    last = index.timeline(reclaimed)[-2:]
+    assert [e.name for e in last] == ["JobRefunded", "OrderCancelled"] and last[0].tx_hash == last[1].tx_hash
 
     # the allowlist as its last TokenAllowed events left it
     assert index.tokens() == {TOKENS[0]: True, TOKENS[1]: False}
