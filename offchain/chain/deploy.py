@@ -8,6 +8,7 @@ from typing import Any
 from offchain.chain import deployments, evm
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import ZERO_ADDRESS, address_of, is_zero_address
+from offchain.chain.errors import duration_text
 from offchain.chain.session import (
     adapt_provider,
     contracts_of,
@@ -32,18 +33,11 @@ class DeployError(ProdnetError):
     """A deployment or membership change cannot be done as asked."""
 
 
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", DAY), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def settings_line(record: deployments.Deployment) -> str:
     """The deployment's market settings, as ``ape run deploy`` prints them."""
     return (
-        f"confirmation window {_duration(record.confirmation_window)}, arbitration window "
-        f"{_duration(record.arbitration_window)}, longest lead time {_duration(record.max_lead_time)}"
+        f"confirmation window {duration_text(record.confirmation_window)}, arbitration window "
+        f"{duration_text(record.arbitration_window)}, longest lead time {duration_text(record.max_lead_time)}"
     )
 
 
@@ -57,8 +51,8 @@ def _check_settings(settings: dict[str, int]) -> None:
     for name, value in settings.items():
         if not MIN_WINDOW <= value <= bounds[name]:
             raise DeployError(
-                f"the {name} must be between {_duration(MIN_WINDOW)} and {_duration(bounds[name])}, "
-                f"not {_duration(value)}"
+                f"the {name} must be between {duration_text(MIN_WINDOW)} and {duration_text(bounds[name])}, "
+                f"not {duration_text(value)}"
             )
 
 
@@ -116,9 +110,9 @@ def deploy(
             for name, value in given.items():
                 if value is not None and value != has[name]:
                     raise DeployError(
-                        f"prodnet is already deployed here with a {name} of {_duration(has[name])}, not "
-                        f"{_duration(value)} (orders at {existing.orders}); pass --redeploy to deploy a new, "
-                        "separate set of contracts with it"
+                        f"prodnet is already deployed here with the {name} {duration_text(has[name])}, "
+                        f"not {duration_text(value)} (orders at {existing.orders}); pass --redeploy to "
+                        "deploy a new, separate set of contracts with it"
                     )
             return existing, []
     actor = actor or getattr(account, "alias", None) or str(account.address)

@@ -148,8 +148,8 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         "token allowlist"
     ),
     "InvalidSetting": lambda a: (
-        f"deployment setting {_duration(a['value'])} is out of range: it must be between "
-        f"{_duration(a['min'])} and {_duration(a['max'])}"
+        f"deployment setting {duration_text(a['value'])} is out of range: it must be between "
+        f"{duration_text(a['min'])} and {duration_text(a['max'])}"
     ),
     "NotMember": lambda a: f"{a['account']} is not a member with the {_role(a['role'])} role",
     "EmptyFingerprint": lambda a: "the key fingerprint is empty",
@@ -168,8 +168,8 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def _duration(seconds: Any) -> str:
-    """Seconds as the CLI reads them back: '90d', '1h', '36h 30m' (whole units, largest first)."""
+def duration_text(seconds: Any) -> str:
+    """Seconds as the CLI reads them back: '90d', '1h', '1d 12h 30m' (whole units, largest first)."""
     rest, parts = int(seconds), []
     for unit, size in (("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
         if rest >= size:

@@ -32,8 +32,9 @@ from offchain.chain.codec import (
     order_status,
     text16,
 )
+from offchain.chain.errors import duration_text
 from offchain.errors import ProdnetError
-from offchain.formats import dims_mm, format_amount, format_duration, format_time
+from offchain.formats import dims_mm, format_amount, format_time
 from offchain.index import JobRow, MachineRow, OrderRow
 from offchain.orders.indexed import market_index
 from offchain.parts import stl
@@ -135,8 +136,8 @@ def _check_window(c: Chain, start: int, end: int, deadline: int) -> None:
     lead = _setting(c, "maxLeadTime")
     if deadline - end > lead:
         raise StepError(
-            f"delivery {format_time(deadline)} is {format_duration(deadline - end)} after the window ends "
-            f"({format_time(end)}); this deployment allows at most {format_duration(lead)}: deliver by "
+            f"delivery {format_time(deadline)} is {duration_text(deadline - end)} after the window ends "
+            f"({format_time(end)}); this deployment allows at most {duration_text(lead)}: deliver by "
             f"{format_time(end + lead)}"
         )
 

@@ -157,4 +157,4 @@ def test_the_arbiter_role_is_named() -> None:
 def test_a_setting_in_odd_units_reads_back() -> None:
     text = chainerrors.describe("InvalidSetting", {"value": 59, "min": 3600, "max": 365 * 86_400})
     assert text == "deployment setting 59s is out of range: it must be between 1h and 365d"
-    assert chainerrors._duration(36 * 3600 + 1800) == "1d 12h 30m"
+    assert chainerrors.duration_text(36 * 3600 + 1800) == "1d 12h 30m"
