@@ -5,7 +5,7 @@ Reports ``initial_sync_seconds`` (an empty index up to the head), ``incremental_
 (after 100 new events), ``match_seconds`` (one part against every open order, end to end:
 STL, index sync check, the orders from SQLite, the ranking, the track records),
 ``status_one_order_seconds``, ``status_all_seconds``, and on a second deployment of 1,000
-open orders the path before the index (``getOrder`` and ``MAX_JOBS_PER_ORDER`` per order
+open orders the path before the index (``getOrder`` and the job caps per order
 through Ape, as ``market.offers`` did) against the indexed one: ``speedup_at_1000``.
 """
 
@@ -37,7 +37,8 @@ def _median_seconds(func: Any, repeat: int = REPEAT) -> float:
 
 def _offers_by_walking_the_chain(c: Any, part_path: Path) -> list[Any]:
     """The read path before the index (market.offers at commit 34a76de): every order read
-    through Ape, one getOrder and one MAX_JOBS_PER_ORDER call each, then the ranking."""
+    through Ape, one getOrder and the job caps (MAX_JOBS_PER_ORDER then, MAX_LIVE_JOBS and
+    MAX_JOB_IDS now) each, then the ranking."""
     from offchain.chain.client import pending_timestamp
     from offchain.chain.codec import OrderStatus, envelope_of
     from offchain.orders import matching
@@ -60,7 +61,10 @@ def _offers_by_walking_the_chain(c: Any, part_path: Path) -> list[Any]:
                 window=(int(o.start), int(o.end)),
                 delivery=int(o.deadline),
                 price_per_cm3=int(o.pricePerCm3),
-                jobs_left=int(c.orders.MAX_JOBS_PER_ORDER()) - int(o.jobCount),
+                jobs_left=min(
+                    int(c.orders.MAX_LIVE_JOBS()) - int(o.liveJobs),
+                    int(c.orders.MAX_JOB_IDS()) - int(o.jobCount),
+                ),
             )
         )
     demand = matching.Demand(
@@ -90,7 +94,6 @@ def _measure(node: Any, work: Path) -> dict:
 
     from offchain import config
     from offchain.chain.client import Chain
-    from offchain.chain.deployments import Deployment
     from offchain.chain.rpc import Rpc
     from offchain.chain.session import contracts_of
     from offchain.devtools import parts as testdata
@@ -108,16 +111,7 @@ def _measure(node: Any, work: Path) -> dict:
         producers, customers = seeder.accounts[1:5], seeder.accounts[5:10]
 
         def deployment_of(contracts: Any) -> Chain:
-            d = Deployment(
-                "ethereum:local",
-                chain_id,
-                contracts.registry,
-                contracts.orders,
-                None,
-                seeder.accounts[0],
-                contracts.block,
-                14 * 86_400,
-            )
+            d = contracts.record("ethereum:local", chain_id, seeder.accounts[0])
             return Chain(d, *contracts_of(d), account=None)
 
         def seed(orders: int, jobs: int) -> Any:

@@ -41,10 +41,9 @@ def _get(port: int, path: str, cookie: str) -> tuple[int, float, int]:
 def _measure(node: Any, work: Path) -> dict:
     import uvicorn
     from ape import networks
-    from eth_utils import to_checksum_address
 
     from offchain import config
-    from offchain.chain.deployments import Deployment, save
+    from offchain.chain.deployments import save
     from offchain.chain.rpc import Rpc
     from offchain.devtools.anvil import free_port
     from offchain.devtools.seed import Seeder, project_artifacts
@@ -64,18 +63,7 @@ def _measure(node: Any, work: Path) -> dict:
         ids = seeder.open_orders(contracts, machines, ORDERS, now)
         seeder.join_orders(contracts, ids, JOBS, customers, seeder.price_reader(contracts))
         result["seed_seconds"] = round(time.perf_counter() - started, 1)
-        save(
-            Deployment(
-                "ethereum:local",
-                rpc.chain_id(),
-                to_checksum_address(contracts.registry),
-                to_checksum_address(contracts.orders),
-                None,
-                to_checksum_address(seeder.accounts[0]),
-                contracts.block,
-                14 * 86_400,
-            )
-        )
+        save(contracts.record("ethereum:local", rpc.chain_id(), seeder.accounts[0]))
         keys = Secrets()
         settings = Settings(port=free_port(), test_accounts=2)
         started = time.perf_counter()

@@ -3,8 +3,10 @@
 A producer publishes its key and an SLS machine and opens capacity; two customers inspect
 their parts and join the same order; the order closes; one model travels through IPFS
 (customer's node -> producer's node), the other through the central file store; the
-producer fetches, verifies and decrypts both, ships; customers confirm; the producer
-withdraws. A third customer's part that does not fit is refused.
+producer fetches, verifies and decrypts both, ships; one customer confirms, the other
+disputes and the arbiter (named by the order, or a member with the arbiter role) splits
+the deposit; the producer and that customer withdraw. A third customer's part that does
+not fit is refused.
 """
 
 import click

@@ -1,4 +1,5 @@
-"""ape run members add|remove ADDRESS --role producer|customer [--node URL]
+"""ape run members add|remove ADDRESS ROLE [--node URL]  (ROLE: producer, customer or arbiter;
+also as --role ROLE)
 
 Membership has two levels on the members' network: the contract role (Membership: who may
 act in the market) and, for a company that runs a node (--node URL), the signer set (whose
@@ -13,7 +14,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 from offchain.chain import signers
 from offchain.chain.deploy import ROLES, add_member, remove_member
 from offchain.chain.session import open_chain
-from offchain.cli import commands
+from offchain.cli import commands, params
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 
 ape_logs_to_stderr()
@@ -34,6 +35,23 @@ def _node_options(func):
     )(func)
 
 
+def _role_options(func):
+    func = click.option(
+        "--role", "role_option", type=click.Choice(ROLES), default=None,
+        help="The role (or give it after ADDRESS)",
+    )(func)
+    func = click.argument("role", type=click.Choice(ROLES), required=False, metavar="ROLE")(func)
+    return click.argument("address", type=params.ADDRESS)(func)
+
+
+def _role(role, role_option):
+    if role and role_option and role != role_option:
+        raise click.UsageError(f"two roles given, {role} and --role {role_option}: give one")
+    if not (role or role_option):
+        raise click.UsageError(f"missing the role: give {', '.join(ROLES[:-1])} or {ROLES[-1]} after ADDRESS")
+    return role or role_option
+
+
 def _vote(node_url, voters, authorize):
     if node_url is None:
         return
@@ -49,25 +67,26 @@ def _vote(node_url, voters, authorize):
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
-@click.argument("address")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@_role_options
 @_node_options
 @one_line_errors
-def add(account, address, role, node_url, voters):
-    """Grant ADDRESS the producer or customer role (admin only); with --node, have the
-    signers vote that node's signer in."""
+def add(account, address, role, role_option, node_url, voters):
+    """Grant ADDRESS the producer, customer or arbiter role (admin only); with --node, have
+    the signers vote that node's signer in. An arbiter resolves the disputes of orders it is
+    not a party to."""
+    role = _role(role, role_option)
     click.echo(add_member(open_chain(account), address, role).line())
     _vote(node_url, voters, True)
 
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
-@click.argument("address")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@_role_options
 @_node_options
 @one_line_errors
-def remove(account, address, role, node_url, voters):
-    """Revoke ADDRESS's producer or customer role (admin only); with --node, have the
-    signers vote that node's signer out."""
+def remove(account, address, role, role_option, node_url, voters):
+    """Revoke ADDRESS's producer, customer or arbiter role (admin only); with --node, have
+    the signers vote that node's signer out."""
+    role = _role(role, role_option)
     click.echo(remove_member(open_chain(account), address, role).line())
     _vote(node_url, voters, False)

@@ -93,12 +93,15 @@ def register_machine(account, process, material, envelope, metadata_uri):
 @click.option("--end", required=True, help="Window end, e.g. 2026-12-01T10:00 or +7d")
 @click.option("--delivery", required=True, help="Delivery deadline, e.g. +21d")
 @click.option(
-    "--price", required=True, help="Price per cm3 of part volume, e.g. 0.0005 (ether); 0 is free of charge"
+    "--price", required=True,
+    help="Price per cm3 of build space (a part's bounding box x quantity), e.g. 0.0005 (ether); 0 is free",
 )
 @click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address to be paid in (default ETH)")
 def open_(account, machine_id, envelope, capacity, start, end, delivery, price, token):
     """Open capacity on a machine (producer). --price 0 is allowed: the order is free of
-    charge, and the output says so. --token must be an ERC-20 contract on this chain."""
+    charge, and the output says so. --token must be an ERC-20 contract on this chain and on
+    the deployment's allowlist ('ape run tokens list'). --delivery is after --end, by at most
+    the deployment's longest lead time (90 days by default)."""
     c = open_chain(account)
     now = pending_timestamp()
     _echo(
@@ -119,14 +122,20 @@ def open_(account, machine_id, envelope, capacity, start, end, delivery, price, 
 @step_command("request")
 @click.argument("part", type=existing_file)
 @click.option("--quantity", type=params.COUNT, default=1, show_default=True)
-@click.option("--max-price", required=True, help="Most you pay per cm3, e.g. 0.001 (ether)")
+@click.option(
+    "--max-price", required=True,
+    help="Most you pay per cm3 of build space (bounding box x quantity), e.g. 0.001 (ether)",
+)
 @click.option("--end", required=True, help="Producers may take it until, e.g. +3d")
 @click.option("--delivery", required=True, help="Delivery deadline, e.g. +21d")
 @click.option("--material", default="", help="Wished material (default any)")
 @click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address to pay in (default ETH)")
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
 def request(account, part, quantity, max_price, end, delivery, material, token, units):
-    """Request production of PART (customer): creates a requested order."""
+    """Request production of PART (customer): creates a requested order. The deposit is the
+    build space's price at --max-price; the producer who takes it credits back the difference
+    to its own price. --delivery is at most the deployment's longest lead time (90 days by
+    default) after --end."""
     c = open_chain(account)
     now = pending_timestamp()
     _echo(
@@ -325,6 +334,57 @@ def finalize(account, order_id, job_id):
 def reclaim(account, order_id, job_id):
     """Take back the deposit of a job not shipped by the delivery deadline (customer)."""
     _echo(workflow.reclaim(open_chain(account), order_id, job_id))
+
+
+@step_command("reject")
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
+def reject(account, order_id, job_id):
+    """Decline a job's model before the delivery deadline, e.g. one fetch-model found not to
+    match the part declared on chain (producer): 10% of the deposit is credited to you, the
+    rest back to the customer."""
+    _echo(workflow.reject(open_chain(account), order_id, job_id))
+
+
+@step_command("dispute")
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
+def dispute(account, order_id, job_id):
+    """Dispute a shipped job within the confirmation window (customer): the producer can no
+    longer finalize it; the order's arbiter splits the deposit, or after the arbitration
+    window anyone settles it as a full refund to you."""
+    _echo(workflow.dispute(open_chain(account), order_id, job_id))
+
+
+@step_command("resolve")
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
+@click.option(
+    "--to-producer", "to_producer", type=params.AMOUNT, required=True,
+    help="The producer's share of the deposit, e.g. 0.0012 (ether) or 5 gwei; the rest goes to the customer",
+)
+def resolve(account, order_id, job_id, to_producer):
+    """End the dispute over a job by splitting its deposit (the order's arbiter): --to-producer
+    to the producer, the rest back to the customer."""
+    _echo(workflow.resolve(open_chain(account), order_id, job_id, to_producer))
+
+
+@step_command("settle")
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
+def settle(account, order_id, job_id):
+    """End a dispute the arbiter left open past the arbitration window (anyone): the whole
+    deposit goes back to the customer."""
+    _echo(workflow.settle(open_chain(account), order_id, job_id))
+
+
+@step_command("arbiter")
+@click.argument("order_id", type=params.ID)
+@click.argument("address", type=params.ADDRESS)
+def arbiter(account, order_id, address):
+    """Name ADDRESS the arbiter of ORDER_ID's disputes (public deployments; once): the
+    producer of an open order before any job joined, or the requester of a requested one."""
+    _echo(workflow.name_arbiter(open_chain(account), order_id, address))
 
 
 @step_command("withdraw")

@@ -8,6 +8,7 @@ of an order's envelope and a job's part.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import Any
 
@@ -67,6 +68,24 @@ def order_status(order: Any) -> str:
 def job_status(job: Any) -> str:
     """Label of a job struct's status."""
     return label(JOB_STATUS, job.status)
+
+
+def address_of(text: Any, what: str = "address") -> str:
+    """TEXT as a checksummed address: 0x and 40 hex digits. A mixed-case address must carry
+    a valid EIP-55 checksum (a typo in it would otherwise go unseen); all lower or all upper
+    case is taken as typed."""
+    from eth_utils import is_checksum_address, to_checksum_address
+
+    value = str(text).strip()
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
+        raise EncodingError(f"{what} {value!r} is not an address: give 0x followed by 40 hex digits")
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
+        raise EncodingError(
+            f"{what} {value} has a wrong EIP-55 checksum (its mixed case): check it for a typo, or "
+            "give it all in lower case"
+        )
+    return str(to_checksum_address(value))
 
 
 def is_zero_address(address: Any) -> bool:

@@ -17,6 +17,7 @@ def _role_names() -> dict[str, str]:
         "00" * 32: "admin",
         keccak(text="PRODUCER_ROLE").hex(): "producer",
         keccak(text="CUSTOMER_ROLE").hex(): "customer",
+        keccak(text="ARBITER_ROLE").hex(): "arbiter",
         keccak(text="ANY_PARTICIPANT").hex(): "producer or customer",
     }
 
@@ -56,7 +57,8 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "InvalidWindow": lambda a: (
         f"invalid window: start {format_time(a['start'])}, end {format_time(a['end'])}, delivery "
-        f"{format_time(a['deadline'])} (needs start < end, end in the future, end <= delivery)"
+        f"{format_time(a['deadline'])} (needs start < end, end in the future, delivery after the end "
+        "and at most the deployment's longest lead time after it, 90 days unless deployed otherwise)"
     ),
     "InvalidCapacity": lambda a: (
         f"capacity {a['capacity']} mm3 is out of range: it must be between {a['min']} and "
@@ -82,7 +84,11 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "WindowOver": lambda a: (
         f"order {a['orderId']} is closed; it stopped taking parts at {format_time(a['end'])}"
     ),
-    "TooManyJobs": lambda a: f"order {a['orderId']} already has the maximum of {a['max']} jobs",
+    "TooManyJobs": lambda a: (
+        f"order {a['orderId']} takes no more jobs: it has reached its limit of {a['max']} "
+        "(an order holds at most 100 live jobs at a time and gives out at most 1000 job ids); "
+        "join another order"
+    ),
     "MaterialMismatch": lambda a: (
         f"material mismatch: requested {_text(a['requested'])}, the machine prints {_text(a['machine'])}"
     ),
@@ -103,10 +109,48 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         "the deposit can be reclaimed only after it"
     ),
     "ConfirmationWindowOpen": lambda a: (
-        f"the customer may confirm job {a['jobId']} of order {a['orderId']} until "
+        f"the customer may confirm (or dispute) job {a['jobId']} of order {a['orderId']} until "
         f"{format_time(a['until'])}; finalize after that"
     ),
     "NothingToWithdraw": lambda a: f"{a['account']} has nothing to withdraw in this currency",
+    "ModelReceived": lambda a: (
+        f"order {a['orderId']} cannot be cancelled: job {a['jobId']} has a submitted model; reject it "
+        f"('ape run order reject {a['orderId']} {a['jobId']}') or ship it"
+    ),
+    "ConfirmationWindowOver": lambda a: (
+        f"job {a['jobId']} of order {a['orderId']} can no longer be disputed: its confirmation window "
+        f"ended at {format_time(a['until'])} (the producer may finalize it now)"
+    ),
+    "ArbitrationWindowOpen": lambda a: (
+        f"the arbiter may resolve the dispute over job {a['jobId']} of order {a['orderId']} until "
+        f"{format_time(a['until'])}; settle it (a full refund to the customer) after that"
+    ),
+    "NotArbiter": lambda a: (
+        f"{a['caller']} is not the arbiter of order {a['orderId']}: only its arbiter (the address the "
+        "order named in a public deployment, a member with the arbiter role in a permissioned one), "
+        "never the producer or the job's customer, may resolve its disputes"
+    ),
+    "SplitTooLarge": lambda a: (
+        f"the split gives the producer {a['toProducer']} (base units), more than the job's deposit of "
+        f"{a['deposit']}: give at most {a['deposit']}, the rest goes back to the customer"
+    ),
+    "CannotNameArbiter": lambda a: (
+        f"order {a['orderId']} cannot name {a['arbiter']} as its arbiter: an arbiter is named once, in a "
+        "public deployment, by the producer of an open order no job has joined yet or by the requester "
+        "of a requested order, and is another, non-zero address"
+    ),
+    "TokenNotAllowed": lambda a: (
+        f"{a['token']} is not on this deployment's token allowlist: pay in ETH (leave out --token), or "
+        f"ask the token admin to run 'ape run tokens allow {a['token']}'"
+    ),
+    "NotTokenAdmin": lambda a: (
+        f"{a['caller']} is not the token admin: only the account that deployed prodnet may change the "
+        "token allowlist"
+    ),
+    "InvalidSetting": lambda a: (
+        f"deployment setting {duration_text(a['value'])} is out of range: it must be between "
+        f"{duration_text(a['min'])} and {duration_text(a['max'])}"
+    ),
     "NotMember": lambda a: f"{a['account']} is not a member with the {_role(a['role'])} role",
     "EmptyFingerprint": lambda a: "the key fingerprint is empty",
     "KeyNotPublished": lambda a: (
@@ -122,6 +166,16 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "ERC20InsufficientBalance": lambda a: f"token balance too low: {a['balance']} held, {a['needed']} needed",
 }
+
+
+def duration_text(seconds: Any) -> str:
+    """Seconds as the CLI reads them back: '90d', '1h', '1d 12h 30m' (whole units, largest first)."""
+    rest, parts = int(seconds), []
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return " ".join(parts) or "0s"
 
 
 def _text(value: Any) -> str:

@@ -4,9 +4,12 @@ addresses as 0x + 40 hex. A bad value is refused while the command line is read,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import click
+
+from offchain.cli.quantities import QuantityError, duration_s, token_amount
 
 UINT32_MAX = 2**32 - 1
 
@@ -44,6 +47,26 @@ class Address(click.ParamType):
         return text
 
 
+class Quantity(click.ParamType):
+    """A value parsed by one of ``offchain.cli.quantities``' readers (an amount, a duration):
+    refused while the command line is read, before any node is asked."""
+
+    def __init__(self, name: str, parse: Callable[[str], int]) -> None:
+        self.name, self.parse = name, parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return self.parse(str(value))
+        except QuantityError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 ID = ChainInt(1, UINT32_MAX)
 COUNT = ChainInt(1, UINT32_MAX)
 ADDRESS = Address()
+#: An amount in ether (or 'N gwei', 'N wei', token units), as prices are typed: base units.
+AMOUNT = Quantity("amount", token_amount)
+#: A duration such as 90s, 36h, 7d, 2w: seconds.
+DURATION = Quantity("duration", duration_s)

@@ -28,7 +28,8 @@ from offchain.transfer import keys as pgp_keys
 from offchain.transfer import storage
 
 DAY = 24 * 3600
-PRICE_PER_CM3 = 2 * 10**14  # 0.0002 ETH per cm3 of part volume
+PRICE_PER_CM3 = 2 * 10**14  # 0.0002 ETH per cm3 of build space (bounding box x quantity)
+ARBITER_PERCENT = 80  # the demo arbiter's split of a disputed deposit: 80% to the producer
 MACHINE_ENVELOPE = (340_000, 340_000, 600_000)  # an SLS machine's build envelope, micrometres
 
 
@@ -146,6 +147,7 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 record(add_member(a, producer.address, "producer"))
                 for who in (alice, bob, carol):
                     record(add_member(a, who.address, "customer"))
+                record(add_member(a, admin.address, "arbiter"))  # resolves the disputes it is no party to
 
             keys = {}
             for name in ("producer", "alice", "bob"):
@@ -173,6 +175,8 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 )
             )
             order_id = opened.data["order_id"]
+            if not permissioned:  # members' disputes go to a member with the arbiter role
+                record(workflow.name_arbiter(p, order_id, admin.address))
 
             echo("== customers inspect their parts (public data only) and join the same order")
             jobs = {}
@@ -227,12 +231,23 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 )
                 record(workflow.ship(p, order_id, jobs[name]))
 
-            echo("== customers confirm receipt; the producer withdraws")
+            echo(
+                "== alice confirms receipt; bob disputes his gear and the arbiter (admin) splits its "
+                f"deposit, {ARBITER_PERCENT}% to the producer"
+            )
             with nodes.of("alice"):
                 record(workflow.confirm(as_(alice, "alice"), order_id, jobs["alice"]))
             with nodes.of("bob"):
-                record(workflow.confirm(as_(bob, "bob"), order_id, jobs["bob"]))
+                record(workflow.dispute(as_(bob, "bob"), order_id, jobs["bob"]))
+            with nodes.of("admin"):
+                deposit = int(orders.getJob(order_id, jobs["bob"]).deposit)
+                share = deposit * ARBITER_PERCENT // 100
+                record(workflow.resolve(as_(admin, "admin"), order_id, jobs["bob"], share))
+
+            echo("== the producer and bob withdraw their credit")
             record(workflow.withdraw(p))
+            with nodes.of("bob"):
+                record(workflow.withdraw(as_(bob, "bob")))
 
         echo("\n== timeline")
         rows = [["#", "step", "actor", "tx", "gas", "fee"]]

@@ -17,11 +17,14 @@ from eth_abi import encode
 
 from offchain.chain.abi import Abi
 from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.chain.deployments import Deployment
 from offchain.chain.rpc import NodeError, Rpc
 from offchain.errors import ProdnetError
 from offchain.parts.units import price_wei
 
 DAY = 86_400
+#: The seeded deployment's settings: confirmation window, arbitration window, longest lead time.
+CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME = 14 * DAY, 7 * DAY, 90 * DAY
 BLOCK_GAS = 29_000_000  # under Anvil's 30M block gas limit
 GAS = {"open": 250_000, "join": 160_000, "request": 260_000, "close": 80_000, "default": 400_000}
 #: (process, material, envelope um): the seeded machines, each producer gets all of them.
@@ -43,6 +46,23 @@ class Contracts:
     orders: str
     block: int  # the deployment block
     abi: list[dict[str, Any]]  # registry + orders ABI entries
+
+    def record(self, network: str, chain_id: int, deployer: str) -> Deployment:
+        """The deployment record of these contracts (as ``ape run deploy`` would save it)."""
+        from eth_utils import to_checksum_address
+
+        return Deployment(
+            network,
+            chain_id,
+            to_checksum_address(self.registry),
+            to_checksum_address(self.orders),
+            None,
+            to_checksum_address(deployer),
+            self.block,
+            CONFIRMATION_WINDOW,
+            ARBITRATION_WINDOW,
+            MAX_LEAD_TIME,
+        )
 
 
 def project_artifacts() -> tuple[dict[str, list[dict[str, Any]]], dict[str, bytes]]:
@@ -157,7 +177,8 @@ class Seeder:
                     self.code["ProductionOrders"]
                     + encode(
                         ["address", "address", "address", "uint256", "uint256", "uint256"],
-                        [registry, ZERO_ADDRESS, deployer, 14 * DAY, 7 * DAY, 90 * DAY],
+                        [registry, ZERO_ADDRESS, deployer, CONFIRMATION_WINDOW, ARBITRATION_WINDOW,
+                         MAX_LEAD_TIME],
                     ),
                     8_000_000,
                 )

@@ -127,7 +127,7 @@ class MarketIndex:
         return views.timeline(self.db, after=after)
 
     def constant(self, name: str) -> int:
-        """A constant of the orders contract (e.g. MAX_JOBS_PER_ORDER), read once and kept."""
+        """A constant of the orders contract (e.g. MAX_LIVE_JOBS), read once and kept."""
         key = f"constant:{name}"
         value = get_meta(self.db, key)
         if value is None:
@@ -156,8 +156,14 @@ class MarketIndex:
     def job(self, order_id: int, job_id: int) -> JobRow | None:
         return views.job(self.db, order_id, job_id)
 
-    def jobs(self, order_ids: Iterable[int] | None = None, customer: str | None = None) -> list[JobRow]:
-        return views.jobs(self.db, order_ids, customer)
+    def jobs(
+        self,
+        order_ids: Iterable[int] | None = None,
+        customer: str | None = None,
+        status: int | None = None,
+        arbiter: str | None = None,
+    ) -> list[JobRow]:
+        return views.jobs(self.db, order_ids, customer, status, arbiter)
 
     def timeline(self, order_id: int | None = None, limit: int | None = None) -> list[EventRow]:
         return views.timeline(self.db, order_id, limit=limit)
@@ -182,6 +188,10 @@ class MarketIndex:
                     if decoded is not None and decoded[0] == "KeyPublished":
                         return bytes.fromhex(fingerprint[2:]), bytes(decoded[1]["armoredKey"])
         return None
+
+    def tokens(self) -> dict[str, bool]:
+        """The token allowlist as its TokenAllowed events left it (token -> allowed now)."""
+        return views.tokens(self.db)
 
     def machine(self, machine_id: int) -> MachineRow | None:
         return views.machine(self.db, machine_id)

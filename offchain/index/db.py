@@ -6,6 +6,14 @@ the same URL (an Anvil restarted keeps its chain id but gets a new genesis hash)
 
 Integers the chain stores in more than 63 bits (prices, deposits, capacities, volumes)
 are kept as zero-padded decimal text (:func:`big`), so SQL compares them in order.
+
+The schema has a version (``SCHEMA_VERSION``, kept in ``meta``). A file of an older version
+is rebuilt from the chain with one notice (never read or extended as if it were current); a
+file of a newer version, written by a later prodnet, is refused and left as it is.
+Version 2 (issue 12, fair market rules): ``orders.live_jobs`` and ``orders.arbiter`` (the
+named arbiter, the zero address if none), a job's outcome (``to_producer``/``to_customer`` of
+a rejection or a resolution, ``resolved_by``: the arbiter, or the zero address for the default
+rule), and the token allowlist (``tokens``).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from pathlib import Path
 
 from offchain.errors import ProdnetError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BIG_WIDTH = 80  # digits: any uint256
 
 SCHEMA = """
@@ -34,10 +42,10 @@ CREATE INDEX events_by_order ON events (order_id, block, log_index);
 CREATE INDEX events_by_name ON events (name, block);
 CREATE TABLE orders (
     id INTEGER PRIMARY KEY, producer TEXT NOT NULL, status INTEGER NOT NULL, machine_id INTEGER NOT NULL,
-    job_count INTEGER NOT NULL, token TEXT NOT NULL, price TEXT NOT NULL, capacity TEXT NOT NULL,
-    used TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, deadline INTEGER NOT NULL,
-    env_x INTEGER NOT NULL, env_y INTEGER NOT NULL, env_z INTEGER NOT NULL, material TEXT NOT NULL,
-    block INTEGER NOT NULL
+    job_count INTEGER NOT NULL, live_jobs INTEGER NOT NULL, token TEXT NOT NULL, price TEXT NOT NULL,
+    capacity TEXT NOT NULL, used TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    deadline INTEGER NOT NULL, env_x INTEGER NOT NULL, env_y INTEGER NOT NULL, env_z INTEGER NOT NULL,
+    material TEXT NOT NULL, arbiter TEXT NOT NULL, block INTEGER NOT NULL
 );
 CREATE INDEX orders_by_status ON orders (status, price, deadline);
 CREATE INDEX orders_by_producer ON orders (producer);
@@ -45,7 +53,8 @@ CREATE TABLE jobs (
     order_id INTEGER NOT NULL, job_id INTEGER NOT NULL, customer TEXT NOT NULL, status INTEGER NOT NULL,
     deposit TEXT NOT NULL, dim_x INTEGER NOT NULL, dim_y INTEGER NOT NULL, dim_z INTEGER NOT NULL,
     part_volume TEXT NOT NULL, quantity INTEGER NOT NULL, shipped_at INTEGER NOT NULL, digest TEXT NOT NULL,
-    uri TEXT NOT NULL DEFAULT '', block INTEGER NOT NULL,
+    uri TEXT NOT NULL DEFAULT '', to_producer TEXT, to_customer TEXT, resolved_by TEXT,
+    block INTEGER NOT NULL,
     PRIMARY KEY (order_id, job_id)
 );
 CREATE INDEX jobs_by_customer ON jobs (customer);
@@ -59,6 +68,9 @@ CREATE TABLE keys (
 CREATE TABLE credits (
     account TEXT NOT NULL, token TEXT NOT NULL, amount TEXT NOT NULL, block INTEGER NOT NULL,
     PRIMARY KEY (account, token)
+);
+CREATE TABLE tokens (
+    token TEXT PRIMARY KEY, allowed INTEGER NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL
 );
 CREATE TABLE receipts (tx_hash TEXT PRIMARY KEY, gas_used INTEGER NOT NULL);
 """
@@ -95,8 +107,17 @@ def _problem(db: sqlite3.Connection, identity: dict[str, str]) -> str | None:
     if "meta" not in tables:
         return "it has no prodnet schema"
     meta = dict(db.execute("SELECT key, value FROM meta"))
-    if meta.get("schema_version") != str(SCHEMA_VERSION):
-        return f"its schema version is {meta.get('schema_version')!r}, this prodnet uses {SCHEMA_VERSION}"
+    version = meta.get("schema_version")
+    if version != str(SCHEMA_VERSION):
+        if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
+            raise MarketIndexError(
+                f"index {path_of(db)} has schema version {version}, written by a newer prodnet than this "
+                f"one (schema version {SCHEMA_VERSION}): use that prodnet, or another PRODNET_HOME"
+            )
+        return (
+            f"its schema version is {version!r}, this prodnet uses {SCHEMA_VERSION} (an index of "
+            "another schema is never read or extended)"
+        )
     for key, value in identity.items():
         if meta.get(key) != value:
             return f"it belongs to another chain or deployment ({key} {meta.get(key)!r}, expected {value!r})"
@@ -105,15 +126,25 @@ def _problem(db: sqlite3.Connection, identity: dict[str, str]) -> str | None:
     return None
 
 
+def path_of(db: sqlite3.Connection) -> str:
+    """The file name of the open database DB."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]).name if row and row[2] else "(in memory)"
+
+
 def open_index(path: Path, identity: dict[str, str], notice: Callable[[str], None]) -> sqlite3.Connection:
     """The index at PATH for IDENTITY; a corrupt, foreign or outdated file is rebuilt from
-    scratch (the chain is the source of truth), with one NOTICE line saying why."""
+    scratch (the chain is the source of truth), with one NOTICE line saying why. A file of a
+    newer schema is refused (MarketIndexError) and left untouched."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(path):
         if path.exists():
             try:
                 db = _connect(path)
                 reason = _problem(db, identity)
+            except MarketIndexError:
+                db.close()
+                raise
             except sqlite3.DatabaseError as exc:
                 reason = f"it is not a readable SQLite database ({exc})"
                 db = None

@@ -10,7 +10,12 @@ One sync, under the writer lock:
    ranges (``eth_getLogs``; a range the node refuses is halved);
 3. per range, in ONE transaction: the events, then the structs they touched (orders,
    jobs, credits; read in JSON-RPC batches *at the range's last block*, so rows and
-   events agree), machines and keys from their events, the block hashes and the cursor.
+   events agree), machines, keys and the token allowlist from their events, the block
+   hashes and the cursor.
+
+What the structs do not hold comes from the kept events, so a rolled-back event takes it
+along: an order's named arbiter (ArbiterNamed), a job's outcome (JobRejected: the fee and the
+refund; JobResolved: the split and who made it, the zero address for the default rule).
 
 A node that fails mid-sync leaves the index at its last complete range.
 """
@@ -32,8 +37,16 @@ from offchain.index.db import big, get_meta, set_meta, transaction, writer_lock
 TAIL = 256  # block hashes checked for a fork, newest first
 
 #: Events whose orderId (and jobId) touch an order (and a job).
-JOB_EVENTS = {"JobJoined", "JobLeft", "ModelSubmitted", "JobShipped", "JobCompleted", "JobRefunded"}
-ORDER_EVENTS = {"OrderOpened", "OrderRequested", "OrderTaken", "OrderClosed", "OrderCancelled"}
+JOB_EVENTS = {
+    "JobJoined", "JobLeft", "ModelSubmitted", "JobShipped", "JobCompleted", "JobRefunded",
+    "JobRejected", "JobDisputed", "JobResolved",
+}
+ORDER_EVENTS = {
+    "OrderOpened", "OrderRequested", "OrderTaken", "OrderClosed", "OrderCancelled", "ArbiterNamed",
+}
+#: Events that decide a job's outcome (kept in the job's row while the job is in that state).
+OUTCOME_EVENTS = {"JobRejected": JobStatus.REJECTED, "JobResolved": JobStatus.RESOLVED}
+CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -151,7 +164,9 @@ class Syncer:
 
     def _rebuild(self) -> None:
         with transaction(self.db):
-            for table in ("events", "blocks", "orders", "jobs", "machines", "keys", "credits", "receipts"):
+            for table in (
+                "events", "blocks", "orders", "jobs", "machines", "keys", "tokens", "credits", "receipts"
+            ):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("DELETE FROM meta WHERE key = 'synced_block'")
 
@@ -163,6 +178,7 @@ class Syncer:
         jobs = {(oid, jid) for name, oid, jid, _, _ in later if jid is not None}
         jobs |= {(oid, 1) for name, oid, _, _, _ in later if name in ("OrderRequested", "OrderTaken")}
         accounts = {acc for name, _, _, acc, _ in later if name == "KeyPublished"}
+        tokens = {json.loads(args)["token"] for name, _, _, _, args in later if name == "TokenAllowed"}
         # every credit is read again at the fork (cheap: one batched call per holder), and those
         # withdrawn after it (no longer in the table, but back at the fork)
         holders = {(a, t) for a, t in self.db.execute("SELECT account, token FROM credits")}
@@ -172,10 +188,12 @@ class Syncer:
                 holders.add((withdrawn["account"], withdrawn["token"]))
         with transaction(self.db):
             for table, column in (("events", "block"), ("blocks", "number"), ("machines", "block"),
-                                  ("keys", "block")):
+                                  ("keys", "block"), ("tokens", "block")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} > ?", (fork,))
             for account in accounts:
                 self._key_from_events(account)
+            for token in tokens:
+                self._token_from_events(token)
             self._read_structs(orders, jobs, fork, extra_credits=holders)
             set_meta(self.db, "synced_block", str(fork))
 
@@ -190,6 +208,18 @@ class Syncer:
             self.db.execute(
                 "INSERT OR REPLACE INTO keys VALUES (?, ?, ?, ?)",
                 (account, args["fingerprint"], row[0], row[1]),
+            )
+
+    def _token_from_events(self, token: str) -> None:
+        row = self.db.execute(
+            "SELECT block, log_index, args FROM events WHERE name = 'TokenAllowed' "
+            "AND json_extract(args, '$.token') = ? ORDER BY block DESC, log_index DESC LIMIT 1",
+            (token,),
+        ).fetchone()
+        if row is not None:
+            allowed = bool(json.loads(row[2])["allowed"])
+            self.db.execute(
+                "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)", (token, allowed, row[0], row[1])
             )
 
     # -- applying a range -------------------------------------------------------------
@@ -243,6 +273,11 @@ class Syncer:
                         "INSERT OR REPLACE INTO keys VALUES (?, ?, ?, ?)",
                         (args["account"], "0x" + bytes(args["fingerprint"]).hex(), log.block, log.log_index),
                     )
+                elif name == "TokenAllowed":
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?)",
+                        (args["token"], bool(args["allowed"]), log.block, log.log_index),
+                    )
             withdrawn = {(args["account"], args["token"]) for _, name, args in decoded if name == "Withdrawn"}
             self._read_structs(orders, jobs, last, extra_credits=withdrawn, decoded=decoded)
             set_meta(self.db, "synced_block", str(last))
@@ -255,7 +290,10 @@ class Syncer:
         job_id = args.get("jobId")
         if name == "OrderRequested":
             job_id = 1
-        account = args.get("account") or args.get("customer") or args.get("producer") or args.get("owner")
+        account = (
+            args.get("account") or args.get("customer") or args.get("producer") or args.get("owner")
+            or args.get("arbiter")  # ArbiterNamed, JobResolved (the zero address: the default rule)
+        )
         return (
             log.block,
             log.log_index,
@@ -281,6 +319,10 @@ class Syncer:
         calls = [(self.orders, self.get_order.encode(i)) for i in order_ids]
         calls += [(self.orders, self.get_job.encode(o, j)) for o, j in job_keys]
         answers = self._calls(calls, block)
+        arbiters = {
+            order_id: args["arbiter"]
+            for (order_id, _), (_, args) in self._latest_events(("ArbiterNamed",), order_ids).items()
+        }
         order_rows: dict[int, dict[str, Any]] = {}
         for order_id, answer in zip(order_ids, answers[: len(order_ids)], strict=True):
             if isinstance(answer, NodeError):  # OrderNotFound: it does not exist (any more)
@@ -290,13 +332,14 @@ class Syncer:
             o = self.get_order.decode(answer)
             order_rows[order_id] = o
             self.db.execute(
-                "INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO orders VALUES ({', '.join('?' * 19)})",
                 (
                     order_id,
                     o["producer"],
                     int(o["status"]),
                     int(o["machineId"]),
                     int(o["jobCount"]),
+                    int(o["liveJobs"]),
                     o["token"],
                     big(o["pricePerCm3"]),
                     big(o["capacity"]),
@@ -308,6 +351,7 @@ class Syncer:
                     int(o["envY"]),
                     int(o["envZ"]),
                     untext16(o["material"]),
+                    arbiters.get(order_id, ZERO_ADDRESS),
                     block,
                 ),
             )
@@ -316,6 +360,7 @@ class Syncer:
             for _, n, a in decoded or []
             if n == "ModelSubmitted"
         }
+        outcomes = self._latest_events(tuple(OUTCOME_EVENTS), sorted({o for o, _ in job_keys}))
         holders: set[tuple[str, str]] = set(extra_credits)
         for key, answer in zip(job_keys, answers[len(order_ids) :], strict=True):
             if isinstance(answer, NodeError):  # JobNotFound
@@ -330,8 +375,14 @@ class Syncer:
                 uri = row[0] if row else ""
             if int(j["status"]) <= JobStatus.JOINED:  # no model (again, after a reorg)
                 uri = ""
+            to_producer = to_customer = resolved_by = None
+            outcome = outcomes.get(key)
+            if outcome is not None and OUTCOME_EVENTS[outcome[0]] == int(j["status"]):
+                name, args = outcome
+                to_producer, to_customer = big(int(args["toProducer"])), big(int(args["toCustomer"]))
+                resolved_by = args["arbiter"] if name == "JobResolved" else None
             self.db.execute(
-                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key[0],
                     key[1],
@@ -346,6 +397,9 @@ class Syncer:
                     int(j["shippedAt"]),
                     "0x" + bytes(j["digest"]).hex(),
                     uri,
+                    to_producer,
+                    to_customer,
+                    resolved_by,
                     block,
                 ),
             )
@@ -355,6 +409,24 @@ class Syncer:
                 if order["producer"] != ZERO_ADDRESS:
                     holders.add((order["producer"], order["token"]))
         self._read_credits(holders, block)
+
+    def _latest_events(
+        self, names: tuple[str, ...], order_ids: list[int]
+    ) -> dict[tuple[int, int | None], tuple[str, dict[str, Any]]]:
+        """(order id, job id) -> (name, args) of the newest kept event named one of NAMES of
+        each of ORDER_IDS (job id None for an order's own events)."""
+        found: dict[tuple[int, int | None], tuple[str, dict[str, Any]]] = {}
+        marks = ",".join("?" * len(names))
+        for start in range(0, len(order_ids), CHUNK):
+            chunk = order_ids[start : start + CHUNK]
+            rows = self.db.execute(
+                f"SELECT order_id, job_id, name, args FROM events WHERE name IN ({marks}) "
+                f"AND order_id IN ({','.join('?' * len(chunk))}) ORDER BY block, log_index",
+                (*names, *chunk),
+            )
+            for order_id, job_id, name, args in rows:
+                found[(int(order_id), None if job_id is None else int(job_id))] = (name, json.loads(args))
+        return found
 
     def _read_credits(self, holders: Iterable[tuple[str, str]], block: int) -> None:
         keys = sorted(holders)

@@ -1,8 +1,9 @@
 """Reads of the index: orders and jobs shaped like the contracts' structs, timelines, credits,
 and each producer's track record from the events.
 
-Rows carry the structs' own field names (``envX``, ``pricePerCm3``, ...), so code written
-against ``getOrder``/``getJob`` reads an index row the same way.
+Rows carry the structs' own field names (``envX``, ``pricePerCm3``, ``liveJobs``, ...), so
+code written against ``getOrder``/``getJob`` reads an index row the same way; what the
+structs do not hold (an order's named arbiter, a job's outcome) follows in snake_case.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class OrderRow:
     status: int
     machineId: int
     jobCount: int
+    liveJobs: int
     token: str
     pricePerCm3: int
     capacity: int
@@ -35,6 +37,11 @@ class OrderRow:
     envY: int
     envZ: int
     material_text: str
+    arbiter: str = ZERO_ADDRESS  # named for the order's disputes (public mode); zero: none named
+
+    @property
+    def has_arbiter(self) -> bool:
+        return self.arbiter != ZERO_ADDRESS
 
     @property
     def material(self) -> bytes:
@@ -60,6 +67,17 @@ class JobRow:
     shippedAt: int
     digest: bytes
     uri: str
+    #: Outcome of a Rejected job (the producer's fee, the refund) or a Resolved one (the split);
+    #: None in any other state.
+    to_producer: int | None = None
+    to_customer: int | None = None
+    #: Who resolved it: the arbiter, or the zero address for the default rule (a full refund
+    #: after the arbitration window); None unless Resolved.
+    resolved_by: str | None = None
+
+    @property
+    def by_default_rule(self) -> bool:
+        return self.resolved_by == ZERO_ADDRESS
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,13 @@ class TrackRecord:
     reclaimed: int = 0  # refunded to a customer who reclaimed an unshipped job at the deadline
     cancelled: int = 0  # refunded because the producer cancelled the order
     unconfirmed: int = 0  # completed by the producer's finalize, without the customer's confirmation
+    rejected: int = 0  # models the producer rejected (keeping the reject fee)
+    disputed: int = 0  # shipped jobs the customer disputed
+    for_producer: int = 0  # disputes the arbiter resolved wholly for the producer
+    split: int = 0  # disputes the arbiter resolved with a split
+    refunded_by_arbiter: int = 0  # disputes the arbiter resolved with a full refund
+    refunded_by_default: int = 0  # disputes settled by the default rule (no arbiter in time): refunded
+    confirmed_after_dispute: int = 0  # disputes the customer ended by confirming receipt after all
     extra: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -96,22 +121,59 @@ class TrackRecord:
         judged = self.shipped + self.reclaimed
         return None if judged == 0 else self.on_time / judged
 
-    def text(self) -> str:
-        if not (self.completed or self.shipped or self.reclaimed or self.cancelled):
+    @property
+    def disputes_open(self) -> int:
+        """Disputes not resolved, settled or confirmed yet."""
+        ended = (
+            self.for_producer + self.split + self.refunded_by_arbiter + self.refunded_by_default
+            + self.confirmed_after_dispute
+        )
+        return max(0, self.disputed - ended)
+
+    def disputes_text(self) -> str:
+        """Rejections and disputes, and how the disputes ended: 'none' without any."""
+        if not (self.rejected or self.disputed):
+            return "none"
+        parts = []
+        if self.rejected:
+            parts.append(f"{self.rejected} rejected")
+        if self.disputed:
+            outcomes = [
+                f"{n} {what}"
+                for n, what in (
+                    (self.for_producer, "for the producer"),
+                    (self.split, "split"),
+                    (self.refunded_by_arbiter, "refunded by the arbiter"),
+                    (self.refunded_by_default, "refunded by default"),
+                    (self.confirmed_after_dispute, "confirmed after all"),
+                    (self.disputes_open, "open"),
+                )
+                if n
+            ]
+            parts.append(f"{self.disputed} disputed ({', '.join(outcomes)})")
+        return ", ".join(parts)
+
+    def text(self, disputes: bool = True) -> str:
+        """The record in a line ('new' without any); DISPUTES: with the rejections and disputes
+        (where they have no column of their own)."""
+        if not (self.completed or self.shipped or self.reclaimed or self.cancelled or self.rejected):
             return "new"
-        return (
+        text = (
             f"{self.completed} done, {self.on_time} on time, {self.late} late, "
             f"{self.reclaimed} reclaimed, {self.cancelled} cancelled, {self.unconfirmed} unconfirmed"
         )
+        if disputes and (self.rejected or self.disputed):
+            text += "; " + self.disputes_text()
+        return text
 
 
 _ORDER_COLUMNS = (
-    'id, producer, status, machine_id, job_count, token, price, capacity, used, start, "end", '
-    "deadline, env_x, env_y, env_z, material"
+    'id, producer, status, machine_id, job_count, live_jobs, token, price, capacity, used, start, "end", '
+    "deadline, env_x, env_y, env_z, material, arbiter"
 )
 _JOB_COLUMNS = (
     "order_id, job_id, customer, status, deposit, dim_x, dim_y, dim_z, part_volume, quantity, "
-    "shipped_at, digest, uri"
+    "shipped_at, digest, uri, to_producer, to_customer, resolved_by"
 )
 
 
@@ -122,6 +184,7 @@ def _order(row: tuple[Any, ...]) -> OrderRow:
         status,
         machine,
         jobs,
+        live,
         token,
         price,
         capacity,
@@ -133,6 +196,7 @@ def _order(row: tuple[Any, ...]) -> OrderRow:
         y,
         z,
         material,
+        arbiter,
     ) = row
     return OrderRow(
         oid,
@@ -140,6 +204,7 @@ def _order(row: tuple[Any, ...]) -> OrderRow:
         status,
         machine,
         jobs,
+        live,
         token,
         int(price),
         int(capacity),
@@ -151,11 +216,13 @@ def _order(row: tuple[Any, ...]) -> OrderRow:
         y,
         z,
         material,
+        arbiter,
     )
 
 
 def _job(row: tuple[Any, ...]) -> JobRow:
-    (oid, jid, customer, status, deposit, x, y, z, volume, quantity, shipped, digest, uri) = row
+    (oid, jid, customer, status, deposit, x, y, z, volume, quantity, shipped, digest, uri) = row[:13]
+    to_p, to_c, by = row[13:]
     return JobRow(
         oid,
         jid,
@@ -170,6 +237,9 @@ def _job(row: tuple[Any, ...]) -> JobRow:
         shipped,
         bytes.fromhex(digest[2:]),
         uri,
+        None if to_p is None else int(to_p),
+        None if to_c is None else int(to_c),
+        by,
     )
 
 
@@ -252,8 +322,13 @@ def count_orders(
 
 
 def jobs(
-    db: sqlite3.Connection, order_ids: Iterable[int] | None = None, customer: str | None = None
+    db: sqlite3.Connection,
+    order_ids: Iterable[int] | None = None,
+    customer: str | None = None,
+    status: int | None = None,
+    arbiter: str | None = None,
 ) -> list[JobRow]:
+    """Jobs (of ORDER_IDS, of CUSTOMER, in STATUS, of orders whose named arbiter is ARBITER)."""
     where, params = [], []  # type: ignore[var-annotated]
     if order_ids is not None:
         wanted = [int(i) for i in order_ids]
@@ -262,6 +337,12 @@ def jobs(
     if customer:
         where.append("lower(customer) = lower(?)")
         params.append(customer)
+    if status is not None:
+        where.append("status = ?")
+        params.append(int(status))
+    if arbiter:
+        where.append("order_id IN (SELECT id FROM orders WHERE lower(arbiter) = lower(?))")
+        params.append(arbiter)
     sql = f"SELECT {_JOB_COLUMNS} FROM jobs"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -322,6 +403,11 @@ def key_of(db: sqlite3.Connection, account: str) -> tuple[str, int, int] | None:
     return None if row is None else (row[0], int(row[1]), int(row[2]))
 
 
+def tokens(db: sqlite3.Connection) -> dict[str, bool]:
+    """Each token the allowlist ever named -> whether new orders may use it now (ETH always may)."""
+    return {token: bool(allowed) for token, allowed in db.execute("SELECT token, allowed FROM tokens")}
+
+
 @dataclass(frozen=True)
 class MachineRow:
     id: int
@@ -352,9 +438,16 @@ def machines(db: sqlite3.Connection, owner: str | None = None) -> list[MachineRo
 
 
 #: A JobRefunded event emitted by the order's cancel (not by a reclaim, even one made before the
-#: order was later cancelled): the transaction also emitted the order's OrderCancelled.
+#: order was later cancelled): the transaction emitted the order's OrderCancelled before it (a
+#: reclaim that cancels a request no producer took emits its OrderCancelled after the refund).
 _BY_CANCEL = """EXISTS (SELECT 1 FROM events x WHERE x.order_id = e.order_id AND x.block = e.block
-      AND x.tx_hash = e.tx_hash AND x.name = 'OrderCancelled')"""
+      AND x.tx_hash = e.tx_hash AND x.name = 'OrderCancelled' AND x.log_index < e.log_index)"""
+#: A JobCompleted event of a job its customer had disputed (confirmed after all).
+_AFTER_DISPUTE = """EXISTS (SELECT 1 FROM events x WHERE x.order_id = e.order_id AND x.job_id = e.job_id
+      AND x.name = 'JobDisputed')"""
+_ARBITER = "json_extract(e.args, '$.arbiter')"
+_TO_PRODUCER = "json_extract(e.args, '$.toProducer')"
+_TO_CUSTOMER = "json_extract(e.args, '$.toCustomer')"
 
 
 def track_records(db: sqlite3.Connection, producers: Iterable[str] | None = None) -> dict[str, TrackRecord]:
@@ -366,27 +459,28 @@ def track_records(db: sqlite3.Connection, producers: Iterable[str] | None = None
       sum(e.name = 'JobShipped' AND b.timestamp > o.deadline),
       sum(e.name = 'JobRefunded' AND NOT {_BY_CANCEL}),
       sum(e.name = 'JobRefunded' AND {_BY_CANCEL}),
-      sum(e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') = 0)
+      sum(e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') = 0),
+      sum(e.name = 'JobRejected'),
+      sum(e.name = 'JobDisputed'),
+      sum(e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_CUSTOMER} = 0),
+      sum(e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_CUSTOMER} != 0 AND {_TO_PRODUCER} != 0),
+      sum(e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_PRODUCER} = 0 AND {_TO_CUSTOMER} != 0),
+      sum(e.name = 'JobResolved' AND {_ARBITER} = :zero),
+      sum(e.name = 'JobCompleted' AND {_AFTER_DISPUTE})
     FROM events e JOIN orders o ON o.id = e.order_id JOIN blocks b ON b.number = e.block
-    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded') AND o.producer != ?
+    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded', 'JobRejected', 'JobDisputed', 'JobResolved')
+      AND o.producer != :zero
     """
-    params: list[Any] = [ZERO_ADDRESS]  # a request its customer cancelled had no producer
+    # a request its customer cancelled had no producer
+    params: dict[str, Any] = {"zero": ZERO_ADDRESS}
     wanted = None if producers is None else sorted({p.lower() for p in producers})
     if wanted is not None:
-        sql += f" AND lower(o.producer) IN ({','.join('?' * len(wanted))})"
-        params += wanted
+        sql += f" AND lower(o.producer) IN ({','.join(f':p{i}' for i in range(len(wanted)))})"
+        params.update({f"p{i}": p for i, p in enumerate(wanted)})
     sql += " GROUP BY o.producer"
-    records = {}
-    for producer, completed, on_time, late, reclaimed, cancelled, unconfirmed in db.execute(sql, params):
-        records[producer] = TrackRecord(
-            int(completed or 0),
-            int(on_time or 0),
-            int(late or 0),
-            int(reclaimed or 0),
-            int(cancelled or 0),
-            int(unconfirmed or 0),
-        )
-    return records
+    return {
+        producer: TrackRecord(*(int(n or 0) for n in counts)) for producer, *counts in db.execute(sql, params)
+    }
 
 
 def gas_used(db: sqlite3.Connection, tx_hashes: Iterable[str]) -> dict[str, int]:

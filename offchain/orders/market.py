@@ -4,12 +4,13 @@ parts an order could take (``ape run order demands``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import OrderStatus, dims_of, envelope_of
 from offchain.formats import dims_mm, format_amount, format_time, table
-from offchain.index import OrderRow, TrackRecord
+from offchain.index import MarketIndex, OrderRow, TrackRecord
 from offchain.orders import matching
 from offchain.orders.indexed import market_index
 from offchain.orders.steps import StepError
@@ -20,7 +21,26 @@ NO_LIMIT = 2**62
 RANKINGS = ("price", "record")
 
 
-def _order(o: OrderRow, jobs_cap: int, material: str | None) -> matching.Order:
+@dataclass(frozen=True)
+class JobLimits:
+    """The contract's caps on an order's jobs: live at once, and job ids ever given out."""
+
+    live: int
+    ids: int
+
+    @classmethod
+    def of(cls, index: MarketIndex) -> JobLimits:
+        return cls(index.constant("MAX_LIVE_JOBS"), index.constant("MAX_JOB_IDS"))
+
+    def left(self, o: OrderRow) -> int:
+        """Jobs ORDER can still take. An index row without ``liveJobs`` counts every job id
+        as live (never more slots than the chain has: at worst an order is left out)."""
+        live = getattr(o, "liveJobs", None)
+        live = o.jobCount if live is None else int(live)
+        return max(0, min(self.live - live, self.ids - o.jobCount))
+
+
+def _order(o: OrderRow, limits: JobLimits, material: str | None) -> matching.Order:
     return matching.Order(
         id=o.id,
         producer=str(o.producer),
@@ -30,7 +50,7 @@ def _order(o: OrderRow, jobs_cap: int, material: str | None) -> matching.Order:
         window=(o.start, o.end),
         delivery=o.deadline,
         price_per_cm3=o.pricePerCm3,
-        jobs_left=jobs_cap - o.jobCount,
+        jobs_left=limits.left(o),
     )
 
 
@@ -58,8 +78,8 @@ def offers(
         raise matching.MatchingInputError(f"unknown ranking {rank!r}: use one of {', '.join(RANKINGS)}")
     part = stl.inspect(part_path, units=units)
     index = market_index(c)
-    cap = index.constant("MAX_JOBS_PER_ORDER")
-    orders = [_order(o, cap, None if material else ANY) for o in index.open_orders()]
+    limits = JobLimits.of(index)
+    orders = [_order(o, limits, None if material else ANY) for o in index.open_orders()]
     demand = matching.Demand(
         id=0,
         material=material or ANY,
@@ -105,7 +125,7 @@ def demands(c: Chain, order_id: int) -> matching.Packing:
     row = index.order(order_id)
     if row is None:
         raise StepError(f"order {order_id} does not exist")
-    order = _order(row, index.constant("MAX_JOBS_PER_ORDER"), None)
+    order = _order(row, JobLimits.of(index), None)
     requests = index.orders(status=OrderStatus.REQUESTED)
     first_jobs = {j.order_id: j for j in index.jobs([r.id for r in requests]) if j.job_id == 1}
     wanted = [

@@ -15,7 +15,11 @@ A demand D can join an order O when all of these hold:
 * O's price per cm3 <= D's maximum price per cm3;
 * O's delivery deadline <= D's deadline;
 * O's window is running: ``window start <= now < window end``;
-* O has a job slot left (``jobs_left``; the contract caps jobs per order).
+* O has a job slot left (``jobs_left``; the contract caps the live jobs of an order and the
+  job ids it gives out).
+
+A demand's cost is the price of its build space (``price_wei``), as the contract charges it:
+the declared part volume does not lower it.
 
 A demand's offers are ranked by price, then earliest delivery, then best fit (the
 smallest envelope that holds the part, i.e. the least wasted envelope), then order id.

@@ -1,5 +1,6 @@
 """Readable views of the market index: the status table of orders and jobs (with the
-producers' track records), an order's history."""
+producers' track records, each order's arbiter, a shipped or disputed job's deadlines and an
+ended job's outcome), an order's history."""
 
 from __future__ import annotations
 
@@ -7,10 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.chain.client import Chain
-from offchain.chain.codec import currency, dims_of, is_zero_address, job_status, order_status
+from offchain.chain.codec import (
+    ZERO_ADDRESS,
+    JobStatus,
+    currency,
+    dims_of,
+    is_zero_address,
+    job_status,
+    order_status,
+)
+from offchain.chain.deployments import Deployment
 from offchain.errors import ProdnetError
-from offchain.formats import dims_mm, format_amount, format_time, table
-from offchain.index import EventRow, MarketIndex
+from offchain.formats import dims_mm, format_amount, format_duration, format_time, table
+from offchain.index import EventRow, JobRow, MarketIndex, OrderRow
 from offchain.orders.indexed import market_index
 
 ORDER_EVENTS = (
@@ -25,7 +35,14 @@ ORDER_EVENTS = (
     "JobShipped",
     "JobCompleted",
     "JobRefunded",
+    "JobRejected",
+    "JobDisputed",
+    "JobResolved",
+    "ArbiterNamed",
 )
+
+NO_ARBITER = "none named: a dispute is refunded after the arbitration window"
+ROLE_ARBITER = "ARBITER_ROLE"
 
 
 def _box(dims: tuple[int, int, int]) -> str:
@@ -44,6 +61,71 @@ class UnknownOrderError(ProdnetError):
 def _known(index: MarketIndex, order_id: int) -> None:
     if index.order(order_id) is None:
         raise UnknownOrderError(f"order {order_id} does not exist")
+
+
+# -- the fair market rules, in words ------------------------------------------------------
+
+
+def amount_text(value: int, token: str) -> str:
+    """An amount of the order's currency: ether, or a token's base units."""
+    return format_amount(value) if is_zero_address(token) else f"{value} units of {currency(token)}"
+
+
+def arbiter_text(deployment: Deployment, order: OrderRow, short: bool = False) -> str:
+    """Who resolves the order's disputes: the holders of ARBITER_ROLE (permissioned), the
+    arbiter its terms named (public), or nobody (public, none named: the default rule)."""
+    if deployment.permissioned:
+        return ROLE_ARBITER if short else f"{ROLE_ARBITER} (any member holding it, never a party to the job)"
+    if order.has_arbiter:
+        return _short(order.arbiter) if short else str(order.arbiter)
+    return "none named" if short else NO_ARBITER
+
+
+def dispute_until(deployment: Deployment, job: JobRow) -> int:
+    """Until when the customer of a shipped job may dispute it (or confirm it before the
+    producer may finalize): shipment + confirmation window."""
+    return int(job.shippedAt) + deployment.confirmation_window
+
+
+def arbitration_until(deployment: Deployment, job: JobRow) -> int:
+    """When a dispute's default rule starts to apply (anyone may then settle it, a full
+    refund): shipment + confirmation window + arbitration window."""
+    return dispute_until(deployment, job) + deployment.arbitration_window
+
+
+def job_terms(deployment: Deployment, order: OrderRow, job: JobRow) -> str:
+    """A shipped or disputed job's deadline, an ended job's outcome ('' for other states)."""
+    status = int(job.status)
+    if status == JobStatus.SHIPPED:
+        return (
+            f"the customer may confirm or dispute until {format_time(dispute_until(deployment, job))}, "
+            "then the producer may finalize"
+        )
+    if status == JobStatus.DISPUTED:
+        return (
+            f"disputed: the arbiter may resolve it; from {format_time(arbitration_until(deployment, job))} "
+            "anyone may settle it (a full refund)"
+        )
+    if job.to_producer is None or job.to_customer is None:
+        return ""
+    paid, back = amount_text(job.to_producer, order.token), amount_text(job.to_customer, order.token)
+    if status == JobStatus.REJECTED:
+        return f"model rejected: {paid} to the producer (the reject fee), {back} back to the customer"
+    if status == JobStatus.RESOLVED and job.by_default_rule:
+        return f"settled by the default rule after the arbitration window: {back} back to the customer"
+    if status == JobStatus.RESOLVED:
+        return (
+            f"resolved by the arbiter {job.resolved_by}: {paid} to the producer, {back} to the customer"
+        )
+    return ""
+
+
+def windows_text(deployment: Deployment) -> str:
+    return (
+        f"a shipped job can be disputed for {format_duration(deployment.confirmation_window)} after "
+        f"shipment; a dispute's arbiter has {format_duration(deployment.arbitration_window)} more, "
+        "then anyone may settle it (a full refund)"
+    )
 
 
 def status(c: Chain, order_id: int | None = None) -> str:
@@ -65,14 +147,17 @@ def status(c: Chain, order_id: int | None = None) -> str:
             "used/capacity mm3",
             "price/cm3",
             "window end",
+            "arbiter",
             "job",
             "customer",
             "job status",
             "part mm",
             "qty",
             "deposit",
+            "deadline / outcome",
         ]
     ]
+    d = c.deployment
     for order in orders:
         price = (
             f"{format_amount(order.pricePerCm3)}"
@@ -86,10 +171,11 @@ def status(c: Chain, order_id: int | None = None) -> str:
             f"{order.used}/{order.capacity}",
             price,
             format_time(order.end),
+            arbiter_text(d, order, short=True),
         ]
         jobs = jobs_of.get(order.id, [])
         if not jobs:
-            rows.append([*head, "-", "", "", "", "", ""])
+            rows.append([*head, "-", "", "", "", "", "", ""])
         for n, job in enumerate(jobs):
             prefix = head if n == 0 else [""] * len(head)
             rows.append(
@@ -101,6 +187,7 @@ def status(c: Chain, order_id: int | None = None) -> str:
                     _box(dims_of(job)),
                     str(job.quantity),
                     format_amount(job.deposit, symbol=_symbol(order)),
+                    job_terms(d, order, job),
                 ]
             )
     producers = sorted({o.producer for o in orders if not is_zero_address(o.producer)})
@@ -108,6 +195,11 @@ def status(c: Chain, order_id: int | None = None) -> str:
     lines = [
         f"track record of {_short(p)}: {records[p].text() if p in records else 'new'}" for p in producers
     ]
+    if order_id is not None:
+        lines.append(f"arbiter of order {order_id}: {arbiter_text(d, orders[0])}")
+    elif not d.permissioned and any(not o.has_arbiter for o in orders):
+        lines.append(f"arbiter {NO_ARBITER}")
+    lines.append(f"disputes: {windows_text(d)}")
     return "\n".join([table(rows), "", *lines])
 
 
@@ -129,11 +221,43 @@ def history(c: Chain, order_id: int) -> list[Event]:
     """Every event of ORDER_ID, oldest first, with transaction hash and gas used."""
     index = market_index(c)
     _known(index, order_id)
+    order = index.order(order_id)
+    token = str(order.token) if order is not None else ZERO_ADDRESS
     events = index.timeline(order_id)
     gas = index.gas_used(e.tx_hash for e in events)
     return [
-        Event(e.block, e.timestamp, e.name, e.tx_hash, gas.get(e.tx_hash, 0), _detail(e.args)) for e in events
+        Event(e.block, e.timestamp, e.name, e.tx_hash, gas.get(e.tx_hash, 0), detail)
+        for e in events
+        for detail in (_describe(e.name, e.args, token),)
     ]
+
+
+def _describe(name: str, args: dict[str, Any], token: str) -> str:
+    """The details of one event of an order: the fair market rules' events in words, the
+    others as their arguments."""
+    job = args.get("jobId")
+    if name == "JobRejected":
+        fee, back = amount_text(int(args["toProducer"]), token), amount_text(int(args["toCustomer"]), token)
+        return (
+            f"job {job}: model rejected by the producer; {fee} to the producer (the reject fee), "
+            f"{back} back to the customer"
+        )
+    if name == "JobDisputed":
+        return f"job {job}: disputed by the customer; the producer cannot finalize it until it is resolved"
+    if name == "JobResolved":
+        back = amount_text(int(args["toCustomer"]), token)
+        if is_zero_address(args["arbiter"]):
+            return (
+                f"job {job}: settled by the default rule after the arbitration window; "
+                f"{back} back to the customer"
+            )
+        return (
+            f"job {job}: resolved by the arbiter {args['arbiter']}; "
+            f"{amount_text(int(args['toProducer']), token)} to the producer, {back} to the customer"
+        )
+    if name == "ArbiterNamed":
+        return f"arbiter {args['arbiter']} named: it resolves this order's disputes"
+    return _detail(args)
 
 
 def _detail(event_args: dict[str, Any]) -> str:
@@ -180,4 +304,14 @@ def history_table(events: list[Event]) -> str:
     return table(rows)
 
 
-__all__ = ["event_line", "history", "history_table", "status"]
+__all__ = [
+    "amount_text",
+    "arbiter_text",
+    "arbitration_until",
+    "dispute_until",
+    "event_line",
+    "history",
+    "history_table",
+    "job_terms",
+    "status",
+]

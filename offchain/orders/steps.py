@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,16 @@ from offchain.chain.codec import (
     ZERO_ADDRESS,
     JobStatus,
     OrderStatus,
+    address_of,
     currency,
     dims_of,
     envelope_of,
+    is_zero_address,
     job_status,
     order_status,
     text16,
 )
+from offchain.chain.errors import duration_text
 from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.index import JobRow, MachineRow, OrderRow
@@ -109,6 +113,56 @@ def _send(c: Chain, step: str, method: Any, *args: Any, summary: str, value: int
     return done
 
 
+def _chain_job(c: Chain, order_id: int, job_id: int) -> Any:
+    """Job JOB_ID of ORDER_ID as the chain has it now (a step's precondition is the chain's
+    state, which an index row may not show yet); unknown ids refused in one sentence."""
+    return c.job(order_id, job_id)
+
+
+def _setting(c: Chain, name: str) -> int:
+    """A deployment setting of the orders contract (confirmationWindow, arbitrationWindow,
+    maxLeadTime), as the contract has it (one eth_call)."""
+    return int(c.call(getattr(c.orders, name)))
+
+
+def _check_window(c: Chain, start: int, end: int, deadline: int) -> None:
+    """The contract's window rule, refused before sending: start < end, end in the future,
+    end < delivery <= end + the deployment's longest lead time."""
+    times = f"start {format_time(start)}, end {format_time(end)}, delivery {format_time(deadline)}"
+    if not start < end < deadline or end <= pending_timestamp():
+        raise StepError(
+            f"the window must start before it ends, end in the future, and end before delivery: {times}"
+        )
+    lead = _setting(c, "maxLeadTime")
+    if deadline - end > lead:
+        raise StepError(
+            f"delivery {format_time(deadline)} is {duration_text(deadline - end)} after the window ends "
+            f"({format_time(end)}); this deployment allows at most {duration_text(lead)}: deliver by "
+            f"{format_time(end + lead)}"
+        )
+
+
+def _check_token(c: Chain, token: str) -> str:
+    """TOKEN checksummed, if it is ETH (the zero address) or an ERC-20 on the deployment's
+    allowlist; a clear refusal otherwise, before anything is sent."""
+    token = address_of(token, "token")
+    if is_zero_address(token):
+        return ZERO_ADDRESS
+    from ape import networks
+
+    if not networks.provider.get_code(token):
+        raise StepError(
+            f"{token} has no contract code on this chain: give an ERC-20 token address "
+            "(or leave out --token to be paid in ETH)"
+        )
+    if not bool(c.call(c.orders.tokenAllowed, token)):
+        raise StepError(
+            f"{token} is not on this deployment's token allowlist: pay in ETH (leave out --token), or ask "
+            f"the token admin to run 'ape run tokens allow {token}'"
+        )
+    return token
+
+
 # -- registry ------------------------------------------------------------------------
 
 
@@ -177,19 +231,8 @@ def open_order(
             f"the envelope {dims_mm(envelope)} does not fit machine {machine_id} ({dims_mm(machine_env)})"
         )
     capacity = capacity_mm3 or build_space_mm3(envelope, 1)
-    if token != ZERO_ADDRESS:
-        from ape import networks
-
-        if not networks.provider.get_code(token):
-            raise StepError(
-                f"{token} has no contract code on this chain: give an ERC-20 token address "
-                "(or leave out --token to be paid in ETH)"
-            )
-    if not start < end <= deadline or end <= pending_timestamp():
-        raise StepError(
-            f"the window must start before it ends, end in the future and before delivery: start "
-            f"{format_time(start)}, end {format_time(end)}, delivery {format_time(deadline)}"
-        )
+    token = _check_token(c, token)
+    _check_window(c, start, end, deadline)
     step = _send(
         c,
         "open",
@@ -233,11 +276,19 @@ def request_order(
     token: str = ZERO_ADDRESS,
     units: str = "mm",
 ) -> Step:
-    """Customer: request production of a part (a Requested order, deposit at the max price)."""
+    """Customer: request production of a part (a Requested order). The deposit is the price of
+    the part's build space (bounding box x quantity) at the max price; a producer taking the
+    order at a lower price credits the difference back."""
+    if quantity <= 0:
+        raise StepError("quantity must be at least 1")
     part = _part(part_path, units)
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
     deposit = price_wei(max_price_per_cm3, dims, quantity)
     material_code = text16(material) if material else b"\0" * 16
+    token = _check_token(c, token)
+    _check_window(c, pending_timestamp(), end, deadline)
+    if token != ZERO_ADDRESS:
+        _approve(c, token, deposit)
     step = _send(
         c,
         "request",
@@ -251,7 +302,8 @@ def request_order(
         end,
         deadline,
         value=deposit if token == ZERO_ADDRESS else 0,
-        summary=f"{part_path.name} x{quantity}, deposit {format_amount(deposit)} ({currency(token)})",
+        summary=f"{part_path.name} x{quantity}, {build_space_mm3(dims, quantity)} mm3 of build space, "
+        f"deposit {format_amount(deposit)} ({currency(token)})",
     )
     order_id = c.event_arg(step, "OrderRequested", "orderId")
     step.data["order_id"] = order_id
@@ -279,7 +331,7 @@ def take(
     machine = _machine(c, machine_id)
     envelope = envelope_um or (int(machine.x), int(machine.y), int(machine.z))
     capacity = capacity_mm3 or build_space_mm3(envelope, 1)
-    return _send(
+    step = _send(
         c,
         "take",
         c.orders.take,
@@ -291,6 +343,13 @@ def take(
         summary=f"order {order_id} on machine {machine_id}, {capacity} mm3, "
         f"{format_amount(price_per_cm3)}/cm3",
     )
+    refund = c.event_arg(step, "OrderTaken", "refund")
+    step.data["refund"] = refund
+    if refund:
+        step.summary += (
+            f"; {format_amount(refund)} ({currency(str(order.token))}) credited back to the requester"
+        )
+    return step
 
 
 # -- joining ---------------------------------------------------------------------------
@@ -581,6 +640,9 @@ def fetch_model(
     return FetchedModel(out_path, uri, digest, result.signer or "", part)
 
 
+Refusal = str | Callable[[Any], str]
+
+
 def _job_step(
     c: Chain,
     step: str,
@@ -592,25 +654,60 @@ def _job_step(
     needs: tuple[int, ...] | None,
     needs_text: str,
     summary: str,
+    refusals: Mapping[int, Refusal] | None = None,
+    check: Callable[[Any], None] | None = None,
+    args: tuple[Any, ...] = (),
 ) -> Step:
-    """A step on one job: 'already done' if the job is in DONE, a clear refusal if it is not
-    in NEEDS (None: let the contract decide), else the transaction."""
-    job = _job(c, order_id, job_id)
+    """A step on one job, checked against the job as the chain has it now (an index row
+    may not show the latest step yet): 'already done' if the job is in DONE; a clear refusal
+    if it is not in NEEDS (None: let the contract decide), the sentence after the job's state
+    being REFUSALS[state] (a text with {order} and {job}, or a function of the job) or else
+    NEEDS_TEXT; CHECK(job) may refuse further (times, amounts); else the transaction
+    METHOD(order_id, job_id, *ARGS), SUMMARY filled in with {order}, {job} and {deposit}."""
+    job = _chain_job(c, order_id, job_id)
     status = int(job.status)
     if status in done:
         return Step(
             step, c.actor, f"job {job_id} of order {order_id} is already {job_status(job)}", already_done=True
         )
     if needs is not None and status not in needs:
-        raise StepError(f"job {job_id} of order {order_id} is {job_status(job)}; {needs_text}")
+        reason = (refusals or {}).get(status, needs_text)
+        text = reason(job) if callable(reason) else reason.format(order=order_id, job=job_id)
+        raise StepError(f"job {job_id} of order {order_id} is {job_status(job)}; {text}")
+    if check is not None:
+        check(job)
     return _send(
         c,
         step,
         method,
         order_id,
         job_id,
+        *args,
         summary=summary.format(order=order_id, job=job_id, deposit=format_amount(int(job.deposit))),
     )
+
+
+def _confirmation_end(c: Chain, job: Any) -> int:
+    """Until when the customer may confirm or dispute a shipped job."""
+    return int(job.shippedAt) + _setting(c, "confirmationWindow")
+
+
+def _arbitration_end(c: Chain, job: Any) -> int:
+    """Until when the arbiter has a disputed job to itself (after it, anyone may settle it)."""
+    return _confirmation_end(c, job) + _setting(c, "arbitrationWindow")
+
+
+def _while_disputed(c: Chain, order_id: int, job_id: int) -> Callable[[Any], str]:
+    """What ends a dispute, for refusals of steps a disputed job does not take."""
+    return lambda job: (
+        f"its arbiter may resolve the dispute ('ape run order resolve {order_id} {job_id} --to-producer "
+        f"AMOUNT') until {format_time(_arbitration_end(c, job))}; after that anyone may settle it "
+        f"('ape run order settle {order_id} {job_id}': a full refund to the customer)"
+    )
+
+
+#: Job states of a part that has been shipped.
+SHIPPED_STATES = (JobStatus.SHIPPED, JobStatus.COMPLETED, JobStatus.DISPUTED, JobStatus.RESOLVED)
 
 
 def ship(c: Chain, order_id: int, job_id: int) -> Step:
@@ -621,15 +718,17 @@ def ship(c: Chain, order_id: int, job_id: int) -> Step:
         c.orders.ship,
         order_id,
         job_id,
-        done=(JobStatus.SHIPPED, JobStatus.COMPLETED),
+        done=SHIPPED_STATES,
         needs=(JobStatus.MODEL_SUBMITTED,),
         needs_text="parts ship after their model was submitted",
+        refusals={JobStatus.REJECTED: "its model was rejected, so it is not produced"},
         summary="job {job} of order {order} shipped",
     )
 
 
 def confirm(c: Chain, order_id: int, job_id: int) -> Step:
-    """Customer: receipt confirmed; the deposit is credited to the producer."""
+    """Customer: receipt confirmed; the deposit is credited to the producer. A disputed job
+    can still be confirmed (the customer gives up its dispute)."""
     return _job_step(
         c,
         "confirm",
@@ -637,14 +736,15 @@ def confirm(c: Chain, order_id: int, job_id: int) -> Step:
         order_id,
         job_id,
         done=(JobStatus.COMPLETED,),
-        needs=(JobStatus.SHIPPED,),
+        needs=(JobStatus.SHIPPED, JobStatus.DISPUTED),
         needs_text="receipt can be confirmed only after shipment",
+        refusals={JobStatus.RESOLVED: "its dispute has been resolved: there is nothing left to confirm"},
         summary="job {job} of order {order} received; {deposit} credited to the producer",
     )
 
 
 def finalize(c: Chain, order_id: int, job_id: int) -> Step:
-    """Producer: complete a shipped job after the confirmation window."""
+    """Producer: complete a shipped job after the confirmation window (not a disputed one)."""
     return _job_step(
         c,
         "finalize",
@@ -654,13 +754,19 @@ def finalize(c: Chain, order_id: int, job_id: int) -> Step:
         done=(JobStatus.COMPLETED,),
         needs=(JobStatus.SHIPPED,),
         needs_text="only shipped jobs can be finalized",
+        refusals={
+            JobStatus.DISPUTED: lambda job: "its customer disputes it, so it cannot be finalized: "
+            + _while_disputed(c, order_id, job_id)(job),
+            JobStatus.RESOLVED: "its dispute has been resolved: there is nothing left to finalize",
+        },
         summary="job {job} of order {order} finalized; {deposit} credited to the producer",
     )
 
 
 def reclaim(c: Chain, order_id: int, job_id: int) -> Step:
-    """Customer: take back the deposit of a job not shipped by the delivery deadline."""
-    return _job_step(
+    """Customer: take back the deposit of a job not shipped by the delivery deadline (a
+    requested order nobody took is cancelled with it)."""
+    step = _job_step(
         c,
         "reclaim",
         c.orders.reclaim,
@@ -671,10 +777,247 @@ def reclaim(c: Chain, order_id: int, job_id: int) -> Step:
         needs_text="only unshipped jobs can be reclaimed",
         summary="job {job} of order {order}: {deposit} credited back",
     )
+    if not step.already_done and c.orders.OrderCancelled.from_receipt(step.data["receipt"]):
+        step.summary += f"; order {order_id}, requested and never taken, is cancelled"
+    return step
+
+
+# -- rejects and disputes --------------------------------------------------------------
+
+
+def reject(c: Chain, order_id: int, job_id: int) -> Step:
+    """Producer: decline a job's model (e.g. it does not match the part declared on chain)
+    before the delivery deadline: 10% of the deposit (REJECT_FEE_BPS) is credited to the
+    producer, the rest back to the customer, and the job's build space is freed."""
+
+    def in_time(job: Any) -> None:
+        order = _order(c, order_id)
+        if str(order.producer).lower() != c.address.lower():
+            raise StepError(
+                f"order {order_id} is produced by {order.producer}, not by {c.address}: only its producer "
+                "can reject a model"
+            )
+        if pending_timestamp() >= int(order.deadline):
+            raise StepError(
+                f"order {order_id}'s delivery deadline passed at {format_time(int(order.deadline))}: job "
+                f"{job_id} can no longer be rejected (its customer may reclaim the deposit)"
+            )
+
+    step = _job_step(
+        c,
+        "reject",
+        c.orders.reject,
+        order_id,
+        job_id,
+        done=(JobStatus.REJECTED,),
+        needs=(JobStatus.MODEL_SUBMITTED,),
+        needs_text="only a job whose model was submitted, and that is not shipped yet, can be rejected",
+        refusals={JobStatus.JOINED: "its customer has not submitted a model yet: there is nothing to reject"},
+        check=in_time,
+        summary="job {job} of order {order} rejected",
+    )
+    if not step.already_done:
+        fee = c.event_arg(step, "JobRejected", "toProducer")
+        back = c.event_arg(step, "JobRejected", "toCustomer")
+        step.data.update(to_producer=fee, to_customer=back)
+        step.summary += (
+            f": {format_amount(fee)} credited to the producer, {format_amount(back)} back to the customer"
+        )
+    return step
+
+
+def dispute(c: Chain, order_id: int, job_id: int) -> Step:
+    """Customer: dispute a shipped job within the confirmation window; the producer can no
+    longer finalize it, the arbiter splits the deposit (or, after the arbitration window,
+    anyone settles it as a full refund)."""
+
+    shipped: dict[str, Any] = {}
+
+    def in_time(job: Any) -> None:
+        shipped["job"] = job
+        until = _confirmation_end(c, job)
+        if pending_timestamp() >= until:
+            raise StepError(
+                f"job {job_id} of order {order_id} can no longer be disputed: its confirmation window "
+                f"ended at {format_time(until)} (the producer may finalize it now)"
+            )
+
+    step = _job_step(
+        c,
+        "dispute",
+        c.orders.dispute,
+        order_id,
+        job_id,
+        done=(JobStatus.DISPUTED, JobStatus.RESOLVED),
+        needs=(JobStatus.SHIPPED,),
+        needs_text="only a shipped job can be disputed",
+        refusals={
+            JobStatus.COMPLETED: "it is complete, its deposit paid to the producer: too late to dispute"
+        },
+        check=in_time,
+        summary="job {job} of order {order} disputed; its {deposit} stays in escrow",
+    )
+    if not step.already_done:
+        until = format_time(_arbitration_end(c, shipped["job"]))
+        step.summary += f" until its arbiter resolves it (after {until}: settled as a full refund)"
+    return step
+
+
+def _arbiter_check(c: Chain, order_id: int, job_id: int, job: Any) -> None:
+    """Refuse before sending if this account may not resolve the order's disputes."""
+    me = c.address
+    order = _order(c, order_id)
+    producer, customer = str(order.producer).lower(), str(job.customer).lower()
+    if me.lower() in (producer, customer):
+        party = "producer" if me.lower() == producer else "customer"
+        raise StepError(f"{me} is this job's {party}: a party never resolves its own dispute")
+    if c.membership is not None:
+        role = c.call(c.membership.ARBITER_ROLE)
+        if not bool(c.call(c.membership.hasRole, role, me)):
+            raise StepError(
+                f"{me} is not a member with the arbiter role: the admin grants it with 'ape run members add "
+                f"{me} arbiter'"
+            )
+        return
+    arbiter = str(c.call(c.orders.arbiterOf, order_id))
+    if is_zero_address(arbiter):
+        raise StepError(
+            f"order {order_id} has no arbiter: its disputes end by the default rule, a full refund to the "
+            f"customer, which anyone applies after {format_time(_arbitration_end(c, job))} with 'ape run "
+            f"order settle {order_id} {job_id}'"
+        )
+    if arbiter.lower() != me.lower():
+        raise StepError(f"order {order_id}'s disputes are resolved by its arbiter {arbiter}, not by {me}")
+
+
+def resolve(c: Chain, order_id: int, job_id: int, to_producer: int) -> Step:
+    """Arbiter: end the dispute over a job by splitting its deposit: TO_PRODUCER (base units
+    of the order's currency, at most the deposit) to the producer, the rest to the customer."""
+    to_producer = int(to_producer)
+
+    def split(job: Any) -> None:
+        deposit = int(job.deposit)
+        if to_producer < 0:
+            raise StepError("the producer's share of the deposit cannot be negative")
+        if to_producer > deposit:
+            raise StepError(
+                f"the split gives the producer {format_amount(to_producer)}, more than job {job_id}'s "
+                f"deposit of {format_amount(deposit)}: give at most {format_amount(deposit)} (the rest "
+                "goes back to the customer)"
+            )
+        _arbiter_check(c, order_id, job_id, job)
+
+    job_before = _chain_job(c, order_id, job_id)
+    rest = max(0, int(job_before.deposit) - to_producer)
+    return _job_step(
+        c,
+        "resolve",
+        c.orders.resolve,
+        order_id,
+        job_id,
+        done=(JobStatus.RESOLVED,),
+        needs=(JobStatus.DISPUTED,),
+        needs_text="only a disputed job can be resolved",
+        check=split,
+        args=(to_producer,),
+        summary="job {job} of order {order} resolved: "
+        f"{format_amount(to_producer)} to the producer, {format_amount(rest)} back to the customer",
+    )
+
+
+def settle(c: Chain, order_id: int, job_id: int) -> Step:
+    """Anyone: end a dispute the arbiter left open past the arbitration window by the
+    default rule, the whole deposit back to the customer."""
+
+    def after_window(job: Any) -> None:
+        until = _arbitration_end(c, job)
+        if pending_timestamp() < until:
+            raise StepError(
+                f"the arbiter may resolve the dispute over job {job_id} of order {order_id} until "
+                f"{format_time(until)}; it can be settled (a full refund to the customer) only after that"
+            )
+
+    return _job_step(
+        c,
+        "settle",
+        c.orders.settle,
+        order_id,
+        job_id,
+        done=(JobStatus.RESOLVED,),
+        needs=(JobStatus.DISPUTED,),
+        needs_text="only a disputed job can be settled",
+        check=after_window,
+        summary="job {job} of order {order} settled after the arbitration window: "
+        "{deposit} back to the customer",
+    )
+
+
+def name_arbiter(c: Chain, order_id: int, arbiter: str) -> Step:
+    """Public mode: the one who sets an order's terms names the arbiter of its disputes, once:
+    the producer of an open order before any job joined, or the requester of a requested
+    order. Customers accept the arbiter by joining (or by taking, for a producer)."""
+    arbiter = address_of(arbiter, "arbiter")
+    if c.membership is not None:
+        raise StepError(
+            "this deployment is permissioned: its arbiters are the members with the arbiter role (the "
+            "admin adds one with 'ape run members add ADDRESS arbiter'); an order does not name its own"
+        )
+    order = _order(c, order_id)
+    current = str(c.call(c.orders.arbiterOf, order_id))
+    if not is_zero_address(current):
+        if current.lower() == arbiter.lower():
+            return Step(
+                "arbiter", c.actor, f"order {order_id}'s arbiter is already {current}", already_done=True
+            )
+        raise StepError(
+            f"order {order_id} already has the arbiter {current}: an arbiter is named once and not changed"
+        )
+    if is_zero_address(arbiter):
+        raise StepError("the arbiter must be an account, not the zero address")
+    me = c.address
+    if arbiter.lower() == me.lower():
+        raise StepError(f"{me} cannot be the arbiter of its own order: name another account")
+    status = int(order.status)
+    if status == OrderStatus.OPEN:
+        if str(order.producer).lower() != me.lower():
+            raise StepError(
+                f"order {order_id} is produced by {order.producer}, not by {me}: only its producer "
+                "names its arbiter"
+            )
+        if int(order.jobCount):
+            raise StepError(
+                f"order {order_id} already has {int(order.jobCount)} job(s): an arbiter is named before the "
+                "first customer joins, whose joining accepts it"
+            )
+    elif status == OrderStatus.REQUESTED:
+        requester = str(_chain_job(c, order_id, 1).customer)
+        if requester.lower() != me.lower():
+            raise StepError(
+                f"order {order_id} was requested by {requester}, not by {me}: only its requester "
+                "names its arbiter"
+            )
+    else:
+        raise StepError(
+            f"order {order_id} is {order_status(order)}: an arbiter is named for an open order before any "
+            "job joins, or for a requested order before a producer takes it"
+        )
+    step = _send(
+        c,
+        "arbiter",
+        c.orders.nameArbiter,
+        order_id,
+        arbiter,
+        summary=f"order {order_id}: its disputes are resolved by {arbiter}",
+    )
+    step.data["arbiter"] = arbiter
+    return step
 
 
 def withdraw(c: Chain, token: str = ZERO_ADDRESS) -> Step:
-    amount = market_index(c).credits(c.address).get(token.lower(), 0)
+    """Send the account's credit in TOKEN (ETH by default) to it; the amount is read from the
+    chain (every step that credits, rejects and disputes included, counts at once)."""
+    token = address_of(token, "token")
+    amount = int(c.call(c.orders.credits, c.address, token))
     if amount == 0:
         raise StepError(f"{c.address} has nothing to withdraw in {currency(token)}")
     return _send(

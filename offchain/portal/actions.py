@@ -63,10 +63,14 @@ def _token(form: Form) -> str:
     value = _text(form, "token", "token", required=False)
     if not value:
         return ZERO_ADDRESS
+    return _address(form, "token", "token")
+
+
+def _address(form: Form, name: str, label: str) -> str:
     try:
-        return str(params.ADDRESS.convert(value, None, None))
+        return str(params.ADDRESS.convert(_text(form, name, label), None, None))
     except click.BadParameter as exc:
-        raise FormError(f"token: {exc.message}") from None
+        raise FormError(f"{label}: {exc.message}") from None
 
 
 def _optional(form: Form, name: str, parse: Callable[[str], Any]) -> Any:
@@ -148,6 +152,12 @@ def cancel(ctx: Context, form: Form) -> Outcome:
     return _step(steps.cancel(ctx.chain, _number(form, "order", "order id")))
 
 
+def name_arbiter(ctx: Context, form: Form) -> Outcome:
+    """Public mode: whoever set the order's terms names the arbiter of its disputes."""
+    order_id = _number(form, "order", "order id")
+    return _step(steps.name_arbiter(ctx.chain, order_id, _address(form, "arbiter", "arbiter")))
+
+
 def fetch_model(ctx: Context, form: Form) -> Outcome:
     """Fetch, verify and decrypt a job's model into the folder the user chose."""
     order_id, job_id = _order_job(form)
@@ -193,6 +203,10 @@ def ship(ctx: Context, form: Form) -> Outcome:
 
 def finalize(ctx: Context, form: Form) -> Outcome:
     return _step(steps.finalize(ctx.chain, *_order_job(form)))
+
+
+def reject(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.reject(ctx.chain, *_order_job(form)))
 
 
 def withdraw(ctx: Context, form: Form) -> Outcome:
@@ -264,6 +278,24 @@ def reclaim(ctx: Context, form: Form) -> Outcome:
     return _step(steps.reclaim(ctx.chain, *_order_job(form)))
 
 
+def dispute(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.dispute(ctx.chain, *_order_job(form)))
+
+
+# -- arbiter and anyone ----------------------------------------------------------------
+
+
+def resolve(ctx: Context, form: Form) -> Outcome:
+    """The arbiter's split: what goes to the producer (the rest of the deposit to the customer)."""
+    order_id, job_id = _order_job(form)
+    to_producer = q.token_amount(_text(form, "to_producer", "to the producer"))
+    return _step(steps.resolve(ctx.chain, order_id, job_id, to_producer))
+
+
+def settle(ctx: Context, form: Form) -> Outcome:
+    return _step(steps.settle(ctx.chain, *_order_job(form)))
+
+
 # name in the URL -> (function, signs a transaction)
 ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
     "generate-key": (generate_key, False),
@@ -273,9 +305,11 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
     "take": (take, True),
     "close": (close, True),
     "cancel": (cancel, True),
+    "name-arbiter": (name_arbiter, True),
     "fetch-model": (fetch_model, False),
     "ship": (ship, True),
     "finalize": (finalize, True),
+    "reject": (reject, True),
     "withdraw": (withdraw, True),
     "join": (join, True),
     "request": (request, True),
@@ -283,4 +317,7 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
     "submit-model": (submit_model, True),
     "confirm": (confirm, True),
     "reclaim": (reclaim, True),
+    "dispute": (dispute, True),
+    "resolve": (resolve, True),
+    "settle": (settle, True),
 }

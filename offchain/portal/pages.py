@@ -8,6 +8,7 @@ from typing import Any
 
 from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import (
+    JobStatus,
     OrderStatus,
     currency,
     dims_of,
@@ -47,6 +48,7 @@ class OrderView:
     window: str
     delivery: str
     price: str
+    disputes: str  # the producer's rejections and disputes, and how the disputes ended
 
 
 def _order_view(index: Any, o: OrderRow, records: dict[str, TrackRecord]) -> OrderView:
@@ -56,7 +58,7 @@ def _order_view(index: Any, o: OrderRow, records: dict[str, TrackRecord]) -> Ord
         id=o.id,
         status=order_status(o),
         producer="-" if is_zero_address(o.producer) else str(o.producer),
-        record=record.text() if record else "new",
+        record=record.text(disputes=False) if record else "new",  # they have a column of their own
         machine=f"{machine.process} #{machine.id}" if machine else "-",
         material=o.material_text or (machine.material if machine else "any"),
         envelope=dims_mm(envelope_of(o)),
@@ -66,6 +68,7 @@ def _order_view(index: Any, o: OrderRow, records: dict[str, TrackRecord]) -> Ord
         window=f"{format_time(o.start)} to {format_time(o.end)}",
         delivery=format_time(o.deadline),
         price=price_text(o.pricePerCm3, o.token) + "/cm3",
+        disputes=record.disputes_text() if record else "none",
     )
 
 
@@ -132,6 +135,7 @@ class JobView:
     digest: str
     moves: tuple[str, ...]
     fetched: dict[str, Any] | None
+    terms: str  # a shipped/disputed job's deadline, an ended job's outcome
 
 
 def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -142,23 +146,47 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
     records = index.track_records([order.producer]) if not is_zero_address(order.producer) else {}
     me = viewer.lower()
     is_producer = str(order.producer).lower() == me
-    jobs = []
-    for j in index.jobs([order_id]):
-        jobs.append(_job_view(order, j, me, is_producer, fetched.get(j.job_id)))
+    d = c.deployment
+    now = pending_timestamp()
+    clock = moves.Clock(now, d.confirmation_window, d.arbitration_window)
+    rows = index.jobs([order_id])
+    requester = rows[0].customer.lower() if rows and int(order.status) == OrderStatus.REQUESTED else None
+    is_requester = requester == me
+    arbitrates = bool(me) and moves.is_arbiter(c, order, viewer)
+    jobs = [
+        _job_view(c, order, j, me, is_producer, arbitrates, clock, fetched.get(j.job_id)) for j in rows
+    ]
     return {
         "order": _order_view(index, order, records),
         "status_code": int(order.status),
         "token": str(order.token),
         "is_producer": is_producer,
-        "order_moves": moves.order_moves(int(order.status), is_producer),
+        "arbiter": report.arbiter_text(d, order),
+        "arbiter_address": "" if d.permissioned or not order.has_arbiter else str(order.arbiter),
+        "windows": report.windows_text(d),
+        "order_moves": moves.order_moves(
+            int(order.status),
+            is_producer,
+            tuple(int(j.status) for j in rows),
+            is_requester=is_requester,
+            public=not d.permissioned,
+            arbiter=order.arbiter,
+        ),
         "jobs": jobs,
         "events": report.history(c, order_id),
-        "now": format_time(pending_timestamp()),
+        "now": format_time(now),
     }
 
 
 def _job_view(
-    order: OrderRow, j: JobRow, me: str, is_producer: bool, fetched: dict[str, Any] | None
+    c: Chain,
+    order: OrderRow,
+    j: JobRow,
+    me: str,
+    is_producer: bool,
+    arbitrates: bool,
+    clock: moves.Clock,
+    fetched: dict[str, Any] | None,
 ) -> JobView:
     from offchain.parts.units import build_space_mm3
 
@@ -175,8 +203,18 @@ def _job_view(
         deposit=price_text(j.deposit, order.token),
         uri=j.uri,
         digest=digest,
-        moves=moves.job_moves(int(order.status), int(j.status), is_producer, is_customer),
+        moves=moves.job_moves(
+            int(order.status),
+            int(j.status),
+            is_producer,
+            is_customer,
+            is_arbiter=arbitrates,
+            job=j,
+            deadline=int(order.deadline),
+            clock=clock,
+        ),
         fetched=fetched,
+        terms=report.job_terms(c.deployment, order, j),
     )
 
 
@@ -185,6 +223,16 @@ def account_page(c: Chain, address: str) -> dict[str, Any]:
     mine = index.orders(producer=address)
     jobs = index.jobs(customer=address)
     credits = index.credits(address)
+    disputes = []
+    if c.deployment.permissioned:  # ARBITER_ROLE: every dispute it is no party to
+        holder = moves.is_arbiter(c, None, address)
+        candidates = index.jobs(status=JobStatus.DISPUTED) if holder else []
+    else:  # the disputes of the orders that named it
+        holder, candidates = True, index.jobs(status=JobStatus.DISPUTED, arbiter=address)
+    for j in candidates:
+        order = index.order(j.order_id)
+        if order is not None and moves.may_resolve(c, order, j, address, arbiter=holder):
+            disputes.append((j.order_id, j.job_id, report.job_terms(c.deployment, order, j)))
     key = index.key_of(address)
     from ape import networks
 
@@ -195,6 +243,7 @@ def account_page(c: Chain, address: str) -> dict[str, Any]:
         "orders": [(o.id, order_status(o), f"{o.used:,}/{o.capacity:,} mm3") for o in mine],
         "jobs": [(j.order_id, j.job_id, job_status(j), dims_mm(dims_of(j))) for j in jobs],
         "machines": index.machines(address),
+        "disputes": disputes,
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from offchain.chain import errors as chainerrors
 from tests.conftest import ROOT
 
@@ -64,3 +66,95 @@ def test_raw_revert_data_is_decoded_with_checksummed_addresses() -> None:
     data = keccak(text="NotOrderProducer(uint256,address)")[:4] + encode(["uint256", "address"], [7, caller])
     assert chainerrors.decode_revert(data, [Abi]) == ("NotOrderProducer", {"orderId": 7, "caller": caller})
     assert chainerrors.decode_revert(b"\x01\x02\x03\x04", [Abi]) is None
+
+
+# -- the market rules of issue 12 ----------------------------------------------------------
+UNTIL = 1_796_119_200  # 2026-12-01 10:00 UTC
+ADDRESS = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+
+
+def test_invalid_window_names_the_lead_time() -> None:
+    text = chainerrors.describe("InvalidWindow", {"start": UNTIL - 10, "end": UNTIL, "deadline": UNTIL})
+    assert "delivery after the end" in text and "longest lead time" in text and "90 days" in text
+
+
+def test_too_many_jobs_names_both_limits_and_what_to_do() -> None:
+    text = chainerrors.describe("TooManyJobs", {"orderId": 4, "max": 100})
+    assert text.startswith("order 4 takes no more jobs: it has reached its limit of 100")
+    assert "100 live jobs at a time" in text and "1000 job ids" in text and "join another order" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "expected"),
+    [
+        (
+            "ModelReceived",
+            {"orderId": 3, "jobId": 2},
+            "order 3 cannot be cancelled: job 2 has a submitted model; reject it "
+            "('ape run order reject 3 2') or ship it",
+        ),
+        (
+            "ConfirmationWindowOver",
+            {"orderId": 3, "jobId": 2, "until": UNTIL},
+            "job 2 of order 3 can no longer be disputed: its confirmation window ended at "
+            "2026-12-01 10:00 UTC (the producer may finalize it now)",
+        ),
+        (
+            "ArbitrationWindowOpen",
+            {"orderId": 3, "jobId": 2, "until": UNTIL},
+            "the arbiter may resolve the dispute over job 2 of order 3 until 2026-12-01 10:00 UTC; "
+            "settle it (a full refund to the customer) after that",
+        ),
+        (
+            "SplitTooLarge",
+            {"toProducer": 1001, "deposit": 1000},
+            "the split gives the producer 1001 (base units), more than the job's deposit of 1000: "
+            "give at most 1000, the rest goes back to the customer",
+        ),
+        (
+            "NotTokenAdmin",
+            {"caller": ADDRESS},
+            f"{ADDRESS} is not the token admin: only the account that deployed prodnet may change the "
+            "token allowlist",
+        ),
+        (
+            "InvalidSetting",
+            {"value": 100 * 86_400, "min": 3600, "max": 90 * 86_400},
+            "deployment setting 100d is out of range: it must be between 1h and 90d",
+        ),
+    ],
+)
+def test_new_errors_read_as_sentences(name: str, inputs: dict[str, object], expected: str) -> None:
+    assert chainerrors.describe(name, inputs) == expected
+
+
+def test_not_arbiter_says_who_may_resolve() -> None:
+    text = chainerrors.describe("NotArbiter", {"orderId": 5, "caller": ADDRESS})
+    assert text.startswith(f"{ADDRESS} is not the arbiter of order 5: ")
+    assert "arbiter role" in text and "never the producer or the job's customer" in text
+
+
+def test_cannot_name_arbiter_gives_the_rule() -> None:
+    text = chainerrors.describe("CannotNameArbiter", {"orderId": 5, "arbiter": ADDRESS})
+    assert text.startswith(f"order 5 cannot name {ADDRESS} as its arbiter: ")
+    for needle in ("once", "public deployment", "no job has joined yet", "requester", "non-zero"):
+        assert needle in text, needle
+
+
+def test_token_not_allowed_says_what_to_do() -> None:
+    text = chainerrors.describe("TokenNotAllowed", {"token": ADDRESS})
+    assert text.startswith(f"{ADDRESS} is not on this deployment's token allowlist: pay in ETH")
+    assert f"'ape run tokens allow {ADDRESS}'" in text
+
+
+def test_the_arbiter_role_is_named() -> None:
+    from eth_utils import keccak
+
+    text = chainerrors.describe("NotMember", {"account": "0xAb", "role": keccak(text="ARBITER_ROLE")})
+    assert text == "0xAb is not a member with the arbiter role"
+
+
+def test_a_setting_in_odd_units_reads_back() -> None:
+    text = chainerrors.describe("InvalidSetting", {"value": 59, "min": 3600, "max": 365 * 86_400})
+    assert text == "deployment setting 59s is out of range: it must be between 1h and 365d"
+    assert chainerrors.duration_text(36 * 3600 + 1800) == "1d 12h 30m"

@@ -166,7 +166,10 @@ def state_snapshot(rpc: Rpc, *addresses: str) -> tuple[int, tuple[int, ...]]:
 
 # -- direct contract reads -----------------------------------------------------------------
 
-JOB_STATUSES = ["none", "joined", "model submitted", "shipped", "completed", "left", "refunded"]
+JOB_STATUSES = [
+    "none", "joined", "model submitted", "shipped", "completed", "left", "refunded",
+    "disputed", "resolved", "rejected",
+]
 ORDER_STATUSES = ["none", "requested", "open", "closed", "cancelled"]
 
 
@@ -201,6 +204,16 @@ class Contract:
         if len(values) == 1 and isinstance(values[0], tuple):
             return dict(zip(_output_names(fn), values[0], strict=True))
         return values[0] if len(values) == 1 else values
+
+    def transact(self, sender: str, name: str, *args: Any) -> dict[str, Any]:
+        """Send NAME(*ARGS) from SENDER, one of Anvil's unlocked accounts, as a client of its
+        own would (no prodnet CLI, none of its checks); the mined receipt."""
+        fn = self._function(name)
+        types_in = [collapse_if_tuple(i) for i in fn["inputs"]]
+        data = function_abi_to_4byte_selector(fn) + encode(types_in, list(args))
+        tx = {"from": sender, "to": self.address, "data": "0x" + data.hex()}
+        tx_hash = self.rpc("eth_sendTransaction", tx)
+        return self.rpc.receipt(tx_hash)
 
 
 def load_abi(contract: str) -> list[dict[str, Any]]:

@@ -23,7 +23,12 @@ def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_demo_runs_the_story_and_leaves_no_secrets_behind(tmp_path: Path) -> None:
     result = _demo(tmp_path, "--keep")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "== customers confirm receipt; the producer withdraws" in result.stdout
+    assert "== alice confirms receipt; bob disputes his gear and the arbiter (admin) splits" in result.stdout
+    assert re.search(r"^  \[admin\] resolve: job 2 of order 1 resolved: ", result.stdout, re.M), result.stdout
+    assert "== the producer and bob withdraw their credit" in result.stdout
+    # deposits are the price of the build space: alice's 80 x 80 x 5 mm bracket x4 is 128 cm3 at
+    # 0.0002 ETH/cm3 (its 13 cm3 of material would have cost 0.0104 ETH)
+    assert "13023 mm3 x4: needs 128000 mm3 of 500000 mm3 left, price 0.0256 ETH" in result.stdout
     kept = re.search(r"^kept the demo's folder \(secret keys, plaintext parts\): (\S+)$", result.stdout, re.M)
     assert kept, result.stdout
     folder = Path(kept.group(1))

@@ -123,7 +123,10 @@ def test_with_a_node_stopped_the_story_completes_and_the_node_catches_up(
     demo = ape(net, home, "demo", "--permissioned")
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "network: 3 nodes, 3 signers, chain id 1337" in demo.stdout
-    assert "== customers confirm receipt; the producer withdraws" in demo.stdout
+    assert "== alice confirms receipt; bob disputes his gear and the arbiter (admin) splits" in demo.stdout
+    resolved = re.search(r"^  \[admin@node\d\] resolve: job 2 of order 1 resolved: ", demo.stdout, re.M)
+    assert resolved, demo.stdout
+    assert "== the producer and bob withdraw their credit" in demo.stdout
     assert "total fees: 0 ETH" in demo.stdout
     assert "[alice@node2]" in demo.stdout
 

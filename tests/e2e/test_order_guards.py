@@ -15,6 +15,7 @@ import pytest
 
 from offchain.devtools.kubo import KuboNode
 from tests.e2e.helpers import (
+    NETWORK,
     Result,
     fingerprint_of,
     free_port,
@@ -296,3 +297,45 @@ def test_an_order_at_price_zero_says_it_is_free(public_world: World) -> None:
         "--price", "0",
     ).ok()
     assert "free of charge" in opened.stdout, opened.explain()
+
+
+def test_lead_time_and_token_allowlist_are_checked_before_sending(
+    public_world: World, parts: dict[str, Path]
+) -> None:
+    """A delivery beyond the deployment's longest lead time, a token off the allowlist and a
+    non-admin changing the allowlist are refused with nothing sent; the token admin (the
+    deployer) allows a token and stops allowing it with `ape run tokens`."""
+    w, p = public_world, public_world.people
+    contract = w.record["registry"]  # any address with code stands in for an ERC-20 here
+    assert isinstance(contract, str)
+    before = state_snapshot(w.rpc, p.producer.address, p.alice.address, p.bob.address)
+    off_list, too_late, not_admin = parallel(
+        lambda: w.as_producer(
+            "open", "--machine", str(w.machine_id), "--capacity", "500", "--end", "+7d", "--delivery", "+21d",
+            "--price", "0.0002", "--token", contract,
+        ),
+        lambda: w.cli.run(
+            p.alice, "order", "request", str(parts["bracket"]), "--max-price", "0.001", "--end", "+3d",
+            "--delivery", "+100d",
+        ),
+        lambda: w.cli.run(p.bob, "tokens", "allow", contract),
+    )
+    assert off_list.error.startswith(f"{contract} is not on this deployment's token allowlist: pay in ETH")
+    assert f"'ape run tokens allow {contract}'" in off_list.error
+    assert too_late.error.startswith("delivery ") and " is 97d after the window ends " in too_late.error
+    assert "this deployment allows at most 90d: deliver by " in too_late.error, too_late.explain()
+    assert not_admin.error.startswith(f"only the token admin {p.admin.address} (the account that deployed"), (
+        not_admin.explain()
+    )
+    assert state_snapshot(w.rpc, p.producer.address, p.alice.address, p.bob.address) == before
+
+    allowed = w.cli.run(p.admin, "tokens", "allow", contract).ok()
+    assert f"tokens: {contract} is allowed for new orders (tx " in allowed.stdout
+    assert w.orders.contract.call("tokenAllowed", contract) is True
+    listed, disallowed = parallel(
+        lambda: w.cli.plain(p.dave, "tokens", "list", "--network", NETWORK).ok(),
+        lambda: w.cli.run(p.admin, "tokens", "disallow", contract).ok(),
+    )
+    assert f"token admin: {p.admin.address}" in listed.stdout and contract in listed.stdout, listed.explain()
+    assert f"tokens: {contract} is no longer allowed for new orders (tx " in disallowed.stdout
+    assert w.orders.contract.call("tokenAllowed", contract) is False

@@ -24,7 +24,7 @@ def test_permissioned_story(
     home = e2e_dir / "state-permissioned"
     cli = operator_cli.with_env(PRODNET_HOME=str(home))
     p, rpc = people, anvil.rpc
-    admin, producer, alice, bob, dave = p.admin, p.producer, p.alice, p.bob, p.dave
+    admin, producer, alice, bob, carol, dave = p.admin, p.producer, p.alice, p.bob, p.carol, p.dave
 
     deployed = cli.run(admin, "deploy", "--permissioned").ok()
     assert "deploy Membership" in deployed.stdout and "mode:       permissioned" in deployed.stdout
@@ -60,10 +60,13 @@ def test_permissioned_story(
 
     w = make_world(cli, rpc, people, home, deployed, {"register-machine": machine})
     assert w.record["membership"] == record["membership"] and w.orders.address == record["orders"]
-    bob_key, order_id = parallel(
+    bob_key, order_id, arbiter = parallel(
         lambda: order(bob, "register-key", str(bob.public_key)).ok(),
         w.open_order,
+        lambda: cli.run(admin, "members", "add", carol.address, "arbiter").ok(),  # the role as typed
     )
+    assert f"members add: {carol.address} is now an arbiter" in arbiter.stdout
+    assert membership.call("hasRole", membership.call("ARBITER_ROLE"), carol.address)
     for result in (producer_key, alice_key, bob_key):
         assert rpc.receipt(result.tx("register-key"))["status"] == "0x1"
 

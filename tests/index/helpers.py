@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from offchain.chain.abi import Abi
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, text16
 from offchain.chain.rpc import NodeError, RawLog, Rpc
@@ -65,6 +67,16 @@ class World:
     def customers(self) -> list[str]:
         return self.accounts[3:8]
 
+    @property
+    def arbiter(self) -> str:
+        """Named as the arbiter of orders' disputes (public mode): a party to none of them.
+        Checksummed, as the index keeps the addresses of events."""
+        return to_checksum_address(self.accounts[8])
+
+    @property
+    def token_admin(self) -> str:
+        return self.accounts[0]  # the deployer
+
     # -- time -----------------------------------------------------------------------------
     def now(self) -> int:
         block = self.rpc.block(self.rpc.head())
@@ -111,6 +123,19 @@ class World:
                 now + end_in, now + deadline_in, value=deposit(max_price))
         return self.order_count()
 
+    def dispute_ready(self, producer: str, customers: Sequence[str], arbiter: str | None = None) -> int:
+        """An order of PRODUCER (its arbiter named first, when given) with one job of each of
+        CUSTOMERS, closed, every model submitted: the producer's turn to ship or reject."""
+        order_id = self.open(producer)
+        if arbiter is not None:
+            self.do(producer, "nameArbiter", order_id, arbiter)
+        for customer in customers:
+            self.join(customer, order_id)
+        self.do(producer, "close", order_id)
+        for job, customer in enumerate(customers, start=1):
+            self.submit(customer, order_id, job)
+        return order_id
+
     def submit(self, customer: str, order_id: int, job_id: int, uri: str | None = None) -> None:
         digest = bytes([order_id, job_id]) + b"\x5a" * 30
         self.do(customer, "submitModel", order_id, job_id, digest, uri or f"ipfs://model-{order_id}-{job_id}")
@@ -147,6 +172,9 @@ class ChainState:
     orders: dict[int, dict[str, Any]]
     jobs: dict[tuple[int, int], dict[str, Any]]
     uris: dict[tuple[int, int], str]
+    arbiters: dict[int, str]  # order -> arbiterOf (the zero address: none named)
+    outcomes: dict[tuple[int, int], tuple[int, int, str | None]]  # job -> (to producer, to customer, by)
+    tokens: dict[str, bool]  # token (lower) -> tokenAllowed, of every token a TokenAllowed named
     credits: dict[str, dict[str, int]]  # account (lower) -> token (lower) -> amount, non-zero only
     events: list[tuple[int, int, str, str]]  # (block, log index, tx hash, name)
     machines: dict[int, tuple[Any, ...]]
@@ -173,10 +201,11 @@ def chain_state(rpc: Rpc, c: Contracts, block: int, accounts: Iterable[str] = ()
     orders = dict(zip(ids, _calls(rpc, c.orders, f["getOrder"], [(i,) for i in ids], block), strict=True))
     keys_ = [(i, j) for i in ids for j in range(1, int(orders[i]["jobCount"]) + 1)]
     jobs = dict(zip(keys_, _calls(rpc, c.orders, f["getJob"], keys_, block), strict=True))
+    arbiters = dict(zip(ids, _calls(rpc, c.orders, f["arbiterOf"], [(i,) for i in ids], block), strict=True))
 
     raw = rpc.request("eth_getLogs", {"address": [c.registry, c.orders], "fromBlock": hex(c.block),
                                       "toBlock": hex(block)})
-    events, uris = [], {}
+    events, uris, outcomes, named = [], {}, {}, set()
     people = {a.lower() for a in accounts}
     for item in raw:
         log = RawLog(
@@ -194,6 +223,11 @@ def chain_state(rpc: Rpc, c: Contracts, block: int, accounts: Iterable[str] = ()
         events.append((log.block, log.log_index, log.tx_hash, name))
         if name == "ModelSubmitted":
             uris[(int(args["orderId"]), int(args["jobId"]))] = args["uri"]
+        elif name in ("JobRejected", "JobResolved"):
+            outcomes[(int(args["orderId"]), int(args["jobId"]))] = (
+                int(args["toProducer"]), int(args["toCustomer"]), args.get("arbiter"))
+        elif name == "TokenAllowed":
+            named.add(args["token"])
         for key in ("account", "customer", "producer", "owner"):
             if isinstance(args.get(key), str):
                 people.add(args[key].lower())
@@ -219,13 +253,16 @@ def chain_state(rpc: Rpc, c: Contracts, block: int, accounts: Iterable[str] = ()
     people_list = sorted(people)
     fingerprints = _calls(rpc, c.registry, f["fingerprintOf"], [(p,) for p in people_list], block)
     keys = {p: "0x" + bytes(fp).hex() for p, fp in zip(people_list, fingerprints, strict=True) if any(fp)}
-    return ChainState(block, orders, jobs, uris, credits, events, machines, keys)
+    listed = sorted(named)
+    allowed = _calls(rpc, c.orders, f["tokenAllowed"], [(t,) for t in listed], block)
+    tokens = {t.lower(): bool(a) for t, a in zip(listed, allowed, strict=True)}
+    return ChainState(block, orders, jobs, uris, arbiters, outcomes, tokens, credits, events, machines, keys)
 
 
 # -- the checker --------------------------------------------------------------------------------
 
-ORDER_FIELDS = ("producer", "status", "machineId", "jobCount", "token", "pricePerCm3", "capacity", "used",
-                "start", "end", "deadline", "envX", "envY", "envZ", "material")
+ORDER_FIELDS = ("producer", "status", "machineId", "jobCount", "liveJobs", "token", "pricePerCm3", "capacity",
+                "used", "start", "end", "deadline", "envX", "envY", "envZ", "material")
 JOB_FIELDS = ("customer", "status", "deposit", "dimX", "dimY", "dimZ", "partVolume", "quantity",
               "shippedAt", "digest")
 
@@ -247,6 +284,8 @@ def assert_index_matches(index: MarketIndex, chain: ChainState) -> None:
         for name in ORDER_FIELDS:
             if getattr(row, name) != o[name]:
                 problems.append(f"order {oid}.{name}: index {getattr(row, name)!r}, chain {o[name]!r}")
+        if row.arbiter != chain.arbiters[oid]:
+            problems.append(f"order {oid}.arbiter: index {row.arbiter!r}, chain {chain.arbiters[oid]!r}")
 
     jobs = {(j.order_id, j.job_id): j for j in index.jobs()}
     if set(jobs) != set(chain.jobs):
@@ -261,6 +300,13 @@ def assert_index_matches(index: MarketIndex, chain: ChainState) -> None:
         wanted_uri = chain.uris.get(key, "") if j["status"] > JobStatus.JOINED else ""
         if row.uri != wanted_uri:
             problems.append(f"job {key}.uri: index {row.uri!r}, chain events {wanted_uri!r}")
+        ended = j["status"] in (JobStatus.REJECTED, JobStatus.RESOLVED)
+        wanted_outcome = chain.outcomes[key] if ended else (None, None, None)
+        kept = (row.to_producer, row.to_customer, row.resolved_by)
+        if kept != wanted_outcome:
+            problems.append(f"job {key} outcome: index {kept}, chain {wanted_outcome}")
+        if ended and sum(wanted_outcome[:2]) != j["deposit"]:  # type: ignore[arg-type]
+            problems.append(f"job {key}: outcome {wanted_outcome} is not its deposit {j['deposit']}")
 
     held = {a.lower() for (a,) in index.db.execute("SELECT DISTINCT account FROM credits")}
     for account in sorted(held | set(chain.credits)):
@@ -287,6 +333,9 @@ def assert_index_matches(index: MarketIndex, chain: ChainState) -> None:
     keys = {a.lower(): fp for a, fp in index.db.execute("SELECT account, fingerprint FROM keys")}
     if keys != chain.keys:
         problems.append(f"keys: index {keys}, chain {chain.keys}")
+    tokens = {t.lower(): allowed for t, allowed in index.tokens().items()}
+    if tokens != chain.tokens:
+        problems.append(f"token allowlist: index {tokens}, chain {chain.tokens}")
 
     listed = "\n  ".join(problems[:40])
     assert not problems, f"the index does not match the chain at block {chain.block}:\n  {listed}"
@@ -309,10 +358,17 @@ def event_txs(index: MarketIndex) -> set[str]:
 # -- a small market in every state ---------------------------------------------------------------
 
 
+#: Tokens the market's allowlist names: the first allowed, the second allowed then not.
+TOKENS = ("0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222")
+
+
 def build_market(w: World) -> dict[str, Any]:
     """Orders open, closed, cancelled (with refunds), requested, taken; jobs joined, left,
-    submitted, shipped, confirmed, finalized without confirmation, reclaimed after the deadline,
-    refunded by a cancel; credits withdrawn. Returns the ids and the expected track records."""
+    submitted, shipped, confirmed, finalized without confirmation, reclaimed after the deadline
+    (one of a request never taken, which cancels it), refunded by a cancel, rejected, disputed
+    (resolved by the arbiter with a split, confirmed after all, settled by the default rule,
+    still open); arbiters named (an open order's by its producer, a request's by its requester);
+    the token allowlist changed; credits withdrawn. Returns the ids and the expected track records."""
     c0, c1, c2, c3, c4 = w.customers
     p1, p2 = w.p1, w.p2
     # p1's orders
@@ -353,20 +409,44 @@ def build_market(w: World) -> dict[str, Any]:
     w.join(c4, o7)
     w.do(p2, "close", o7)
     w.do(c1, "withdraw", ZERO_ADDRESS)  # its leave and cancel refunds
+    # p1's order with a named arbiter: job 4's model rejected; jobs 1, 2, 3, 5 shipped and disputed:
+    # 1 resolved by the arbiter with a split, 2 confirmed after all, 3 settled by the default rule
+    # after the arbitration window (below), 5 still disputed
+    o8 = w.dispute_ready(p1, [c0, c1, c2, c3, c4], arbiter=w.arbiter)
+    w.do(p1, "reject", o8, 4)
+    for job, customer in ((1, c0), (2, c1), (3, c2), (5, c4)):
+        w.do(p1, "ship", o8, job)
+        w.do(customer, "dispute", o8, job)
+    w.do(w.arbiter, "resolve", o8, 1, deposit() // 4)
+    w.do(c1, "confirmReceipt", o8, 2)
+    o9 = w.dispute_ready(p2, [c3])  # p2 rejects its only model; no arbiter named
+    w.do(p2, "reject", o9, 1)
+    w.do(c2, "nameArbiter", o4, w.arbiter)  # the requester names the request's arbiter
+    o10 = w.request(c4)  # never taken: reclaimed after its deadline, which cancels it
+    w.do(w.token_admin, "allowToken", TOKENS[0], True)
+    w.do(w.token_admin, "allowToken", TOKENS[1], True)
+    w.do(w.token_admin, "allowToken", TOKENS[1], False)
     # past every delivery deadline (10 days) and every confirmation window (14 days after shipping)
     w.travel(15 * DAY)
     w.do(p1, "finalize", o2, 2)
     w.do(c2, "reclaim", o2, 3)
     w.do(c3, "reclaim", o7, 1)
     w.do(p2, "cancel", o7)
+    w.do(c4, "reclaim", o10, 1)
     w.do(p1, "withdraw", ZERO_ADDRESS)
+    # past the arbitration window (7 more days): anyone settles job 3 by the default rule
+    w.travel(7 * DAY)
+    w.do(p2, "settle", o8, 3)
     return {
         "orders": {"open": o1, "closed": o2, "cancelled": o3, "requested": o4, "taken": o5,
-                   "p2_closed": o6, "p2_cancelled": o7},
+                   "p2_closed": o6, "p2_cancelled": o7, "disputes": o8, "p2_rejected": o9,
+                   "request_reclaimed": o10},
         "records": {
-            p1.lower(): {"completed": 2, "on_time": 2, "late": 0, "reclaimed": 1, "cancelled": 2,
-                         "unconfirmed": 1},
+            p1.lower(): {"completed": 3, "on_time": 6, "late": 0, "reclaimed": 1, "cancelled": 2,
+                         "unconfirmed": 1, "rejected": 1, "disputed": 4, "for_producer": 0, "split": 1,
+                         "refunded_by_arbiter": 0, "refunded_by_default": 1, "confirmed_after_dispute": 1,
+                         "disputes_open": 1},
             p2.lower(): {"completed": 1, "on_time": 2, "late": 0, "reclaimed": 1, "cancelled": 1,
-                         "unconfirmed": 0},
+                         "unconfirmed": 0, "rejected": 1, "disputed": 0, "disputes_open": 0},
         },
     }

@@ -17,6 +17,7 @@ import requests
 from offchain.chain.rpc import NodeError
 from offchain.errors import ProdnetError
 from offchain.index import SyncProgress
+from offchain.index.db import SCHEMA_VERSION, MarketIndexError
 from tests.index.helpers import World, assert_index_matches, assert_index_matches_chain, chain_state
 
 
@@ -40,15 +41,29 @@ def _schema_version(path: Path) -> None:
     db.close()
 
 
+def _schema_1(path: Path) -> None:
+    """The file as prodnet's schema 1 wrote it: no live jobs, arbiters, outcomes or allowlist."""
+    db = sqlite3.connect(path)
+    with db:
+        for table, column in (("orders", "live_jobs"), ("orders", "arbiter"), ("jobs", "to_producer"),
+                              ("jobs", "to_customer"), ("jobs", "resolved_by")):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("DROP TABLE tokens")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.close()
+
+
 @pytest.mark.parametrize(
     ("spoil", "problem"),
     [
         (_truncate, "it is not a readable SQLite database (database disk image is malformed)"),
         (_garbage, "it is not a readable SQLite database (file is not a database)"),
         (_emptied, "it has no prodnet schema"),
-        (_schema_version, "its schema version is '0', this prodnet uses 1"),
+        (_schema_version, f"its schema version is '0', this prodnet uses {SCHEMA_VERSION}"),
+        (_schema_1, "its schema version is '1', this prodnet uses 2 (an index of another schema is never "
+                    "read or extended)"),
     ],
-    ids=["truncated", "garbage", "empty", "schema-version"],
+    ids=["truncated", "garbage", "empty", "schema-version", "schema-1"],
 )
 def test_a_bad_index_file_is_rebuilt_with_one_notice(
     market: World, tmp_path: Path, spoil: Callable[[Path], None], problem: str
@@ -71,6 +86,26 @@ def test_a_bad_index_file_is_rebuilt_with_one_notice(
     index.close()
     w.index(tmp_path, notices).close()  # the rebuilt file is good: no second notice
     assert len(notices) == 1
+
+
+def test_an_index_of_a_newer_schema_is_refused_and_left_as_it_is(market: World, tmp_path: Path) -> None:
+    w, notices = market, []
+    index = w.index(tmp_path, notices)
+    index.sync()
+    path = index.path
+    index.close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(MarketIndexError) as refused:
+        w.index(tmp_path, notices)
+    assert str(refused.value) == (
+        f"index {path.name} has schema version {SCHEMA_VERSION + 1}, written by a newer prodnet than this "
+        f"one (schema version {SCHEMA_VERSION}): use that prodnet, or another PRODNET_HOME"
+    )
+    assert notices == [] and path.read_bytes() == before
 
 
 def test_a_node_lost_mid_sync_leaves_the_index_at_its_last_complete_range(

@@ -9,8 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from offchain.chain.codec import ZERO_ADDRESS, OrderStatus
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
 from tests.index.helpers import World, assert_index_matches_chain, deposit, event_txs
+
+
+def _record(index: Any, producer: str) -> Any:
+    (record,) = index.track_records([producer]).values()
+    return record
 
 
 def _hashes(receipts: list[dict[str, Any]]) -> set[str]:
@@ -92,6 +97,72 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
     assert not branch_c & event_txs(index) and branch_d <= event_txs(index)
     assert index.order(3).status == OrderStatus.OPEN  # type: ignore[union-attr]
     assert index.job(3, 1).uri == ""  # type: ignore[union-attr]
+    index.close()
+
+
+def test_a_reorg_drops_a_resolution_a_rejection_an_arbiter_and_an_allowed_token(
+    new_world: Callable[[], World], tmp_path: Path
+) -> None:
+    w = new_world()
+    c0, c1, c2, *_ = w.customers
+    o1 = w.dispute_ready(w.p1, [c0, c1], arbiter=w.arbiter)
+    for job, customer in ((1, c0), (2, c1)):
+        w.do(w.p1, "ship", o1, job)
+        w.do(customer, "dispute", o1, job)
+    o2 = w.dispute_ready(w.p2, [c2])
+    index = w.index(tmp_path)
+    index.sync()
+    fork = w.rpc.head()
+    d = deposit()
+    token = "0x3333333333333333333333333333333333333333"
+
+    # branch A: the arbiter splits job 1, p2 rejects its model, a token is allowed, a new order
+    # gets an arbiter
+    snapshot = w.rpc.request("evm_snapshot")
+    branch_a = _hashes([
+        w.do(w.arbiter, "resolve", o1, 1, d // 3),
+        w.do(w.p2, "reject", o2, 1),
+        w.do(w.token_admin, "allowToken", token, True),
+    ])
+    o3 = w.open(w.p1)
+    branch_a |= _hashes([w.do(w.p1, "nameArbiter", o3, w.arbiter)])
+    assert index.sync().rolled_back_to is None
+    assert_index_matches_chain(index, w.rpc, w.c)
+    job = index.job(o1, 1)
+    assert job is not None
+    assert (job.to_producer, job.to_customer, job.resolved_by) == (d // 3, d - d // 3, w.arbiter)
+    assert index.job(o2, 1).status == JobStatus.REJECTED  # type: ignore[union-attr]
+    assert index.order(o2).liveJobs == 0 and index.order(o3).arbiter == w.arbiter  # type: ignore[union-attr]
+    assert index.tokens() == {token: True}
+    assert _record(index, w.p1).split == 1
+
+    # branch B from the fork: the customer confirms job 1 after all, the arbiter refunds job 2,
+    # p2 ships instead of rejecting; order 3 opens without an arbiter; no token
+    assert w.rpc.request("evm_revert", snapshot) is True
+    branch_b = _hashes([
+        w.do(c0, "confirmReceipt", o1, 1),
+        w.do(w.arbiter, "resolve", o1, 2, 0),
+        w.do(w.p2, "ship", o2, 1),
+    ])
+    assert w.open(w.p1) == o3
+    w.rpc.request("evm_mine")
+    b = index.sync()
+    assert b.rolled_back_to == fork and not b.rebuilt
+    assert_index_matches_chain(index, w.rpc, w.c)
+    assert not branch_a & event_txs(index) and branch_b <= event_txs(index)
+    job = index.job(o1, 1)
+    assert job is not None and job.status == JobStatus.COMPLETED
+    assert (job.to_producer, job.to_customer, job.resolved_by) == (None, None, None), "a dropped JobResolved"
+    job = index.job(o1, 2)
+    assert job is not None and (job.to_producer, job.to_customer, job.resolved_by) == (0, d, w.arbiter)
+    rejected = index.job(o2, 1)
+    assert rejected is not None and rejected.status == JobStatus.SHIPPED and rejected.to_producer is None
+    assert index.order(o2).liveJobs == 1 and index.order(o2).used == 1_000  # type: ignore[union-attr]
+    assert not index.order(o3).has_arbiter  # type: ignore[union-attr]
+    assert index.tokens() == {}
+    record = _record(index, w.p1)
+    assert (record.split, record.confirmed_after_dispute, record.refunded_by_arbiter) == (0, 1, 1)
+    assert _record(index, w.p2).rejected == 0
     index.close()
 
 

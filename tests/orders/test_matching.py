@@ -96,7 +96,8 @@ def test_ranking_is_price_then_delivery_then_best_fit_then_id() -> None:
     offers = run(orders, [demand(1)]).offers_for(1)
     assert [o.order_id for o in offers] == [4, 5, 3, 2, 1]
     assert offers[0].waste_mm3 == 100**3 - 50 * 40 * 30
-    assert offers[0].cost == -(-90 * 20_000 // 1000)
+    # the price is of the build space (the 50 x 40 x 30 mm bounding box), not of the 20 cm3 declared
+    assert offers[0].cost == -(-90 * build_space_mm3((50_000, 40_000, 30_000), 1) // 1000) == 5400
 
 
 @pytest.mark.parametrize(
@@ -329,3 +330,24 @@ def test_dense_random_market_equals_reference(seed: int, block_cells: int, limit
         packing = result.packing_for(o.id)
         assert (list(packing.demand_ids), packing.space_left_mm3, packing.candidates) == (
             taken, left, candidates)
+
+
+# ---------------------------------------------------------------- job slots from the chain's caps
+
+def test_job_slots_are_the_tighter_of_the_live_and_the_id_cap() -> None:
+    from dataclasses import replace
+
+    from offchain.index import OrderRow
+    from offchain.orders.market import JobLimits
+
+    row = OrderRow(
+        id=1, producer="p", status=2, machineId=1, jobCount=0, liveJobs=0, token="0x" + "0" * 40,
+        pricePerCm3=1, capacity=10, used=0, start=0, end=1, deadline=2, envX=1, envY=1, envZ=1,
+        material_text="PA12",
+    )
+    limits = JobLimits(live=100, ids=1000)
+    assert limits.left(row) == 100
+    assert limits.left(replace(row, jobCount=950, liveJobs=10)) == 50  # ids run out first
+    assert limits.left(replace(row, jobCount=400, liveJobs=100)) == 0  # full of live jobs
+    assert limits.left(replace(row, jobCount=120, liveJobs=40)) == 60  # jobs that left free slots
+    assert limits.left(replace(row, jobCount=1000, liveJobs=3)) == 0

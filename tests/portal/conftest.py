@@ -26,6 +26,9 @@ from offchain.portal.security import Secrets
 from offchain.portal.workspace import Workspace
 
 CHROMIUM = "/usr/bin/chromium"
+#: The test account the portal shows as "arbiter": named by producers as their orders' arbiter
+#: (public mode). The demo world has none (offchain/devtools/world.py), so the tests add it.
+ARBITER_ACCOUNT = 6
 UPLOAD_LIMIT_MIB = 1
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "portal"
 
@@ -62,6 +65,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             demo_world(work, echo=lambda line: None) as world,
         ):
             locked = _locked_account()
+            from ape import accounts
+
+            arbiter = accounts.test_accounts[ARBITER_ACCOUNT].address
             keys = Secrets()
             settings = Settings(
                 port=free_port(),
@@ -69,8 +75,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 ipfs_api=world.ipfs_api,
                 file_store=str(world.file_store),
                 key_folder=world.key_folder,
-                test_accounts=6,
-                labels={**world.labels, locked.address: "locked"},
+                test_accounts=ARBITER_ACCOUNT + 1,
+                labels={**world.labels, locked.address: "locked", arbiter: "arbiter"},
             )
             asgi, state = create_app(settings, keys)
             server = uvicorn.Server(

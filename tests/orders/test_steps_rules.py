@@ -1,0 +1,438 @@
+"""offchain.orders.steps and offchain.chain.deploy on the market rules, in process on an Anvil
+of the module's own: space pricing in every deposit and refund, the lead time and the token
+allowlist refused before sending, and every refusal, "already done" and success of reject,
+dispute, resolve, settle and name_arbiter, in both modes. The CLI runs them the same way
+(tests/e2e/test_disputes.py covers the commands)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offchain import config
+from offchain.chain.client import Chain, pending_timestamp
+from offchain.chain.codec import ZERO_ADDRESS, EncodingError, JobStatus, OrderStatus
+from offchain.chain.deploy import DeployError, add_member, allow_token, allowed_tokens, deploy, remove_member
+from offchain.chain.errors import ChainError
+from offchain.chain.rpc import Rpc
+from offchain.chain.session import contracts_of
+from offchain.devtools import parts as testdata
+from offchain.devtools.anvil import AnvilNode
+from offchain.formats import format_amount
+from offchain.orders import steps
+from offchain.orders.indexed import forget_indexes
+from offchain.orders.steps import StepError
+from offchain.parts import stl
+from offchain.parts.units import build_space_mm3, price_wei
+from offchain.transfer import keys, storage
+from tests.conftest import fixture_project
+
+DAY = 86_400
+PRICE = 2 * 10**14  # 0.0002 ETH per cm3 of build space
+ENVELOPE = (340_000, 340_000, 600_000)
+NAMES = ("admin", "producer", "alice", "bob", "arbiter", "stranger")
+
+
+@dataclass
+class Rules:
+    """One deployment (public, or permissioned) and its cast, each a Chain acting as itself."""
+
+    rpc: Rpc
+    people: dict[str, Chain]
+    machine: int
+    parts: dict[str, Path]
+    secret: dict[str, Path]
+    public: dict[str, Path]
+    store: storage.Store
+    token: Any
+
+    def __getattr__(self, name: str) -> Chain:
+        if name in NAMES:
+            return self.people[name]
+        raise AttributeError(name)
+
+    @property
+    def orders(self) -> Any:
+        return self.people["admin"].orders
+
+    def nonce(self, who: str) -> int:
+        return int(self.rpc.request("eth_getTransactionCount", self.people[who].address, "latest"), 16)
+
+    def credit(self, who: str, token: str = ZERO_ADDRESS) -> int:
+        return int(self.orders.credits(self.people[who].address, token))
+
+    def advance(self, seconds: int) -> None:
+        self.rpc.request("evm_increaseTime", seconds)
+        self.rpc.request("evm_mine")
+
+    def open(self, *, days: int = 5, lead: int = 14, price: int = PRICE, token: str = ZERO_ADDRESS) -> int:
+        now = pending_timestamp()
+        opened = steps.open_order(
+            self.producer, self.machine, None, 1_000_000, now, now + days * DAY, now + (days + lead) * DAY,
+            price, token,
+        )
+        return int(opened.data["order_id"])
+
+    def closed_with_models(
+        self, joins: list[tuple[str, str]], arbiter: str | None = None
+    ) -> tuple[int, list[int]]:
+        """An order the customers (name, part) joined, closed, with every model submitted."""
+        order_id = self.open()
+        if arbiter:
+            steps.name_arbiter(self.producer, order_id, arbiter)
+        jobs = [
+            int(steps.join(self.people[who], order_id, self.parts[part], 1).data["job_id"])
+            for who, part in joins
+        ]
+        steps.close(self.producer, order_id)
+        for (who, part), job in zip(joins, jobs, strict=True):
+            who_ = self.people[who]
+            steps.submit_model(who_, order_id, job, self.parts[part], self.store, self.secret[who])
+        return order_id, jobs
+
+    def job(self, order_id: int, job_id: int) -> Any:
+        return self.orders.getJob(order_id, job_id)
+
+
+def _cast(
+    deployment: Any,
+    tmp: Path,
+    rpc: Rpc,
+    token: Any,
+    key_files: dict[str, tuple[Path, Path]],
+    parts: dict[str, Path],
+) -> Rules:
+    from ape import accounts
+
+    registry, orders, membership = contracts_of(deployment)
+    people = {
+        name: Chain(deployment, registry, orders, membership, accounts.test_accounts[i], name)
+        for i, name in enumerate(NAMES)
+    }
+    if membership is not None:
+        add_member(people["admin"], people["producer"].address, "producer")
+        for name in ("alice", "bob"):
+            add_member(people["admin"], people[name].address, "customer")
+    for name, (pub, _) in key_files.items():
+        steps.register_key(people[name], pub)
+    machine = steps.register_machine(people["producer"], "SLS", "PA12", ENVELOPE, "ipfs://machine")
+    return Rules(
+        rpc, people, int(machine.data["machine_id"]), parts,
+        {n: sec for n, (_, sec) in key_files.items()}, {n: pub for n, (pub, _) in key_files.items()},
+        storage.open_store("file", root=tmp / "store"), token,
+    )
+
+
+@pytest.fixture(scope="module")
+def chain_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    import ape
+    from ape import accounts, networks
+
+    tmp = tmp_path_factory.mktemp("rules")
+    node = AnvilNode(args=("--chain-id", "1337"), log=tmp / "anvil.log").start()
+    try:
+        with config.scoped_home(tmp / "state"), networks.parse_network_choice(f"ethereum:local:{node.url}"):
+            rpc = Rpc(node.url)
+            token_project = ape.Project(fixture_project("tokens", tmp_path_factory.mktemp("tok")))
+            admin = accounts.test_accounts[0]
+            token = admin.deploy(token_project.TestToken)
+            for i in (2, 3):
+                token.mint(accounts.test_accounts[i], 10**24, sender=admin)
+            key_files = {
+                name: keys.write_key_files(keys.generate_key(name, f"{name}@rules.example"), tmp / "k", name)
+                for name in ("producer", "alice", "bob")
+            }
+            parts = {
+                "bracket": testdata.write_binary(tmp / "bracket.stl", testdata.bracket().triangles()),
+                "gear": testdata.write_binary(tmp / "gear.stl", testdata.gear().triangles()),
+            }
+            public, _ = deploy(admin, False, actor="admin")
+            permissioned, _ = deploy(admin, True, redeploy=True, actor="admin")
+            yield {
+                "public": _cast(public, tmp, rpc, token, key_files, parts),
+                "permissioned": _cast(permissioned, tmp, rpc, token, key_files, parts),
+            }
+            forget_indexes()
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def w(chain_setup: dict[str, Any]) -> Rules:
+    return chain_setup["public"]
+
+
+@pytest.fixture(scope="module")
+def members(chain_setup: dict[str, Any]) -> Rules:
+    return chain_setup["permissioned"]
+
+
+# -- creating orders: lead time, tokens, space pricing -------------------------------------
+def test_windows_beyond_the_lead_time_are_refused_before_sending(w: Rules) -> None:
+    now = pending_timestamp()
+    before = w.nonce("producer"), w.nonce("alice")
+    with pytest.raises(StepError, match=r"is 91d after the window ends .*allows at most 90d: deliver by "):
+        steps.open_order(w.producer, w.machine, None, None, now, now + DAY, now + 92 * DAY, PRICE)
+    with pytest.raises(StepError, match="end before delivery"):
+        steps.open_order(w.producer, w.machine, None, None, now, now + DAY, now + DAY, PRICE)
+    with pytest.raises(StepError, match=r"is 97d after the window ends"):
+        steps.request_order(w.alice, w.parts["bracket"], 1, PRICE, now + 3 * DAY, now + 100 * DAY)
+    assert (w.nonce("producer"), w.nonce("alice")) == before
+    # exactly the longest lead time is allowed
+    opened = steps.open_order(w.producer, w.machine, None, None, now, now + DAY, now + 91 * DAY, PRICE)
+    assert int(w.orders.getOrder(opened.data["order_id"]).deadline) == now + 91 * DAY
+
+
+def test_the_token_allowlist(w: Rules) -> None:
+    token = str(w.token.address)
+    now = pending_timestamp()
+
+    def open_in_token() -> Any:
+        end = now + 5 * DAY
+        return steps.open_order(w.producer, w.machine, None, None, now, end, end + 4 * DAY, PRICE, token)
+
+    before = w.nonce("producer")
+    with pytest.raises(StepError, match=f"{token} is not on this deployment's token allowlist: pay in ETH"):
+        open_in_token()
+    with pytest.raises(StepError, match="token allowlist"):
+        steps.request_order(w.alice, w.parts["bracket"], 1, PRICE, now + 3 * DAY, now + 9 * DAY, token=token)
+    with pytest.raises(DeployError, match=f"only the token admin {w.admin.address}"):
+        allow_token(w.producer, token)
+    with pytest.raises(DeployError, match=r"ETH .* is always allowed"):
+        allow_token(w.admin, ZERO_ADDRESS)
+    with pytest.raises(DeployError, match="has no contract code"):
+        allow_token(w.admin, w.stranger.address)
+    assert w.nonce("producer") == before
+
+    allowed = allow_token(w.admin, token)
+    assert allowed.tx_hash and allowed.summary == f"{token} is allowed for new orders"
+    assert allow_token(w.admin, token.lower()).already_done
+    assert allowed_tokens(w.admin) == [(token, True)]
+
+    # in the token: the join pays the price of the build space, approved first
+    order_id = int(open_in_token().data["order_id"])
+    dims = stl.inspect(w.parts["bracket"]).chain_dims_um()
+    balance = int(w.token.balanceOf(w.alice.address))
+    joined = steps.join(w.alice, order_id, w.parts["bracket"], 2)
+    deposit = price_wei(PRICE, dims, 2)
+    assert deposit == -(-PRICE * build_space_mm3(dims, 2) // 1000)  # the bounding box's cm3, x2
+    assert int(w.job(order_id, joined.data["job_id"]).deposit) == deposit
+    assert int(w.token.balanceOf(w.alice.address)) == balance - deposit
+
+    # a request in the token pulls the deposit at the max price; a cheaper take credits the rest back
+    requested = steps.request_order(
+        w.alice, w.parts["bracket"], 3, 2 * PRICE, now + 3 * DAY, now + 9 * DAY, token=token
+    )
+    request_id = int(requested.data["order_id"])
+    assert int(w.job(request_id, 1).deposit) == price_wei(2 * PRICE, dims, 3)
+    assert f"{build_space_mm3(dims, 3)} mm3 of build space" in requested.summary
+    credit = w.credit("alice", token)
+    taken = steps.take(w.producer, request_id, w.machine, None, None, PRICE)
+    refund = price_wei(2 * PRICE, dims, 3) - price_wei(PRICE, dims, 3)
+    assert taken.data["refund"] == refund > 0 and "credited back to the requester" in taken.summary
+    assert w.credit("alice", token) == credit + refund
+    assert int(w.job(request_id, 1).deposit) == price_wei(PRICE, dims, 3)
+
+    assert allow_token(w.admin, token, False).summary == f"{token} is no longer allowed for new orders"
+    assert allowed_tokens(w.admin) == [(token, False)]
+    with pytest.raises(StepError, match="not on this deployment's token allowlist"):
+        open_in_token()
+
+
+def test_a_requested_order_never_taken_is_cancelled_by_its_reclaim(w: Rules) -> None:
+    now = pending_timestamp()
+    requested = steps.request_order(w.alice, w.parts["gear"], 1, PRICE, now + DAY, now + 2 * DAY)
+    order_id = int(requested.data["order_id"])
+    w.advance(2 * DAY + 60)
+    reclaimed = steps.reclaim(w.alice, order_id, 1)
+    assert reclaimed.summary.endswith(f"; order {order_id}, requested and never taken, is cancelled")
+    assert int(w.orders.getOrder(order_id).status) == OrderStatus.CANCELLED
+    assert steps.reclaim(w.alice, order_id, 1).already_done
+
+
+# -- reject ------------------------------------------------------------------------------
+def test_reject(w: Rules) -> None:
+    order_id = w.open()
+    job = int(steps.join(w.bob, order_id, w.parts["gear"], 1).data["job_id"])
+    steps.close(w.producer, order_id)
+    with pytest.raises(StepError, match="is joined; its customer has not submitted a model yet"):
+        steps.reject(w.producer, order_id, job)
+    steps.submit_model(w.bob, order_id, job, w.parts["gear"], w.store, w.secret["bob"])
+    with pytest.raises(StepError, match="only its producer can reject a model"):
+        steps.reject(w.bob, order_id, job)
+    with pytest.raises(ChainError, match="has no job 9"):
+        steps.reject(w.producer, order_id, 9)
+
+    deposit = int(w.job(order_id, job).deposit)
+    credits = w.credit("producer"), w.credit("bob")
+    rejected = steps.reject(w.producer, order_id, job)
+    fee = deposit // 10
+    assert rejected.data == {**rejected.data, "to_producer": fee, "to_customer": deposit - fee}
+    assert int(w.job(order_id, job).status) == JobStatus.REJECTED
+    assert (w.credit("producer"), w.credit("bob")) == (credits[0] + fee, credits[1] + deposit - fee)
+    assert int(w.orders.getOrder(order_id).used) == 0  # the build space is freed
+    assert steps.reject(w.producer, order_id, job).already_done
+    with pytest.raises(StepError, match="is rejected; its model was rejected, so it is not produced"):
+        steps.ship(w.producer, order_id, job)
+    # the producer can cancel the order once no job has a model (and bob gets nothing twice)
+    steps.cancel(w.producer, order_id)
+    assert w.credit("bob") == credits[1] + deposit - fee
+
+
+def test_reject_after_the_deadline_is_refused(w: Rules) -> None:
+    order_id, (job,) = w.closed_with_models([("alice", "bracket")])
+    w.advance(20 * DAY)
+    with pytest.raises(StepError, match=r"delivery deadline passed at .*can no longer be rejected"):
+        steps.reject(w.producer, order_id, job)
+    with pytest.raises(ChainError, match="cannot be cancelled: job 1 has a submitted model; reject it"):
+        steps.cancel(w.producer, order_id)
+
+
+# -- name_arbiter ------------------------------------------------------------------------
+def test_name_arbiter(w: Rules) -> None:
+    arbiter = w.arbiter.address
+    order_id = w.open()
+    with pytest.raises(StepError, match="only its producer names its arbiter"):
+        steps.name_arbiter(w.alice, order_id, arbiter)
+    with pytest.raises(StepError, match="cannot be the arbiter of its own order"):
+        steps.name_arbiter(w.producer, order_id, w.producer.address.lower())
+    with pytest.raises(StepError, match="not the zero address"):
+        steps.name_arbiter(w.producer, order_id, ZERO_ADDRESS)
+    with pytest.raises(EncodingError, match="arbiter '0x1' is not an address"):
+        steps.name_arbiter(w.producer, order_id, "0x1")
+    named = steps.name_arbiter(w.producer, order_id, arbiter.lower())
+    assert named.summary == f"order {order_id}: its disputes are resolved by {arbiter}"
+    assert w.orders.arbiterOf(order_id) == arbiter
+    assert steps.name_arbiter(w.producer, order_id, arbiter).already_done
+    with pytest.raises(StepError, match=f"already has the arbiter {arbiter}: an arbiter is named once"):
+        steps.name_arbiter(w.producer, order_id, w.stranger.address)
+
+    late = w.open()
+    steps.join(w.alice, late, w.parts["bracket"], 1)
+    with pytest.raises(StepError, match=r"already has 1 job\(s\): an arbiter is named before the first"):
+        steps.name_arbiter(w.producer, late, arbiter)
+
+    now = pending_timestamp()
+    requested = steps.request_order(w.bob, w.parts["gear"], 1, PRICE, now + DAY, now + 9 * DAY)
+    request_id = int(requested.data["order_id"])
+    with pytest.raises(StepError, match="only its requester names its arbiter"):
+        steps.name_arbiter(w.alice, request_id, arbiter)
+    assert steps.name_arbiter(w.bob, request_id, arbiter).tx_hash
+    steps.close(w.producer, late)
+    with pytest.raises(StepError, match=f"order {late} is closed: an arbiter is named for an open order"):
+        steps.name_arbiter(w.producer, late, arbiter)
+
+
+# -- disputes ----------------------------------------------------------------------------
+def test_dispute_resolve_and_settle(w: Rules) -> None:
+    order_id, (a, b, c) = w.closed_with_models(
+        [("alice", "bracket"), ("bob", "gear"), ("alice", "gear")], arbiter=w.arbiter.address
+    )
+    with pytest.raises(StepError, match="is model submitted; only a shipped job can be disputed"):
+        steps.dispute(w.alice, order_id, a)
+    for job in (a, b, c):
+        steps.ship(w.producer, order_id, job)
+    assert steps.ship(w.producer, order_id, a).already_done
+    with pytest.raises(ChainError, match=f"is not the customer of job {a} of order {order_id}"):
+        steps.dispute(w.bob, order_id, a)
+
+    disputed = steps.dispute(w.alice, order_id, a)
+    assert f"job {a} of order {order_id} disputed; its " in disputed.summary
+    assert "until its arbiter resolves it (after " in disputed.summary
+    assert steps.dispute(w.alice, order_id, a).already_done
+    steps.dispute(w.bob, order_id, b)
+    with pytest.raises(StepError, match="its customer disputes it, so it cannot be finalized: its arbiter"):
+        steps.finalize(w.producer, order_id, a)
+
+    deposit = int(w.job(order_id, a).deposit)
+    before = w.nonce("arbiter"), w.nonce("producer"), w.nonce("stranger")
+    with pytest.raises(StepError, match=f"more than job {a}'s deposit of .*give at most"):
+        steps.resolve(w.arbiter, order_id, a, deposit + 1)
+    with pytest.raises(StepError, match="cannot be negative"):
+        steps.resolve(w.arbiter, order_id, a, -1)
+    with pytest.raises(StepError, match="is this job's producer: a party never resolves its own dispute"):
+        steps.resolve(w.producer, order_id, a, 0)
+    with pytest.raises(StepError, match=f"by its arbiter {w.arbiter.address}, not by {w.stranger.address}"):
+        steps.resolve(w.stranger, order_id, a, 0)
+    with pytest.raises(StepError, match="is shipped; only a disputed job can be resolved"):
+        steps.resolve(w.arbiter, order_id, c, 0)
+    with pytest.raises(StepError, match=r"the arbiter may resolve the dispute over job .* only after that"):
+        steps.settle(w.stranger, order_id, b)
+    assert (w.nonce("arbiter"), w.nonce("producer"), w.nonce("stranger")) == before
+
+    share = deposit * 3 // 5
+    credits = w.credit("producer"), w.credit("alice")
+    resolved = steps.resolve(w.arbiter, order_id, a, share)
+    assert int(w.job(order_id, a).status) == JobStatus.RESOLVED
+    assert (w.credit("producer"), w.credit("alice")) == (credits[0] + share, credits[1] + deposit - share)
+    assert resolved.summary.startswith(f"job {a} of order {order_id} resolved: ")
+    assert steps.resolve(w.arbiter, order_id, a, share).already_done
+    with pytest.raises(StepError, match="its dispute has been resolved: there is nothing left to confirm"):
+        steps.confirm(w.alice, order_id, a)
+
+    # the arbitration window passes: anyone settles bob's dispute as a full refund; alice's
+    # third job, never disputed, can no longer be, and the producer finalizes it
+    w.advance(21 * DAY + 60)
+    refund, credits = int(w.job(order_id, b).deposit), (w.credit("producer"), w.credit("bob"))
+    settled = steps.settle(w.stranger, order_id, b)
+    assert settled.summary.startswith(f"job {b} of order {order_id} settled after the arbitration window: ")
+    assert (w.credit("producer"), w.credit("bob")) == (credits[0], credits[1] + refund)
+    assert steps.settle(w.stranger, order_id, b).already_done
+    with pytest.raises(StepError, match=f"job {c} of order {order_id} can no longer be disputed: its conf"):
+        steps.dispute(w.alice, order_id, c)
+    assert steps.finalize(w.producer, order_id, c).tx_hash
+
+    # withdraw reads the credit from the chain, rejects and disputes included
+    credit = w.credit("bob")
+    withdrawn = steps.withdraw(w.bob)
+    assert withdrawn.summary == f"{format_amount(credit)} (ETH) sent to {w.bob.address}"
+    assert w.credit("bob") == 0
+    with pytest.raises(StepError, match="has nothing to withdraw in ETH"):
+        steps.withdraw(w.bob)
+
+
+def test_a_dispute_without_an_arbiter_ends_by_the_default_rule(w: Rules) -> None:
+    order_id, (job,) = w.closed_with_models([("alice", "bracket")])
+    steps.ship(w.producer, order_id, job)
+    steps.dispute(w.alice, order_id, job)
+    with pytest.raises(StepError, match=f"order {order_id} has no arbiter: its disputes end by the default"):
+        steps.resolve(w.arbiter, order_id, job, 0)
+    confirmed = steps.confirm(w.alice, order_id, job)  # the customer may still confirm a disputed job
+    assert confirmed.tx_hash and int(w.job(order_id, job).status) == JobStatus.COMPLETED
+
+
+# -- the permissioned mode: arbiters are members ------------------------------------------
+def test_members_with_the_arbiter_role_resolve(members: Rules) -> None:
+    m = members
+    with pytest.raises(EncodingError, match="'0x1' is not an address"):
+        add_member(m.admin, "0x1", "arbiter")
+    with pytest.raises(DeployError, match="unknown role 'judge': use producer, customer or arbiter"):
+        add_member(m.admin, m.arbiter.address, "judge")
+    order_id, (job,) = m.closed_with_models([("alice", "bracket")])
+    with pytest.raises(StepError, match="this deployment is permissioned: its arbiters are the members"):
+        steps.name_arbiter(m.producer, order_id, m.arbiter.address)
+    steps.ship(m.producer, order_id, job)
+    steps.dispute(m.alice, order_id, job)
+    with pytest.raises(StepError, match=f"{m.arbiter.address} is not a member with the arbiter role"):
+        steps.resolve(m.arbiter, order_id, job, 0)
+
+    added = add_member(m.admin, m.arbiter.address.lower(), "arbiter")
+    assert added.summary == f"{m.arbiter.address} is now an arbiter"
+    assert add_member(m.admin, m.arbiter.address, "arbiter").already_done
+    deposit = int(m.job(order_id, job).deposit)
+    steps.resolve(m.arbiter, order_id, job, deposit)
+    assert m.credit("producer") >= deposit and int(m.job(order_id, job).status) == JobStatus.RESOLVED
+    assert remove_member(m.admin, m.arbiter.address, "arbiter").summary.endswith("is no longer an arbiter")
+
+
+def test_deploying_again_with_other_settings_is_refused(w: Rules) -> None:
+    from ape import accounts
+
+    with pytest.raises(DeployError, match="already deployed here with the arbitration window 7d, not 3d"):
+        deploy(accounts.test_accounts[0], True, arbitration_window=3 * DAY)
+    record, again = deploy(accounts.test_accounts[0], True, arbitration_window=7 * DAY)
+    assert again == [] and record.max_lead_time == 90 * DAY
