@@ -304,12 +304,13 @@ def test_lead_time_and_token_allowlist_are_checked_before_sending(
 ) -> None:
     """A delivery beyond the deployment's longest lead time, a token off the allowlist and a
     non-admin changing the allowlist are refused with nothing sent; the token admin (the
-    deployer) allows a token and stops allowing it with `ape run tokens`."""
+    deployer) allows a token with `ape run tokens allow` (tests/orders/test_steps_rules.py
+    covers disallowing and the rest)."""
     w, p = public_world, public_world.people
     contract = w.record["registry"]  # any address with code stands in for an ERC-20 here
-    assert isinstance(contract, str)
+    assert isinstance(contract, str) and w.orders.contract.call("tokenAllowed", contract) is False
     before = state_snapshot(w.rpc, p.producer.address, p.alice.address, p.bob.address)
-    off_list, too_late, not_admin = parallel(
+    off_list, too_late, not_admin, listed = parallel(
         lambda: w.as_producer(
             "open", "--machine", str(w.machine_id), "--capacity", "500", "--end", "+7d", "--delivery", "+21d",
             "--price", "0.0002", "--token", contract,
@@ -319,6 +320,7 @@ def test_lead_time_and_token_allowlist_are_checked_before_sending(
             "--delivery", "+100d",
         ),
         lambda: w.cli.run(p.bob, "tokens", "allow", contract),
+        lambda: w.cli.plain(p.dave, "tokens", "list", contract, "--network", NETWORK).ok(),
     )
     assert off_list.error.startswith(f"{contract} is not on this deployment's token allowlist: pay in ETH")
     assert f"'ape run tokens allow {contract}'" in off_list.error
@@ -327,15 +329,10 @@ def test_lead_time_and_token_allowlist_are_checked_before_sending(
     assert not_admin.error.startswith(f"only the token admin {p.admin.address} (the account that deployed"), (
         not_admin.explain()
     )
+    assert listed.stdout.strip() == f"{contract} is not allowed for new orders", listed.explain()
     assert state_snapshot(w.rpc, p.producer.address, p.alice.address, p.bob.address) == before
 
     allowed = w.cli.run(p.admin, "tokens", "allow", contract).ok()
     assert f"tokens: {contract} is allowed for new orders (tx " in allowed.stdout
+    assert w.rpc.receipt(allowed.tx("tokens"))["from"].lower() == p.admin.address.lower()
     assert w.orders.contract.call("tokenAllowed", contract) is True
-    listed, disallowed = parallel(
-        lambda: w.cli.plain(p.dave, "tokens", "list", "--network", NETWORK).ok(),
-        lambda: w.cli.run(p.admin, "tokens", "disallow", contract).ok(),
-    )
-    assert f"token admin: {p.admin.address}" in listed.stdout and contract in listed.stdout, listed.explain()
-    assert f"tokens: {contract} is no longer allowed for new orders (tx " in disallowed.stdout
-    assert w.orders.contract.call("tokenAllowed", contract) is False
