@@ -16,6 +16,7 @@ from typing import Any
 from tests.conftest import ROOT, fixture_project
 from tests.property.driver import Driver
 from tests.property.model import (
+    ARBITER_ROLE,
     CUSTOMER_ROLE,
     MAX_UINT256,
     PRODUCER_ROLE,
@@ -24,18 +25,27 @@ from tests.property.model import (
     Machine,
 )
 
-CONFIRMATION_WINDOW = 3 * 24 * 3600
+DAY = 24 * 3600
+# The deployment's windows: short enough that the machine's time jumps (DELTAS, and the
+# boundaries it warps to) land on both sides of each of them within an example.
+CONFIRMATION_WINDOW = 3 * DAY
+ARBITRATION_WINDOW = 2 * DAY
+MAX_LEAD_TIME = 30 * DAY
 SOURCE = ROOT / "contracts" / "ProductionOrders.sol"
 CONTRACT_LINE = "contract ProductionOrders is"
 
-# Accounts by index: 0 deploys (and is the membership admin), 1 and 2 are producers,
-# 3, 4 and 5 customers, 6 both, 7 an outsider. In permissioned mode 0 and 7 hold no
-# participant role; in public mode everyone may do everything.
+# Accounts by index: 0 deploys (the membership admin and the token admin), 1 and 2 are
+# producers, 3, 4 and 5 customers, 6 both, 7 an outsider. In permissioned mode 0 and 7 hold
+# no participant role, 7 and 6 hold ARBITER_ROLE (6 is a party to many jobs: the arbiter
+# rule "never a party" bites); in public mode everyone may do everything and arbiters are
+# named per order.
 N_ACTORS = 8
+ADMIN = 0
 PRODUCERS = (1, 2, 6)
 CUSTOMERS = (3, 4, 5, 6)
+ARBITERS = (7, 6)
 TOKEN_HOLDERS = {3: 2 * 10**19, 4: 2 * 10**19, 5: 10**18, 6: 2 * 10**19}
-FINITE_ALLOWANCE = {6: 10**19}  # the others approve the maximum
+FINITE_ALLOWANCE = {6: 10**19}  # the others approve the maximum (of the allowed token)
 
 
 def code(text: str, size: int) -> bytes:
@@ -73,6 +83,7 @@ class Mutant:
     replacement: str
     invariants: tuple[str, ...]  # labels the machine may report (docs/DESIGN.md, "Invariants")
     description: str
+    permissioned: bool = False  # the deployment the mutant runs against
 
     @property
     def contract(self) -> str:
@@ -92,33 +103,76 @@ class Mutant:
 
 @dataclass
 class Build:
+    """The tree's contracts (+ the test token), built with the real compiler settings; the
+    mutants in a second project, built on first use."""
+
     project: Any
     path: Path
     problems: dict[str, str]  # mutant name -> why it could not be built
+    mutants: tuple[Mutant, ...] = ()
+    evm: str = "cancun"
+    _mutant_project: Any = None
+
+    def orders_container(self, name: str) -> Any:
+        """The ProductionOrders contract type, or mutant `name`'s."""
+        if name == "ProductionOrders":
+            return self.project.get_contract(name)
+        if self._mutant_project is None:
+            self._mutant_project = build_mutants(self.path.parent / "mutants", self.mutants,
+                                                 self.evm, self.problems)
+        return self._mutant_project.get_contract(name)
 
 
-def build_project(dest: Path, mutants: tuple[Mutant, ...], evm: str = "cancun") -> Build:
-    """The tree's contracts + the test token + the mutants, in one temporary Ape project,
-    built for EVM (only that build's guard folder under contracts/evm)."""
-    from ape import Project
-
-    path = fixture_project("property-token", dest, evm)
+def _copy_contracts(path: Path, evm: str) -> None:
+    """The tree's contracts into project `path`, with only EVM's guard folder."""
     shutil.copytree(ROOT / "contracts", path / "contracts", dirs_exist_ok=True)
     for other in (path / "contracts" / "evm").iterdir():
         if other.name != evm:
             shutil.rmtree(other)
+
+
+def build_project(dest: Path, mutants: tuple[Mutant, ...], evm: str = "cancun") -> Build:
+    """The tree's contracts + the test token, in one temporary Ape project built for EVM
+    (only that build's guard folder under contracts/evm). The mutants' sources are checked
+    at once (problems), built only when a mutant is deployed (build_mutants)."""
+    from ape import Project
+
+    path = fixture_project("property-token", dest, evm)
+    _copy_contracts(path, evm)
     original = SOURCE.read_text()
     problems: dict[str, str] = {}
     for mutant in mutants:
         try:
-            text = mutant.source(original)
+            mutant.source(original)
         except ValueError as err:
             problems[mutant.name] = str(err)
-            continue
-        (path / "contracts" / f"{mutant.contract}.sol").write_text(text)
     project = Project(path)
     project.load_contracts()
-    return Build(project, path, problems)
+    return Build(project, path, problems, mutants, evm)
+
+
+def build_mutants(dest: Path, mutants: tuple[Mutant, ...], evm: str,
+                  problems: dict[str, str]) -> Any:
+    """The mutants alone (with the interfaces, utils and guard they import) in a second
+    project with the real compiler settings (unoptimized, a ProductionOrders is above the
+    24 KB code size limit), built for EVM."""
+    from ape import Project
+
+    path = fixture_project("property-token", dest, evm)
+    (path / "contracts" / "PropertyToken.sol").unlink()
+    config = path / "ape-config.yaml"
+    config.write_text(config.read_text().replace("name: property-token",
+                                                 "name: property-mutants"))
+    _copy_contracts(path, evm)
+    for name in ("CapacityRegistry.sol", "Membership.sol", "ProductionOrders.sol"):
+        (path / "contracts" / name).unlink()
+    original = SOURCE.read_text()
+    for mutant in mutants:
+        if mutant.name not in problems:
+            (path / "contracts" / f"{mutant.contract}.sol").write_text(mutant.source(original))
+    project = Project(path)
+    project.load_contracts()
+    return project
 
 
 @dataclass
@@ -136,6 +190,18 @@ class Deployment:
     fingerprints: dict[str, bytes]
     window: int = CONFIRMATION_WINDOW
     extra: dict[str, Any] = field(default_factory=dict)
+    # A second ERC-20, minted and approved like the first but not on the allowlist at
+    # setup (the token admin may allow it during an example).
+    other_token: str = ZERO
+    membership: str = ZERO
+    admin: str = ZERO  # membership admin and token admin
+    arbitration: int = ARBITRATION_WINDOW
+    lead_time: int = MAX_LEAD_TIME
+
+    @property
+    def tokens(self) -> tuple[str, str]:
+        """The ERC-20s the machine pays with: the allowed one, the other one."""
+        return (self.token, self.other_token)
 
 
 def deploy(
@@ -152,6 +218,7 @@ def deploy(
     admin = actors[0]
     roles: dict[str, set[bytes]] = {a.address: set() for a in actors}
     membership_address = ZERO
+    membership: Any = None
     if permissioned:
         membership = admin.deploy(project.Membership, admin.address)
         membership_address = membership.address
@@ -161,12 +228,17 @@ def deploy(
         for i in CUSTOMERS:
             membership.grantRole(CUSTOMER_ROLE, actors[i].address, sender=admin)
             roles[actors[i].address].add(CUSTOMER_ROLE)
+        for i in ARBITERS:
+            membership.grantRole(ARBITER_ROLE, actors[i].address, sender=admin)
+            roles[actors[i].address].add(ARBITER_ROLE)
     token = admin.deploy(project.PropertyToken)
+    other = admin.deploy(project.PropertyToken)
     registry = admin.deploy(project.CapacityRegistry, membership_address)
     orders = admin.deploy(
-        project.get_contract(orders_contract), registry.address, membership_address,
-        CONFIRMATION_WINDOW,
+        build.orders_container(orders_contract), registry.address, membership_address,
+        admin.address, CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME,
     )
+    orders.allowToken(token.address, True, sender=admin)
     fingerprints: dict[str, bytes] = {}
     for i in PRODUCERS:
         registry.publishKey(fingerprint(i), armored(i), sender=actors[i])
@@ -180,9 +252,12 @@ def deploy(
         token.mint(actors[i].address, amount, sender=admin)
         allowance = FINITE_ALLOWANCE.get(i, MAX_UINT256)
         token.approve(orders.address, allowance, sender=actors[i])
-    driver = Driver(
-        chain.provider, {"orders": orders, "registry": registry, "token": token}
-    )
+        other.mint(actors[i].address, amount, sender=admin)
+        other.approve(orders.address, MAX_UINT256, sender=actors[i])
+    contracts = {"orders": orders, "registry": registry, "token": token, "other": other}
+    if membership is not None:
+        contracts["membership"] = membership
+    driver = Driver(chain.provider, contracts)
     return Deployment(
         label=label,
         permissioned=permissioned,
@@ -195,4 +270,7 @@ def deploy(
         roles=roles,
         machines=machines,
         fingerprints=fingerprints,
+        other_token=other.address,
+        membership=membership_address,
+        admin=admin.address,
     )

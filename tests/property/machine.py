@@ -8,24 +8,46 @@ broken invariant (its name in docs/DESIGN.md, "Invariants"):
 
 - "space-conserved": space used == sum of the live jobs' build space <= capacity (and the
   spaceLeft and jobCount views agree with the order)
+- "live-jobs-counted": liveJobs == number of live jobs <= MAX_LIVE_JOBS; jobCount <=
+  MAX_JOB_IDS
 - "jobs-fit-envelope": every live job fits its order's envelope
+- "requests-intact": a Requested order has one job, live (Joined), using all its capacity,
+  and no producer or machine
 - "states-move-forward": orders and jobs never disappear; states move only along the allowed
   edges (so terminal states stay); a set digest or shipment time never changes
-- "value-conserved": orders contract balance == deposits held + credits owed (ETH and token)
-- "reverts-change-nothing": a reverted call changed nothing but the sender's gas; in
-  permissioned mode a non-member never succeeds
+- "value-conserved": orders contract balance == deposits held + credits owed, per payment
+  token (ETH and both ERC-20s)
+- "lead-time-bounded": every order has start < end < deadline <= end + maxLeadTime
+- "deposits-bounded": every held deposit can be released by a known time: a Joined or
+  ModelSubmitted job at its order's deadline (reclaim), a Shipped job (shipped before the
+  deadline) at shippedAt + confirmationWindow (finalize), a Disputed job at shippedAt +
+  confirmationWindow + arbitrationWindow (settle); none later than end + maxLeadTime +
+  both windows
+- "disputes-by-rule": a job becomes Disputed only by its customer before shippedAt +
+  confirmationWindow; a Disputed job ends only Completed (its customer's confirmation) or
+  Resolved (resolve by an arbiter who is neither the producer nor the customer, or settle
+  from shippedAt + confirmationWindow + arbitrationWindow on)
+- "splits-conserve": a reject, resolve or settle credits exactly the job's deposit, split
+  by its rule: REJECT_FEE_BPS to the producer (reject), the arbiter's toProducer <= deposit
+  (resolve), all to the customer (settle)
+- "token-allowed": a new order pays in ETH or in a token allowed at the time; ETH is always
+  allowed
+- "reverts-change-nothing": a reverted call changed nothing but the sender's gas; a call
+  succeeds only for a sender entitled to it (permissioned mode: the role its step needs,
+  read from the chain before the call; allowToken: the token admin)
 - "steps-in-order": no join after close/end/cancel; no model before close; shipment and
   completion only after model and shipment
 - "prediction": the chain's outcome (success or the exact custom error) differs from the
   model's
 - "events": a successful call emitted other events than the model's
-- "model": the chain's state (orders, jobs, credits, balances, registry) differs from the
-  model's
+- "model": the chain's state (orders, jobs, credits, balances, allowlist, arbiters, roles,
+  registry) differs from the model's
 """
 
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -33,25 +55,45 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from tests.property.deploy import ABS, PA12, SLM, SLS, TI64, Deployment, armored, fingerprint
+from tests.property.deploy import (
+    ABS,
+    MAX_LEAD_TIME,
+    PA12,
+    SLM,
+    SLS,
+    TI64,
+    Deployment,
+    armored,
+    fingerprint,
+)
 from tests.property.driver import Read, Revert, TxResult
 from tests.property.model import (
+    ARBITER_ROLE,
     CUSTOMER_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    DISPUTE_ENDS,
     HELD,
     JOB_EDGES,
     LIVE,
+    MAX_JOB_IDS,
+    MAX_LIVE_JOBS,
     ORDER_EDGES,
     PRODUCER_ROLE,
+    ROLES,
     ZERO,
     Dims,
+    Job,
     JobStatus,
     Model,
+    Order,
     OrderStatus,
     Outcome,
     Plan,
     box_volume,
+    build_space,
     fits,
     price,
+    reject_fee,
 )
 from tests.property.stats import STATS
 
@@ -67,6 +109,7 @@ class InvariantError(AssertionError):
 # ---------------------------------------------------------------------- strategies
 # Most draws make a well-formed call by the party the step needs; the rest go wrong in one
 # specific way (a flaw, a wrong party, a missing order), so every error path is exercised.
+DAY = 24 * 3600
 WHO = st.integers(0, 23)  # 0-15: the party the step needs; 16-23: account who - 16
 REF = st.integers(0, 255)
 PICK = st.integers(0, 511)  # guided step: choice (% 256) and flavour (>= 256)
@@ -82,12 +125,38 @@ QUANTITIES = st.sampled_from([1, 2, 1, 3, 5])
 VOLUME_CODES = st.sampled_from([2, 3, 1])  # see _part_volume
 END_OFFSETS = st.sampled_from([3600, 86400, 600, 7 * 86400])
 START_OFFSETS = st.sampled_from([0, -3600, 30, 3600])
-DEADLINE_OFFSETS = st.sampled_from([3600, 0, 4 * 86400, 60])
+# deadline - end: mostly well inside the lead-time bound, also on it, one second past it
+# and equal to the end (both refused)
+DEADLINE_OFFSETS = st.sampled_from(
+    [3600, 4 * DAY, 60, 1, MAX_LEAD_TIME, 3600, 0, MAX_LEAD_TIME + 1, 7 * DAY]
+)
+FIRST_DEADLINES = st.sampled_from([3600, 4 * DAY, 60, MAX_LEAD_TIME])
+TOKEN_CODES = st.integers(0, 7)  # see token_of: ETH, the allowed ERC-20, the other one
 CAP_CODES = st.integers(0, 9)
 AT = st.integers(0, 9)  # 0-5: now; 6-9: just before, at, just after, at the step's deadline
-DELTAS = st.sampled_from([1, 60, 3600, 86400, 3 * 86400, 10, 7 * 86400])
+DELTAS = st.sampled_from([1, 60, 3600, 86400, 3 * 86400, 10, 7 * 86400, 2 * 86400])
 MATERIALS = st.sampled_from([bytes(16), PA12, TI64, ABS])
+SPLITS = st.integers(0, 5)  # see split_of: 0, all, all + 1, half, a fraction, 1
 MM = 1000  # micrometres
+
+P, C = PRODUCER_ROLE, CUSTOMER_ROLE
+# Permissioned mode: a successful call's sender holds one of these roles (None: no role
+# needed; empty: never succeeds). A function missing here fails the run (KeyError).
+NEEDS: dict[str, frozenset[bytes] | None] = {
+    "publishKey": frozenset({P, C}), "registerMachine": frozenset({P}),
+    "open": frozenset({P}), "take": frozenset({P}), "ship": frozenset({P}),
+    "finalize": frozenset({P}), "reject": frozenset({P}),
+    "request": frozenset({C}), "join": frozenset({C}), "leave": frozenset({C}),
+    "submitModel": frozenset({C}), "confirmReceipt": frozenset({C}),
+    "reclaim": frozenset({C}), "dispute": frozenset({C}),
+    "close": frozenset({P, C}), "cancel": frozenset({P, C}),
+    "resolve": frozenset({ARBITER_ROLE}),
+    "grantRole": frozenset({DEFAULT_ADMIN_ROLE}), "revokeRole": frozenset({DEFAULT_ADMIN_ROLE}),
+    "nameArbiter": frozenset(),  # public mode only
+    "withdraw": None,  # removed members keep their credits
+    "settle": None,  # anyone applies the default rule
+    "allowToken": None,  # the token admin (checked apart)
+}
 
 
 def _part_volume(dims: Dims, code: int) -> int:
@@ -105,12 +174,22 @@ def _scaled(dims: Dims, shares: tuple[int, int, int]) -> Dims:
             max(1, dims[2] * shares[2] // 4))
 
 
+def split_of(deposit: int, code: int, frac: int) -> int:
+    """toProducer of a resolve: nothing, all, one more than all (refused), half, a
+    fraction, one unit."""
+    return [0, deposit, deposit + 1, deposit // 2, deposit * (frac % 101) // 100, 1][code]
+
+
 def _has_orders(self: OrdersMachine) -> bool:
     return bool(self.model.orders)
 
 
 def _has_jobs(self: OrdersMachine) -> bool:
     return any(o.jobs for o in self.model.orders)
+
+
+def _permissioned(self: OrdersMachine) -> bool:
+    return self.d.permissioned
 
 
 @dataclass
@@ -120,12 +199,15 @@ class ChainState:
     jobs: dict[tuple[int, int], tuple[Any, ...]]
     credits: dict[tuple[str, str], int]
     eth: dict[str, int]
-    tokens: dict[str, int]
-    allowance: dict[str, int]
+    tokens: dict[str, dict[str, int]]  # ERC-20 -> holder -> balance
+    allowance: dict[str, dict[str, int]]  # ERC-20 -> holder -> allowance to the orders
     machine_count: int
     machines: dict[int, tuple[Any, ...]]
     fingerprints: dict[str, bytes]
     views: dict[int, tuple[int, int]]  # order id -> (spaceLeft, jobCount)
+    allowed: dict[str, bool]  # tokenAllowed of the probed addresses
+    arbiters: dict[int, str]  # order id -> arbiterOf
+    roles: dict[tuple[str, bytes], bool]  # permissioned: (account, role) -> hasRole
 
     def without_fee(self, sender: str, fee: int) -> ChainState:
         eth = dict(self.eth)
@@ -133,12 +215,24 @@ class ChainState:
         return ChainState(**{**self.__dict__, "eth": eth})
 
 
+@dataclass(frozen=True)
+class Sent:
+    """The last transaction: who called what, and what the chain said."""
+
+    sender: str
+    name: str
+    args: tuple[Any, ...]
+    result: TxResult
+
+
 # Order struct field indexes (IProductionOrders.Order).
-O_PRODUCER, O_STATUS, O_MACHINE, O_JOBS, O_TOKEN, O_PRICE, O_CAP, O_USED = range(8)
-O_START, O_END, O_DEADLINE, O_ENV = 8, 9, 10, slice(11, 14)
+O_PRODUCER, O_STATUS, O_MACHINE, O_JOBS, O_LIVE, O_TOKEN, O_PRICE, O_CAP, O_USED = range(9)
+O_START, O_END, O_DEADLINE, O_ENV = 9, 10, 11, slice(12, 15)
 # Job struct field indexes (IProductionOrders.Job).
 J_CUSTOMER, J_STATUS, J_DEPOSIT, J_DIMS, J_VOLUME, J_QTY, J_SHIPPED, J_DIGEST = (
     0, 1, 2, slice(3, 6), 6, 7, 8, 9)
+SHIPPED_LIKE = frozenset({JobStatus.SHIPPED, JobStatus.COMPLETED, JobStatus.DISPUTED,
+                          JobStatus.RESOLVED})
 
 
 class OrdersMachine(RuleBasedStateMachine):
@@ -152,22 +246,39 @@ class OrdersMachine(RuleBasedStateMachine):
         self.snapshot = d.chain.snapshot()
         self.actors = d.actors
         self.model = Model(
-            contract=d.orders, token=d.token, permissioned=d.permissioned, roles=d.roles,
-            confirmation_window=d.window, now=self.drv.head_timestamp() + 1,
+            contract=d.orders, tokens=d.tokens, permissioned=d.permissioned, roles=d.roles,
+            admin=d.admin, confirmation_window=d.window, arbitration_window=d.arbitration,
+            max_lead_time=d.lead_time, now=self.drv.head_timestamp() + 1,
         )
+        self.model.allowed[d.token] = True  # deploy() allows the first token
         self.model.machines = list(d.machines)
         self.model.fingerprints.update(d.fingerprints)
+        self.contract_of = {d.token: "token", d.other_token: "other"}
+        # tokenAllowed is read for these: ETH, both ERC-20s, an address that is no token
+        self.probed = (ZERO, d.token, d.other_token, d.registry)
         self.key_versions: dict[str, int] = {}
-        self.last: tuple[str, TxResult] | None = None
+        self.last: Sent | None = None
+        self.check_settings()
         self.prev = self.read()
         self.model.eth = dict(self.prev.eth)
-        self.model.tokens.update(self.prev.tokens)
-        self.model.allowance.update(self.prev.allowance)
+        for token in d.tokens:
+            self.model.tokens[token].update(self.prev.tokens[token])
+            self.model.allowance[token].update(self.prev.allowance[token])
         self.check_model(self.prev)
         STATS.example(d.label)
 
     def teardown(self) -> None:
         self.d.chain.restore(self.snapshot)
+
+    def check_settings(self) -> None:
+        """The deployment's immutables are the ones the model uses."""
+        names = ("tokenAdmin", "confirmationWindow", "arbitrationWindow", "maxLeadTime",
+                 "membership", "registry")
+        got = self.drv.batch([self.drv.read_call("orders", n) for n in names])
+        want = [self.d.admin, self.d.window, self.d.arbitration, self.d.lead_time,
+                self.d.membership, self.d.registry]
+        if _norm(got) != _norm(want):
+            raise InvariantError("model", f"settings {names}: chain {got}, model {want}")
 
     # ------------------------------------------------------------------ choosing
     def who(self, index: int, right: str | None) -> str:
@@ -177,6 +288,10 @@ class OrdersMachine(RuleBasedStateMachine):
         if right is None or right == ZERO:  # e.g. the producer of a Requested order
             return self.actors[index % len(self.actors)]
         return right
+
+    def token_of(self, code: int) -> str:
+        """0-3: ETH, 4-6: the allowed ERC-20, 7: the other one (not allowed at setup)."""
+        return ZERO if code < 4 else self.d.token if code < 7 else self.d.other_token
 
     def pick_order(self, ref: int, wanted: Any = None) -> int:
         """An order id: mostly one `wanted` accepts, sometimes any, rarely none at all."""
@@ -226,6 +341,30 @@ class OrdersMachine(RuleBasedStateMachine):
             names = self.actors[1:]
         return names[ref % len(names)]
 
+    def arbiter_for(self, sender: str, ref: int) -> str:
+        """An arbiter to name (public mode): mostly account 0, which the guided steps never
+        make a party; one time in four a customer, which may join the order later (and is
+        then a party to its own job: it may not resolve it)."""
+        pick = self.actors[0] if ref % 4 else self.customer_for(ref // 4)
+        if pick == sender:
+            pick = self.actors[7] if sender != self.actors[7] else self.actors[0]
+        return pick
+
+    def resolver(self, order: Order | None, job: Job | None, ref: int,
+                 party: bool | None) -> str | None:
+        """Who would resolve the job's dispute: permissioned, an ARBITER_ROLE holder (a party
+        to the job if `party`, not one if False, either if None); public, the named arbiter."""
+        if order is None or job is None:
+            return None
+        m = self.model
+        if not m.permissioned:
+            return order.arbiter if order.arbiter != ZERO else None
+        holders = [a for a in self.actors if ARBITER_ROLE in m.roles.get(a, set())]
+        if party is not None:
+            holders = [a for a in holders
+                       if (a in (order.producer, job.customer)) == party] or holders
+        return holders[ref % len(holders)] if holders else None
+
     @staticmethod
     def payment(token: str, deposit: int, wrong: bool, code: int) -> int:
         """The ETH value to send: the deposit (ETH orders) or nothing (token orders); if
@@ -241,7 +380,8 @@ class OrdersMachine(RuleBasedStateMachine):
     def transact(
         self, sender: str, contract: str, name: str, *args: Any, outcome: Outcome,
         value: int = 0,
-    ) -> None:
+    ) -> bool:
+        """Send the call at the model's time; True if it succeeded (as the model said)."""
         STATS.step(self.d.label)
         ts = self.model.now
         result = self.drv.send(sender, contract, name, *args, value=value, timestamp=ts)
@@ -249,7 +389,7 @@ class OrdersMachine(RuleBasedStateMachine):
             raise RuntimeError(f"mined at {result.timestamp}, model time {ts}")
         self.model.now = ts + 1
         self.model.eth[sender] -= result.fee
-        self.last = (sender, result)
+        self.last = Sent(sender, name, args, result)
         STATS.outcome(self.d.label, name, result.error or "ok")
         mismatch = None
         if isinstance(outcome, Plan):
@@ -271,9 +411,10 @@ class OrdersMachine(RuleBasedStateMachine):
             # A more specific invariant, if one broke, explains the mismatch best.
             self.check()
             raise InvariantError("prediction", mismatch)
+        return result.ok
 
     def check_events(self, name: str, plan: Plan, result: TxResult) -> None:
-        ours = {self.d.orders, self.d.registry}
+        ours = {self.d.orders, self.d.registry, self.d.membership}
         got = [(log.event, log.args) for log in result.logs if log.address in ours]
         want = [(event, {k: _norm(v) for k, v in args.items()}) for event, args in plan.events]
         got_n = [(event, {k: _norm(v) for k, v in args.items()}) for event, args in got]
@@ -320,18 +461,26 @@ class OrdersMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ first order
     @initialize(by_producer=st.booleans(), ref=REF, shape=st.integers(0, 2),
                 perm=st.integers(0, 5), cap=CAP_CODES, end=END_OFFSETS,
-                deadline=DEADLINE_OFFSETS, price_per_cm3=PRICES, in_token=st.booleans(),
-                material=MATERIALS, dims=DIMS, vcode=VOLUME_CODES, quantity=QUANTITIES)
+                deadline=FIRST_DEADLINES, price_per_cm3=PRICES, token=st.integers(0, 6),
+                material=MATERIALS, dims=DIMS, vcode=VOLUME_CODES, quantity=QUANTITIES,
+                arbiter=st.integers(0, 3))
     def first_order(self, by_producer: bool, ref: int, shape: int, perm: int, cap: int,
-                    end: int, deadline: int, price_per_cm3: int, in_token: bool,
-                    material: bytes, dims: Dims, vcode: int, quantity: int) -> None:
-        """Every example starts with one well-formed order, opened or requested."""
+                    end: int, deadline: int, price_per_cm3: int, token: int,
+                    material: bytes, dims: Dims, vcode: int, quantity: int,
+                    arbiter: int) -> None:
+        """Every example starts with one well-formed order, opened or requested (in public
+        mode mostly with a named arbiter, so that its disputes can be resolved)."""
         if by_producer:
             self.open(0, ref % 15, shape, perm, dims, cap, 0, end, deadline, price_per_cm3,
-                      in_token, 0)
+                      token, 0)
         else:
-            self.request(0, material, dims, vcode, quantity, price_per_cm3, in_token, end,
+            self.request(0, material, dims, vcode, quantity, price_per_cm3, token, end,
                          deadline, 0)
+        order = self.model.order(1)
+        if arbiter and order is not None and not self.d.permissioned:
+            self.check()
+            sender = order.producer if by_producer else order.jobs[0].customer
+            self.do_name_arbiter(sender, 1, self.arbiter_for(sender, ref + arbiter))
 
     # ------------------------------------------------------------------ order creation
     def envelope_on(self, machine_id: int, shape: int, perm: int, fallback: Dims) -> Dims:
@@ -346,9 +495,9 @@ class OrdersMachine(RuleBasedStateMachine):
 
     @rule(who=WHO, mref=REF, shape=st.integers(0, 3), perm=st.integers(0, 5), env=DIMS,
           cap=CAP_CODES, start=START_OFFSETS, end=END_OFFSETS, deadline=DEADLINE_OFFSETS,
-          price_per_cm3=PRICES, in_token=st.booleans(), flaw=FLAW)
+          price_per_cm3=PRICES, token=TOKEN_CODES, flaw=FLAW)
     def open(self, who: int, mref: int, shape: int, perm: int, env: Dims, cap: int,
-             start: int, end: int, deadline: int, price_per_cm3: int, in_token: bool,
+             start: int, end: int, deadline: int, price_per_cm3: int, token: int,
              flaw: int) -> None:
         sender = self.who(who, self.producer_for(mref))
         machine_id = self.machine_of(sender, mref)
@@ -363,28 +512,29 @@ class OrdersMachine(RuleBasedStateMachine):
         end_at = now if flaw == 11 else now + end
         start_at = end_at if flaw == 13 else now + start
         deadline_at = end_at - 1 if flaw == 12 else end_at + deadline
-        token = self.d.token if in_token else ZERO
+        pay = self.token_of(token)
         outcome = self.model.predict_open(sender, machine_id, env, capacity, start_at, end_at,
-                                          deadline_at, price_per_cm3, token)
+                                          deadline_at, price_per_cm3, pay)
         self.transact(sender, "orders", "open", machine_id, env, capacity, start_at, end_at,
-                      deadline_at, price_per_cm3, token, outcome=outcome)
+                      deadline_at, price_per_cm3, pay, outcome=outcome)
 
     @rule(who=WHO, material=MATERIALS, dims=DIMS, vcode=VOLUME_CODES, quantity=QUANTITIES,
-          max_price=PRICES, in_token=st.booleans(), end=END_OFFSETS,
+          max_price=PRICES, token=TOKEN_CODES, end=END_OFFSETS,
           deadline=DEADLINE_OFFSETS, flaw=FLAW)
     def request(self, who: int, material: bytes, dims: Dims, vcode: int, quantity: int,
-                max_price: int, in_token: bool, end: int, deadline: int, flaw: int) -> None:
+                max_price: int, token: int, end: int, deadline: int, flaw: int) -> None:
         sender = self.who(who, self.customer_for(who))
-        token = self.d.token if in_token else ZERO
+        pay = self.token_of(token)
         if flaw == 11:
             dims = (dims[0], dims[1], 0)
         volume = _part_volume(dims, 0 if flaw == 13 and vcode == 1 else 4 if flaw == 13
                               else vcode)
         quantity = 0 if flaw == 12 else quantity
-        value = self.payment(token, price(max_price, volume, quantity), flaw == 14, vcode)
+        value = self.payment(pay, price(max_price, build_space(dims, quantity)), flaw == 14,
+                             vcode)
         end_at = self.model.now + (0 if flaw == 15 and vcode == 1 else end)
         deadline_at = end_at + (-1 if flaw == 15 and vcode != 1 else deadline)
-        self.do_request(sender, material, dims, volume, quantity, max_price, token, end_at,
+        self.do_request(sender, material, dims, volume, quantity, max_price, pay, end_at,
                         deadline_at, value)
 
     def do_request(self, sender: str, material: bytes, dims: Dims, volume: int, quantity: int,
@@ -424,6 +574,81 @@ class OrdersMachine(RuleBasedStateMachine):
         self.transact(sender, "orders", "take", order_id, machine_id, env, capacity, offer,
                       outcome=outcome)
 
+    # ------------------------------------------------------------------ terms
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF, aref=REF, flaw=FLAW, allowlist=st.booleans(),
+          allowed=st.booleans())
+    def terms(self, who: int, ref: int, aref: int, flaw: int, allowlist: bool,
+              allowed: bool) -> None:
+        """Name an order's arbiter, or change the token allowlist."""
+        if allowlist:
+            self.allow_token(who, aref, allowed)
+        else:
+            self.name_arbiter(who, ref, aref, flaw)
+
+    def allow_token(self, who: int, aref: int, allowed: bool) -> None:
+        """The token admin (or another account) allows or disallows the other ERC-20 (half
+        the time), the first one, ETH's address(0) (no effect on tokenAllowed) or an address
+        that is no token."""
+        token = [self.d.other_token, self.d.token, self.d.other_token, self.d.token, ZERO,
+                 self.d.registry, self.d.other_token, self.d.other_token][aref % 8]
+        sender = self.who(who, self.d.admin)
+        self.transact(sender, "orders", "allowToken", token, allowed,
+                      outcome=self.model.predict_allow_token(sender, token, allowed))
+
+    def name_arbiter(self, who: int, ref: int, aref: int, flaw: int) -> None:
+        """Mostly the producer of an Open order without jobs or the requester of a Requested
+        one names another account; flaws: address(0), itself, an order whose arbiter is
+        named already, an order past setting its terms (jobs joined, Closed, Cancelled)."""
+        def namable(o: Order) -> bool:
+            return o.arbiter == ZERO and (o.status == OrderStatus.REQUESTED or (
+                o.status == OrderStatus.OPEN and not o.jobs))
+
+        wanted: Callable[[Order], bool] = namable
+        if flaw == 13:
+            wanted = lambda o: o.arbiter != ZERO  # noqa: E731
+        elif flaw == 14:
+            wanted = lambda o: o.status not in (OrderStatus.OPEN,  # noqa: E731
+                                                OrderStatus.REQUESTED) or bool(
+                o.status == OrderStatus.OPEN and o.jobs)
+        order_id = self.pick_order(ref, wanted)
+        order = self.model.order(order_id)
+        right = None
+        if order is not None:
+            right = order.jobs[0].customer if order.status == OrderStatus.REQUESTED else (
+                order.producer)
+        sender = self.who(who, right)
+        arbiter = ZERO if flaw == 11 else sender if flaw == 12 else self.arbiter_for(sender,
+                                                                                   aref)
+        self.do_name_arbiter(sender, order_id, arbiter)
+
+    def do_name_arbiter(self, sender: str, order_id: int, arbiter: str) -> None:
+        self.transact(sender, "orders", "nameArbiter", order_id, arbiter,
+                      outcome=self.model.predict_name_arbiter(sender, order_id, arbiter))
+
+    # ------------------------------------------------------------------ membership
+    @precondition(_permissioned)
+    @rule(who=WHO, ref=REF, role=st.sampled_from(ROLES), grant=st.booleans())
+    def membership(self, who: int, ref: int, role: bytes, grant: bool) -> None:
+        """The membership admin (or another account) revokes a role, mostly from an account
+        that has credits to withdraw (it keeps them), or grants one, mostly back to an
+        account that held it at setup."""
+        m = self.model
+        if grant:
+            back = [a for a in self.actors if role in self.d.roles[a]
+                    and role not in m.roles[a]]
+            pool = back if back and ref % 4 else [a for a in self.actors
+                                                  if role not in m.roles[a]]
+        else:
+            holders = [a for a in self.actors if role in m.roles[a]]
+            owed = [a for a in holders
+                    if any(m.credits[(a, t)] for t in (ZERO, *self.d.tokens))]
+            pool = owed if owed and ref % 4 else holders
+        account = pool[ref // 4 % len(pool)] if pool else self.actors[ref % len(self.actors)]
+        sender = self.who(who, self.d.admin)
+        self.transact(sender, "membership", "grantRole" if grant else "revokeRole", role,
+                      account, outcome=m.predict_role(sender, grant, role, account))
+
     # ------------------------------------------------------------------ joining and leaving
     @precondition(_has_orders)
     @rule(who=WHO, ref=REF, shares=SHARES, dims=DIMS, vcode=VOLUME_CODES,
@@ -442,16 +667,18 @@ class OrdersMachine(RuleBasedStateMachine):
         quantity = quantity * 10 if flaw == 14 else quantity
         sender = self.who(who, self.customer_for(ref))
         token = order.token if order else ZERO
-        value = self.payment(token, price(order.price if order else 0, volume, quantity),
-                             flaw == 12, vcode)
+        value = self.payment(
+            token, price(order.price if order else 0, build_space(dims, quantity)),
+            flaw == 12, vcode)
         self.do_join(sender, order_id, dims, volume, quantity, value)
 
     def do_join(self, sender: str, order_id: int, dims: Dims, volume: int, quantity: int,
-                value: int) -> None:
-        self.check_quote(order_id, dims, volume, quantity)
+                value: int, quote: bool = True) -> bool:
+        if quote:
+            self.check_quote(order_id, dims, volume, quantity)
         outcome = self.model.predict_join(sender, order_id, dims, volume, quantity, value)
-        self.transact(sender, "orders", "join", order_id, dims, volume, quantity,
-                      outcome=outcome, value=value)
+        return self.transact(sender, "orders", "join", order_id, dims, volume, quantity,
+                             outcome=outcome, value=value)
 
     def check_quote(self, order_id: int, dims: Dims, volume: int, quantity: int) -> None:
         """The quote view agrees with the model: fits, build space and price (or reverts
@@ -463,22 +690,78 @@ class OrdersMachine(RuleBasedStateMachine):
         want = None
         if order is not None and not isinstance(space, Revert):
             want = (fits(dims, order.envelope) and space <= order.capacity - order.used, space,
-                    price(order.price, volume, quantity))
+                    price(order.price, space))
         if got != want:
             raise InvariantError("model", f"quote{(order_id, dims, volume, quantity)}: chain "
                                  f"{got}, model {want}")
 
-    def job_step(self, fn: str, who: int, ref: int, wanted: Any, producer_side: bool,
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def crowd(self, pick: int) -> None:
+        """Rarely (one draw in 32, not the simplest one; otherwise an early guided step):
+        fill an Open order with MAX_LIVE_JOBS one-mm3 jobs, try one more (TooManyJobs),
+        then leave one and join again: the cap counts live jobs, not job ids."""
+        m = self.model
+        if pick % 32 != 17:
+            self.progress(pick % 256, pick >= 256, "early")
+            return
+
+        def roomy(o: Order) -> bool:
+            return (o.status == OrderStatus.OPEN and o.start <= m.now
+                    and m.now + 4 * MAX_LIVE_JOBS < o.end
+                    and o.capacity - o.used > 2 * MAX_LIVE_JOBS)
+
+        found = [oid for oid, o in enumerate(m.orders, 1) if roomy(o)]
+        if not found:  # open one on the sender's largest machine
+            self.open(0, pick // 32, 0, 0, (1, 1, 1), 8, 0, 86400, 3600, 10**12,
+                      4 * (pick // 32 % 2), 0)
+            found = [oid for oid, o in enumerate(m.orders, 1) if roomy(o)]
+            if not found:
+                return
+            self.check()
+        order_id = found[pick // 32 % len(found)]
+        order = m.orders[order_id - 1]
+        unit = (MM, MM, MM)  # 1 mm3
+        value = self.payment(order.token, price(order.price, 1), False, 0)
+        while order.live_jobs < MAX_LIVE_JOBS and order.status == OrderStatus.OPEN:
+            if not self.do_join(self.customer_for(len(order.jobs)), order_id, unit, 1, 1,
+                                value, quote=False):
+                return  # e.g. a customer without role or tokens: the crowd stops here
+        # The invariants hold per transaction: check between the phases (a job joined and
+        # left between two checks would look like None -> Left).
+        self.check()
+        self.do_join(self.customer_for(pick), order_id, unit, 1, 1, value)  # TooManyJobs
+        self.check()
+        joined = [(jid, j) for jid, j in enumerate(order.jobs, 1)
+                  if j.status == JobStatus.JOINED]
+        if joined and order.status == OrderStatus.OPEN:
+            jid, j = joined[pick % len(joined)]
+            self.do_job_step("leave", j.customer, order_id, jid)
+            self.check()
+            self.do_join(j.customer, order_id, unit, 1, 1, value)
+
+    def job_step(self, fn: str, who: int, ref: int, wanted: Any, producer_side: bool | None,
                  at: int = 0) -> None:
+        """A step on one job by its producer (`producer_side`), its customer (False) or
+        anyone (None), the clock optionally moved onto the step's time boundary."""
         order_id, job_id = self.pick_job(ref, wanted)
         order = self.model.order(order_id)
         job = self.model.job(order_id, job_id)
-        if fn == "finalize":
-            self.at(at, job.shipped_at + self.model.window if job and job.shipped_at else None)
+        shipped = job.shipped_at if job and job.shipped_at else None
+        if fn in ("finalize", "dispute"):
+            self.at(at, shipped + self.model.window if shipped else None)
+        elif fn == "settle":
+            until = None
+            if shipped and job:
+                until = shipped + self.model.window if at == 9 else self.model.arbitration_end(
+                    job)
+            self.at(at, until)
         else:
             self.at(at, order.deadline if order else None)
-        right = (order.producer if order else None) if producer_side else (
-            job.customer if job else None)
+        right = None
+        if producer_side is not None:
+            right = (order.producer if order else None) if producer_side else (
+                job.customer if job else None)
         self.do_job_step(fn, self.who(who, right), order_id, job_id)
 
     def do_job_step(self, fn: str, sender: str, order_id: int, job_id: int) -> None:
@@ -488,6 +771,9 @@ class OrdersMachine(RuleBasedStateMachine):
             "confirmReceipt": self.model.predict_confirm_receipt,
             "finalize": self.model.predict_finalize,
             "reclaim": self.model.predict_reclaim,
+            "reject": self.model.predict_reject,
+            "dispute": self.model.predict_dispute,
+            "settle": self.model.predict_settle,
         }[fn]
         self.transact(sender, "orders", fn, order_id, job_id,
                       outcome=predict(sender, order_id, job_id))
@@ -515,10 +801,11 @@ class OrdersMachine(RuleBasedStateMachine):
     @precondition(_has_orders)
     @rule(who=WHO, ref=REF)
     def cancel(self, who: int, ref: int) -> None:
-        shipped = (JobStatus.SHIPPED, JobStatus.COMPLETED)
-        order_id = self.pick_order(  # half the time an order with a shipped job: must fail
+        # half the time an order with a submitted model or a shipped job: must fail
+        stuck = (JobStatus.MODEL_SUBMITTED, *SHIPPED_LIKE)
+        order_id = self.pick_order(
             ref, lambda o: o.status != OrderStatus.CANCELLED and (
-                ref % 2 == 0 or any(j.status in shipped for j in o.jobs)))
+                ref % 2 == 0 or any(j.status in stuck for j in o.jobs)))
         order = self.model.order(order_id)
         right = None
         if order is not None:
@@ -548,21 +835,26 @@ class OrdersMachine(RuleBasedStateMachine):
                       outcome=outcome)
 
     @precondition(_has_jobs)
-    @rule(who=WHO, ref=REF, at=AT)
-    def ship(self, who: int, ref: int, at: int) -> None:
-        self.job_step("ship", who, ref, lambda o, j: j.status == JobStatus.MODEL_SUBMITTED,
+    @rule(who=WHO, ref=REF, at=AT, reject=st.booleans())
+    def ship(self, who: int, ref: int, at: int, reject: bool) -> None:
+        """Ship a job with a model, or reject its model (both before the deadline)."""
+        self.job_step("reject" if reject else "ship", who, ref,
+                      lambda o, j: j.status == JobStatus.MODEL_SUBMITTED,
                       producer_side=True, at=at)
 
     @precondition(_has_jobs)
     @rule(who=WHO, ref=REF)
     def confirm_receipt(self, who: int, ref: int) -> None:
-        self.job_step("confirmReceipt", who, ref, lambda o, j: j.status == JobStatus.SHIPPED,
+        self.job_step("confirmReceipt", who, ref,
+                      lambda o, j: j.status in (JobStatus.SHIPPED, JobStatus.DISPUTED),
                       producer_side=False)
 
     @precondition(_has_jobs)
     @rule(who=WHO, ref=REF, at=AT)
     def finalize(self, who: int, ref: int, at: int) -> None:
-        self.job_step("finalize", who, ref, lambda o, j: j.status == JobStatus.SHIPPED,
+        # Shipped jobs, and disputed ones (which must not finalize)
+        self.job_step("finalize", who, ref,
+                      lambda o, j: j.status in (JobStatus.SHIPPED, JobStatus.DISPUTED),
                       producer_side=True, at=at)
 
     @precondition(_has_jobs)
@@ -572,12 +864,48 @@ class OrdersMachine(RuleBasedStateMachine):
                       lambda o, j: j.status in (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED),
                       producer_side=False, at=at)
 
+    # ------------------------------------------------------------------ disputes
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, at=AT, settle=st.booleans())
+    def dispute(self, who: int, ref: int, at: int, settle: bool) -> None:
+        """The customer disputes a shipped job (around the end of the confirmation window),
+        or anyone settles a disputed one (around the end of the arbitration window, or at
+        the end of the confirmation window: too early)."""
+        if settle:
+            self.job_step("settle", who, ref, lambda o, j: j.status == JobStatus.DISPUTED,
+                          producer_side=None, at=at)
+        else:
+            self.job_step("dispute", who, ref, lambda o, j: j.status == JobStatus.SHIPPED,
+                          producer_side=False, at=at)
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, split=SPLITS, frac=REF, flaw=FLAW)
+    def resolve(self, who: int, ref: int, split: int, frac: int, flaw: int) -> None:
+        """The arbiter splits a disputed job's deposit (0, all, all + 1, half, a fraction,
+        1); flaws: the producer, the customer, an arbiter that is a party to the job."""
+        order_id, job_id = self.pick_job(ref, lambda o, j: j.status == JobStatus.DISPUTED)
+        order, job = self.model.order(order_id), self.model.job(order_id, job_id)
+        if flaw == 13 and order is not None:
+            right: str | None = order.producer
+        elif flaw == 14 and job is not None:
+            right = job.customer
+        else:
+            right = self.resolver(order, job, ref, flaw == 15)
+        sender = self.who(who, right)
+        self.do_resolve(sender, order_id, job_id, split_of(job.deposit if job else 0, split,
+                                                           frac))
+
+    def do_resolve(self, sender: str, order_id: int, job_id: int, to_producer: int) -> None:
+        outcome = self.model.predict_resolve(sender, order_id, job_id, to_producer)
+        self.transact(sender, "orders", "resolve", order_id, job_id, to_producer,
+                      outcome=outcome)
+
     # ------------------------------------------------------------------ payments
-    @rule(who=WHO, in_token=st.booleans())
-    def withdraw(self, who: int, in_token: bool) -> None:
-        token = self.d.token if in_token else ZERO
-        owed = [a for a in self.actors if self.model.credits[(a, token)] > 0]
-        self.do_withdraw(self.who(who, owed[who % len(owed)] if owed else None), token)
+    @rule(who=WHO, token=st.integers(0, 2))
+    def withdraw(self, who: int, token: int) -> None:
+        pay = (ZERO, *self.d.tokens)[token]
+        owed = [a for a in self.actors if self.model.credits[(a, pay)] > 0]
+        self.do_withdraw(self.who(who, owed[who % len(owed)] if owed else None), pay)
 
     def do_withdraw(self, sender: str, token: str) -> None:
         self.transact(sender, "orders", "withdraw", token,
@@ -596,8 +924,9 @@ class OrdersMachine(RuleBasedStateMachine):
 
     def at(self, code: int, boundary: int | None) -> None:
         """Off-by-one probes: move the clock onto the step's time boundary (the order's end
-        for join/take/close, the delivery deadline for ship/reclaim, the end of the
-        confirmation window for finalize), a second before or after, if still ahead."""
+        for join/take/close, the delivery deadline for ship/reject/reclaim, the end of the
+        confirmation window for finalize/dispute, the end of the arbitration window for
+        settle), a second before or after, if still ahead."""
         if code < 6 or boundary is None:
             return
         moment = boundary + {6: -1, 7: 0, 8: 1, 9: 0}[code]
@@ -609,48 +938,47 @@ class OrdersMachine(RuleBasedStateMachine):
         self.model.now = max(self.model.now, moment)
 
     def boundaries(self, off: int = 0) -> list[int]:
-        marks = [t for o in self.model.orders for t in (o.start, o.end, o.deadline)]
-        marks += [j.shipped_at + self.model.window for o in self.model.orders for j in o.jobs
-                  if j.status == JobStatus.SHIPPED]
-        return sorted({t + off for t in marks if t + off >= self.model.now})
+        m = self.model
+        marks = [t for o in m.orders for t in (o.start, o.end, o.deadline)]
+        marks += [j.shipped_at + m.window for o in m.orders for j in o.jobs
+                  if j.status in (JobStatus.SHIPPED, JobStatus.DISPUTED)]
+        marks += [m.arbitration_end(j) for o in m.orders for j in o.jobs
+                  if j.status == JobStatus.DISPUTED]
+        return sorted({t + off for t in marks if t + off >= m.now})
 
     # ------------------------------------------------------------------ guided progress
     def progress(self, ref: int, fill: bool, mode: str) -> None:
         """The next natural step of some order or job, by the right party, well formed:
-        take, join (possibly filling the order exactly), leave, close, submit a model, ship,
-        confirm, finalize, withdraw. `mode` "deep": a step of the most advanced job, so that
-        30-step examples reach shipment, completion and payment; "early": take, join, leave
-        or close; "any": any of them."""
+        take, name an arbiter, join (possibly filling the order exactly), leave, close,
+        submit a model, ship or reject it, confirm, dispute, finalize, resolve, settle,
+        withdraw. `mode` "deep": a step of the most advanced job, so that 30-step examples
+        reach shipment, disputes and payment; "early": take, name, join, leave or close;
+        "any": any of them."""
         m = self.model
         steps: list[tuple[int, Callable[[], None]]] = []  # (stage, step)
         for oid, o in enumerate(m.orders, 1):
-            if o.status == OrderStatus.REQUESTED and m.now < o.end:
-                steps.append((1, functools.partial(self.progress_take, oid, ref)))
+            namable = not m.permissioned and o.arbiter == ZERO
+            if o.status == OrderStatus.REQUESTED:
+                if m.now < o.end:
+                    steps.append((1, functools.partial(self.progress_take, oid, ref)))
+                if namable:
+                    requester = o.jobs[0].customer
+                    steps.append((1, functools.partial(
+                        self.do_name_arbiter, requester, oid, self.arbiter_for(requester, ref))))
             if o.status == OrderStatus.OPEN:
+                if namable and not o.jobs:
+                    steps.append((1, functools.partial(
+                        self.do_name_arbiter, o.producer, oid,
+                        self.arbiter_for(o.producer, ref))))
                 if o.start <= m.now < o.end and o.used < o.capacity:
                     steps.append((1, functools.partial(self.progress_join, oid, ref, fill)))
                 if o.used and (fill or m.now >= o.end):  # else the producer waits
                     steps.append((2, functools.partial(self.do_close, o.producer, oid)))
             for jid, j in enumerate(o.jobs, 1):
-                if o.status == OrderStatus.OPEN and j.status == JobStatus.JOINED:
-                    steps.append((1, functools.partial(self.do_job_step, "leave", j.customer,
-                                                       oid, jid)))
-                elif o.status == OrderStatus.CLOSED and j.status == JobStatus.JOINED:
-                    steps.append((3, functools.partial(self.do_submit, j.customer, oid, jid)))
-                elif j.status == JobStatus.MODEL_SUBMITTED and m.now < o.deadline:
-                    steps.append((4, functools.partial(self.do_job_step, "ship", o.producer,
-                                                       oid, jid)))
-                elif j.status == JobStatus.SHIPPED and not fill:
-                    steps.append((5, functools.partial(self.do_job_step, "confirmReceipt",
-                                                       j.customer, oid, jid)))
-                elif j.status == JobStatus.SHIPPED:  # the customer stays silent
-                    until = j.shipped_at + m.window
-                    steps.append((5, functools.partial(
-                        self.do_job_step, "finalize", o.producer, oid, jid) if m.now >= until
-                        else functools.partial(self.warp_to, until)))
+                steps += self.job_progress(oid, o, jid, j, ref, fill)
         for (account, token), amount in m.credits.items():
             if amount:
-                steps.append((6 if fill else 0, functools.partial(self.do_withdraw, account,
+                steps.append((7 if fill else 0, functools.partial(self.do_withdraw, account,
                                                                   token)))
         if mode == "early":
             steps = [(stage, step) for stage, step in steps if stage <= 2]
@@ -662,7 +990,45 @@ class OrdersMachine(RuleBasedStateMachine):
         else:
             self.warp(True, ref, 3600, 0)
 
-    # Four rules for the guided step (a quarter of the rules drawn); Hypothesis's swarm
+    def job_progress(self, oid: int, o: Order, jid: int, j: Job, ref: int,
+                     fill: bool) -> list[tuple[int, Callable[[], None]]]:
+        m = self.model
+        step = self.do_job_step
+        choice = (ref + jid) % 10
+        if o.status == OrderStatus.OPEN and j.status == JobStatus.JOINED:
+            return [(1, functools.partial(step, "leave", j.customer, oid, jid))]
+        if o.status == OrderStatus.CLOSED and j.status == JobStatus.JOINED:
+            return [(3, functools.partial(self.do_submit, j.customer, oid, jid))]
+        if j.status == JobStatus.MODEL_SUBMITTED and m.now < o.deadline:
+            fn = "reject" if choice == 0 else "ship"  # the producer declines one in ten
+            return [(4, functools.partial(step, fn, o.producer, oid, jid))]
+        if j.status == JobStatus.SHIPPED:
+            until = j.shipped_at + m.window
+            if not fill and choice % 2 == 0 and m.now < until:
+                return [(5, functools.partial(step, "dispute", j.customer, oid, jid))]
+            if not fill:
+                return [(5, functools.partial(step, "confirmReceipt", j.customer, oid, jid))]
+            # the customer stays silent
+            return [(5, functools.partial(step, "finalize", o.producer, oid, jid)
+                     if m.now >= until else functools.partial(self.warp_to, until))]
+        if j.status == JobStatus.DISPUTED:
+            arbiter = self.resolver(o, j, ref, None)
+            if choice == 9:  # the customer gives in
+                return [(6, functools.partial(step, "confirmReceipt", j.customer, oid, jid))]
+            if arbiter is not None and not fill:
+                split = split_of(j.deposit, ref % 6, ref)
+                return [(6, functools.partial(self.do_resolve, arbiter, oid, jid, split))]
+            # the arbiter stays silent: wait for the default rule (trying it once too early)
+            until, end = j.shipped_at + m.window, m.arbitration_end(j)
+            if m.now < until:
+                return [(6, functools.partial(self.warp_to, until))]
+            anyone = self.actors[ref % len(self.actors)]
+            if m.now >= end or choice % 2:
+                return [(6, functools.partial(step, "settle", anyone, oid, jid))]
+            return [(6, functools.partial(self.warp_to, end))]
+        return []
+
+    # Four rules for the guided step (about a sixth of the rules drawn); Hypothesis's swarm
     # testing switches rules off per example, so some examples are all early churn (join,
     # leave, close), others go deep. One argument each: Hypothesis orders rules by their
     # number of arguments, and its simplest draws pick the first rule.
@@ -679,7 +1045,12 @@ class OrdersMachine(RuleBasedStateMachine):
     @precondition(_has_orders)
     @rule(pick=PICK)
     def progress_deeper(self, pick: int) -> None:
-        self.progress(pick % 256, pick >= 256, "deep")
+        """A burst of 2 to 5 deep steps, each checked: with the disputes a job's life is a
+        dozen steps (join, close, model, ship, dispute, the windows, resolve or settle)."""
+        for i in range(2 + pick // 128 % 4):
+            if i and self.last is not None:
+                self.check()
+            self.progress(pick % 256, pick >= 256, "deep")
 
     @precondition(_has_orders)
     @rule(pick=PICK)
@@ -708,7 +1079,8 @@ class OrdersMachine(RuleBasedStateMachine):
             self.model.now = max(self.model.now, order.end - (edge == 0))
             self.progress_take(order_id, pick // 4)
         else:  # nothing to probe: open a fresh order to probe later
-            self.open(0, pick, 0, pick % 6, (1, 1, 1), 8, 0, 3600, 3600, 10**12, pick >= 256, 0)
+            self.open(0, pick, 0, pick % 6, (1, 1, 1), 8, 0, 3600, 3600, 10**12,
+                      4 * (pick >= 256), 0)
 
     def progress_take(self, order_id: int, ref: int) -> None:
         order = self.model.orders[order_id - 1]
@@ -737,14 +1109,15 @@ class OrdersMachine(RuleBasedStateMachine):
             while box_volume(dims) > left and max(dims) > 1:
                 dims = (max(1, dims[0] // 2), max(1, dims[1] // 2), max(1, dims[2] // 2))
         volume = max(1, box_volume(dims) // 2)
-        value = self.payment(order.token, price(order.price, volume, quantity), False, 0)
+        value = self.payment(order.token, price(order.price, build_space(dims, quantity)),
+                             False, 0)
         self.do_join(customer, order_id, dims, volume, quantity, value)
 
     # ------------------------------------------------------------------ reading the chain
     def read(self) -> ChainState:
-        drv, m = self.drv, self.model
-        tokens = (ZERO, self.d.token)
-        holders = [*self.actors, self.d.orders]
+        drv, m, d = self.drv, self.model, self.d
+        tokens = (ZERO, *d.tokens)
+        holders = [*self.actors, d.orders]
         reads: list[Read] = [drv.read_call("orders", "orderCount"),
                              drv.read_call("registry", "machineCount")]
         order_ids = range(1, len(m.orders) + 2)
@@ -755,28 +1128,38 @@ class OrdersMachine(RuleBasedStateMachine):
         credit_keys = [(a, t) for a in self.actors for t in tokens]
         reads += [drv.read_call("orders", "credits", a, t) for a, t in credit_keys]
         reads += [drv.read_balance(a) for a in holders]
-        reads += [drv.read_call("token", "balanceOf", a) for a in holders]
-        reads += [drv.read_call("token", "allowance", a, self.d.orders) for a in self.actors]
+        reads += [drv.read_call(self.contract_of[t], "balanceOf", a)
+                  for t in d.tokens for a in holders]
+        reads += [drv.read_call(self.contract_of[t], "allowance", a, d.orders)
+                  for t in d.tokens for a in self.actors]
         view_ids = range(1, len(m.orders) + 1)
         reads += [r for i in view_ids for r in (drv.read_call("orders", "spaceLeft", i),
                                                  drv.read_call("orders", "jobCount", i))]
         machine_ids = range(1, len(m.machines) + 2)
         reads += [drv.read_call("registry", "machine", i) for i in machine_ids]
         reads += [drv.read_call("registry", "fingerprintOf", a) for a in self.actors]
+        reads += [drv.read_call("orders", "tokenAllowed", t) for t in self.probed]
+        reads += [drv.read_call("orders", "arbiterOf", i) for i in view_ids]
+        role_keys = [(a, r) for a in self.actors for r in (*ROLES, DEFAULT_ADMIN_ROLE)
+                     ] if d.permissioned else []
+        reads += [drv.read_call("membership", "hasRole", r, a) for a, r in role_keys]
         values = iter(drv.batch(reads))
         order_count, machine_count = next(values), next(values)
         orders = {i: v for i in order_ids if (v := next(values)) is not None}
         jobs = {k: v for k in job_ids if (v := next(values)) is not None}
         credits = {k: next(values) for k in credit_keys}
         eth = {a: next(values) for a in holders}
-        toks = {a: next(values) for a in holders}
-        allowance = {a: next(values) for a in self.actors}
+        toks = {t: {a: next(values) for a in holders} for t in d.tokens}
+        allowance = {t: {a: next(values) for a in self.actors} for t in d.tokens}
         views = {i: (next(values), next(values)) for i in view_ids}
         # An unknown machine id reads as a zeroed record.
         machines = {i: v for i in machine_ids if (v := next(values)) is not None and v[0] != ZERO}
         fps = {a: next(values) for a in self.actors}
+        allowed = {t: next(values) for t in self.probed}
+        arbiters = {i: next(values) for i in view_ids}
+        roles = {k: next(values) for k in role_keys}
         return ChainState(order_count, orders, jobs, credits, eth, toks, allowance,
-                          machine_count, machines, fps, views)
+                          machine_count, machines, fps, views, allowed, arbiters, roles)
 
     # ------------------------------------------------------------------ invariants
     @invariant()
@@ -793,11 +1176,12 @@ class OrdersMachine(RuleBasedStateMachine):
 
     def check_chain(self, prev: ChainState, now: ChainState) -> None:
         """The invariants on the chain's own data (the model is not consulted): space-conserved,
-        jobs-fit-envelope, states-move-forward, value-conserved, reverts-change-nothing and
-        steps-in-order."""
+        live-jobs-counted, jobs-fit-envelope, requests-intact, lead-time-bounded,
+        deposits-bounded, states-move-forward, value-conserved, token-allowed,
+        reverts-change-nothing, steps-in-order, disputes-by-rule and splits-conserve."""
         for oid, o in now.orders.items():
-            jobs = [j for (i, _), j in now.jobs.items() if i == oid]
-            live = [j for j in jobs if j[J_STATUS] in LIVE]
+            jobs = {k: j for (i, k), j in now.jobs.items() if i == oid}
+            live = [j for j in jobs.values() if j[J_STATUS] in LIVE]
             space = sum(box_volume(tuple(j[J_DIMS])) * j[J_QTY] for j in live)
             if o[O_USED] != space or o[O_USED] > o[O_CAP]:
                 raise InvariantError("space-conserved", f"order {oid}: used {o[O_USED]}, live "
@@ -805,28 +1189,89 @@ class OrdersMachine(RuleBasedStateMachine):
             if oid in now.views and now.views[oid] != (o[O_CAP] - o[O_USED], o[O_JOBS]):
                 raise InvariantError("space-conserved", f"order {oid}: spaceLeft, jobCount "
                                      f"{now.views[oid]} disagree with the order {o}")
+            if (o[O_LIVE] != len(live) or o[O_LIVE] > MAX_LIVE_JOBS
+                    or o[O_JOBS] > MAX_JOB_IDS or o[O_JOBS] != len(jobs)):
+                raise InvariantError("live-jobs-counted", f"order {oid}: liveJobs {o[O_LIVE]}, "
+                                     f"live jobs {len(live)}, jobCount {o[O_JOBS]} of "
+                                     f"{len(jobs)} jobs")
             for j in live:
                 if not fits(tuple(j[J_DIMS]), tuple(o[O_ENV])):
                     raise InvariantError("jobs-fit-envelope",
                                          f"order {oid}: job {j} outside {o[O_ENV]}")
+            self.check_request(oid, o, jobs)
+            self.check_bounds(oid, o, jobs)
         self.check_edges(prev, now)
-        for token in (ZERO, self.d.token):
+        for token in (ZERO, *self.d.tokens):
             held = sum(j[J_DEPOSIT] for (i, _), j in now.jobs.items()
                        if j[J_STATUS] in HELD and now.orders[i][O_TOKEN] == token)
             owed = sum(v for (_, t), v in now.credits.items() if t == token)
-            balance = now.eth[self.d.orders] if token == ZERO else now.tokens[self.d.orders]
+            balance = now.eth[self.d.orders] if token == ZERO else (
+                now.tokens[token][self.d.orders])
             if balance != held + owed:
                 raise InvariantError("value-conserved", f"token {token}: contract holds {balance}, "
                                      f"deposits held {held} + credits owed {owed} = {held + owed}")
+        if not now.allowed[ZERO]:
+            raise InvariantError("token-allowed", "ETH (address(0)) is not allowed")
         if self.last is not None:
-            sender, result = self.last
-            member = self.d.roles[sender] & {PRODUCER_ROLE, CUSTOMER_ROLE}
-            if self.d.permissioned and not member and result.ok:
-                raise InvariantError("reverts-change-nothing", f"non-member {sender} succeeded")
+            sent = self.last
+            sender, result = sent.sender, sent.result
+            if result.ok and not self.entitled(prev, sent):
+                raise InvariantError("reverts-change-nothing",
+                                     f"{sent.name} by {sender}, not entitled to it, succeeded")
             if not result.ok and now.without_fee(sender, result.fee) != prev:
                 raise InvariantError("reverts-change-nothing", f"reverted call ({result.revert}) by "
                                      f"{sender} changed the state")
+            for oid, o in now.orders.items():
+                if oid not in prev.orders and not prev.allowed.get(o[O_TOKEN], False):
+                    raise InvariantError("token-allowed", f"{sent.name} made order {oid} in "
+                                         f"{o[O_TOKEN]}, not allowed at the time")
             self.check_step_order(prev, now, result)
+            self.check_disputes(prev, now, sent)
+            self.check_splits(prev, now, sent)
+
+    def entitled(self, prev: ChainState, sent: Sent) -> bool:
+        """The sender may make this call succeed at all (roles as read before the call)."""
+        if sent.name == "allowToken":
+            return sent.sender == self.d.admin  # tokenAdmin (check_settings)
+        if not self.d.permissioned:
+            return True
+        needs = NEEDS[sent.name]
+        return needs is None or any(prev.roles[(sent.sender, r)] for r in needs)
+
+    def check_request(self, oid: int, o: tuple[Any, ...], jobs: dict[int, tuple[Any, ...]]
+                      ) -> None:
+        """requests-intact: a Requested order is its requester's part waiting for a producer."""
+        if o[O_STATUS] != OrderStatus.REQUESTED:
+            return
+        first = jobs.get(1)
+        if (list(jobs) != [1] or first is None or first[J_STATUS] != JobStatus.JOINED
+                or o[O_USED] != o[O_CAP] or o[O_PRODUCER] != ZERO or o[O_MACHINE] != 0):
+            raise InvariantError("requests-intact", f"Requested order {oid} {o} has jobs {jobs}")
+
+    def check_bounds(self, oid: int, o: tuple[Any, ...], jobs: dict[int, tuple[Any, ...]]
+                     ) -> None:
+        """lead-time-bounded and deposits-bounded."""
+        d = self.d
+        if not o[O_START] < o[O_END] < o[O_DEADLINE] <= o[O_END] + d.lead_time:
+            raise InvariantError("lead-time-bounded", f"order {oid}: start {o[O_START]}, end "
+                                 f"{o[O_END]}, deadline {o[O_DEADLINE]}, lead {d.lead_time}")
+        latest = o[O_END] + d.lead_time + d.window + d.arbitration
+        for jid, j in jobs.items():
+            status = j[J_STATUS]
+            if status not in HELD:
+                continue
+            if status in (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED):
+                release = o[O_DEADLINE]  # reclaim
+            elif j[J_SHIPPED] == 0 or j[J_SHIPPED] >= o[O_DEADLINE]:
+                raise InvariantError("deposits-bounded", f"job {(oid, jid)}: shipped at "
+                                     f"{j[J_SHIPPED]}, deadline {o[O_DEADLINE]}")
+            elif status == JobStatus.SHIPPED:
+                release = j[J_SHIPPED] + d.window  # finalize
+            else:
+                release = j[J_SHIPPED] + d.window + d.arbitration  # settle
+            if release > latest:
+                raise InvariantError("deposits-bounded", f"job {(oid, jid)} "
+                                     f"{JobStatus(status).name}: released at {release} > {latest}")
 
     def check_edges(self, prev: ChainState, now: ChainState) -> None:
         for oid in prev.orders:
@@ -880,35 +1325,115 @@ class OrdersMachine(RuleBasedStateMachine):
             if moved and status == JobStatus.SHIPPED and before[J_STATUS] != \
                     JobStatus.MODEL_SUBMITTED:
                 raise InvariantError("steps-in-order", f"job {key}: shipped without a model")
-            if moved and status == JobStatus.COMPLETED and before[J_STATUS] != JobStatus.SHIPPED:
+            if moved and status == JobStatus.COMPLETED and before[J_STATUS] not in (
+                    JobStatus.SHIPPED, JobStatus.DISPUTED):
                 raise InvariantError("steps-in-order", f"job {key}: completed before shipment")
-            advanced = (JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.COMPLETED)
+            advanced = (JobStatus.MODEL_SUBMITTED, *SHIPPED_LIKE)
             if status in advanced and (
                 o[O_STATUS] != OrderStatus.CLOSED or j[J_DIGEST] == bytes(32)
             ):
                 raise InvariantError("steps-in-order", f"job {key} is {status.name} in an "
                                      f"order {OrderStatus(o[O_STATUS]).name}")
-            if status in (JobStatus.SHIPPED, JobStatus.COMPLETED) and j[J_SHIPPED] == 0:
+            if status == JobStatus.REJECTED and j[J_DIGEST] == bytes(32):
+                raise InvariantError("steps-in-order", f"job {key}: rejected without a model")
+            if status in SHIPPED_LIKE and j[J_SHIPPED] == 0:
                 raise InvariantError("steps-in-order", f"job {key}: {status.name} with no shipment")
+
+    def check_disputes(self, prev: ChainState, now: ChainState, sent: Sent) -> None:
+        """disputes-by-rule on the last transaction."""
+        ts, d = sent.result.timestamp, self.d
+        for key, j in now.jobs.items():
+            before = prev.jobs.get(key)
+            if before is None or before[J_STATUS] == j[J_STATUS]:
+                continue
+            old, new = JobStatus(before[J_STATUS]), JobStatus(j[J_STATUS])
+            o = prev.orders[key[0]]
+            customer = j[J_CUSTOMER]
+            why = None
+            if new == JobStatus.DISPUTED and (
+                    sent.name != "dispute" or sent.sender != customer
+                    or ts >= j[J_SHIPPED] + d.window):
+                why = f"disputed by {sent.name} from {sent.sender} at {ts}"
+            if old == JobStatus.DISPUTED:
+                if new not in DISPUTE_ENDS:
+                    why = f"a disputed job became {new.name}"
+                elif new == JobStatus.COMPLETED and (
+                        sent.name != "confirmReceipt" or sent.sender != customer):
+                    why = f"completed by {sent.name} from {sent.sender}"
+                elif new == JobStatus.RESOLVED and sent.name == "settle":
+                    if ts < j[J_SHIPPED] + d.window + d.arbitration:
+                        why = f"settled at {ts}, before the arbitration window's end"
+                elif new == JobStatus.RESOLVED and sent.name == "resolve":
+                    office = prev.roles[(sent.sender, ARBITER_ROLE)] if d.permissioned else (
+                        prev.arbiters.get(key[0]) == sent.sender)
+                    if not office or sent.sender in (o[O_PRODUCER], customer):
+                        why = f"resolved by {sent.sender}, not a neutral arbiter"
+                elif new == JobStatus.RESOLVED:
+                    why = f"resolved by {sent.name}"
+            if why is not None:
+                raise InvariantError("disputes-by-rule", f"job {key}: {why}")
+
+    def check_splits(self, prev: ChainState, now: ChainState, sent: Sent) -> None:
+        """splits-conserve on the last transaction: credits moved as the reject or the
+        dispute's outcome says, to the unit."""
+        want: dict[tuple[str, str], int] = defaultdict(int)
+        split = False
+        for key, j in now.jobs.items():
+            before = prev.jobs.get(key)
+            new = JobStatus(j[J_STATUS])
+            if before is None or before[J_STATUS] == new or new not in (
+                    JobStatus.REJECTED, JobStatus.RESOLVED):
+                continue
+            split = True
+            o, deposit = now.orders[key[0]], before[J_DEPOSIT]
+            if new == JobStatus.REJECTED:
+                to_producer = reject_fee(deposit)
+                to_customer = deposit - to_producer
+            else:
+                logs = [log.args for log in sent.result.logs if log.event == "JobResolved"
+                        and (log.args["orderId"], log.args["jobId"]) == key]
+                if len(logs) != 1:
+                    raise InvariantError("splits-conserve", f"job {key}: JobResolved {logs}")
+                to_producer, to_customer = logs[0]["toProducer"], logs[0]["toCustomer"]
+                default = logs[0]["arbiter"] == ZERO
+                if to_producer + to_customer != deposit or (default and to_producer):
+                    raise InvariantError("splits-conserve", f"job {key}: deposit {deposit} "
+                                         f"split {to_producer} + {to_customer}")
+            want[(o[O_PRODUCER], o[O_TOKEN])] += to_producer
+            want[(j[J_CUSTOMER], o[O_TOKEN])] += to_customer
+        if not split:
+            return
+        got = {k: v - prev.credits[k] for k, v in now.credits.items() if v != prev.credits[k]}
+        if got != {k: v for k, v in want.items() if v}:
+            raise InvariantError("splits-conserve", f"{sent.name}{sent.args}: credits moved "
+                                 f"{got}, the split says {dict(want)}")
 
     def check_model(self, state: ChainState) -> None:
         m = self.model
         expect_orders = {i: o.as_tuple() for i, o in enumerate(m.orders, 1)}
         expect_jobs = {(i, k): j.as_tuple() for i, o in enumerate(m.orders, 1)
                        for k, j in enumerate(o.jobs, 1)}
+        expect_roles = {(a, r): (a == m.admin if r == DEFAULT_ADMIN_ROLE
+                                 else r in m.roles.get(a, set())) for a, r in state.roles}
         checks: list[tuple[str, Any, Any]] = [
             ("orderCount", state.order_count, len(m.orders)),
             ("orders", _norm(state.orders), _norm(expect_orders)),
             ("jobs", _norm(state.jobs), _norm(expect_jobs)),
             ("credits", state.credits, {k: m.credits[k] for k in state.credits}),
             ("ETH balances", state.eth, {a: m.eth[a] for a in state.eth}),
-            ("token balances", state.tokens, {a: m.tokens[a] for a in state.tokens}),
-            ("allowances", state.allowance, {a: m.allowance[a] for a in state.allowance}),
+            ("token balances", state.tokens,
+             {t: {a: m.tokens[t][a] for a in held} for t, held in state.tokens.items()}),
+            ("allowances", state.allowance,
+             {t: {a: m.allowance[t][a] for a in held} for t, held in state.allowance.items()}),
             ("machineCount", state.machine_count, len(m.machines)),
             ("machines", _norm(state.machines), _norm({
                 i: (mc.owner, *mc.envelope, mc.process, mc.material)
                 for i, mc in enumerate(m.machines, 1)})),
             ("fingerprints", state.fingerprints, {a: m.fingerprints[a] for a in self.actors}),
+            ("tokenAllowed", state.allowed, {t: m.token_allowed(t) for t in state.allowed}),
+            ("arbiters", _norm(state.arbiters),
+             _norm({i: o.arbiter for i, o in enumerate(m.orders, 1)})),
+            ("roles", state.roles, expect_roles),
         ]
         for what, chain_value, model_value in checks:
             if chain_value != model_value:
@@ -939,4 +1464,3 @@ def machine_for(deployment: Deployment) -> type[OrdersMachine]:
     """The state machine class bound to one deployment."""
     return type(f"OrdersMachine_{deployment.label}", (OrdersMachine,),
                 {"deployment": deployment})
-

@@ -24,20 +24,26 @@ from tests.utils.constants import JobStatus, OrderStatus
 ZERO = "0x0000000000000000000000000000000000000000"
 PRODUCER_ROLE = keccak(text="PRODUCER_ROLE")
 CUSTOMER_ROLE = keccak(text="CUSTOMER_ROLE")
+ARBITER_ROLE = keccak(text="ARBITER_ROLE")
 ANY_PARTICIPANT = keccak(text="ANY_PARTICIPANT")
-MAX_JOBS_PER_ORDER = 100
+DEFAULT_ADMIN_ROLE = bytes(32)
+ROLES = (PRODUCER_ROLE, CUSTOMER_ROLE, ARBITER_ROLE)
+MAX_LIVE_JOBS = 100
+MAX_JOB_IDS = 1000
+REJECT_FEE_BPS = 1000
 MAX_UINT256 = 2**256 - 1
 
-
-
-
-# Jobs whose build space counts as used, and jobs whose deposit is still held in escrow.
+# Jobs whose build space counts as used (and in liveJobs), and jobs whose deposit is still
+# held in escrow.
 LIVE = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED,
-                  JobStatus.COMPLETED})
-HELD = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED})
+                  JobStatus.COMPLETED, JobStatus.DISPUTED, JobStatus.RESOLVED})
+HELD = frozenset({JobStatus.JOINED, JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED,
+                  JobStatus.DISPUTED})
 
 # Allowed edges (docs/DESIGN.md, "The contract state machine"). Requested -> Closed is take()
 # with the capacity exactly used: Open and automatically Closed in one transaction.
+# Requested -> Cancelled is cancel() by the requester, or reclaim() of job 1 after the
+# deadline of a request no producer took.
 ORDER_EDGES = frozenset({
     (OrderStatus.NONE, OrderStatus.REQUESTED), (OrderStatus.NONE, OrderStatus.OPEN),
     (OrderStatus.REQUESTED, OrderStatus.OPEN), (OrderStatus.REQUESTED, OrderStatus.CLOSED),
@@ -49,9 +55,15 @@ JOB_EDGES = frozenset({
     (JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED), (JobStatus.SHIPPED, JobStatus.COMPLETED),
     (JobStatus.JOINED, JobStatus.LEFT), (JobStatus.JOINED, JobStatus.REFUNDED),
     (JobStatus.MODEL_SUBMITTED, JobStatus.REFUNDED),
+    (JobStatus.MODEL_SUBMITTED, JobStatus.REJECTED), (JobStatus.SHIPPED, JobStatus.DISPUTED),
+    (JobStatus.DISPUTED, JobStatus.RESOLVED), (JobStatus.DISPUTED, JobStatus.COMPLETED),
 })
 TERMINAL_ORDER = frozenset({OrderStatus.CANCELLED})
-TERMINAL_JOB = frozenset({JobStatus.COMPLETED, JobStatus.LEFT, JobStatus.REFUNDED})
+TERMINAL_JOB = frozenset({JobStatus.COMPLETED, JobStatus.LEFT, JobStatus.REFUNDED,
+                          JobStatus.RESOLVED, JobStatus.REJECTED})
+# What a disputed job may become: the arbiter's split or the default rule (Resolved), or
+# the customer's confirmation after all (Completed).
+DISPUTE_ENDS = frozenset({JobStatus.RESOLVED, JobStatus.COMPLETED})
 
 Dims = tuple[int, int, int]
 
@@ -61,9 +73,19 @@ def box_volume(dims: Dims) -> int:
     return -(-(dims[0] * dims[1] * dims[2]) // 10**9)
 
 
-def price(price_per_cm3: int, part_volume: int, quantity: int) -> int:
-    """ceil(price per cm3 x part volume (mm3) x quantity / 1000)."""
-    return -(-(price_per_cm3 * part_volume * quantity) // 1000)
+def build_space(dims: Dims, quantity: int) -> int:
+    """Build space in mm3: bounding box x quantity."""
+    return box_volume(dims) * quantity
+
+
+def price(price_per_cm3: int, space: int) -> int:
+    """ceil(price per cm3 x build space (mm3) / 1000)."""
+    return -(-(price_per_cm3 * space) // 1000)
+
+
+def reject_fee(deposit: int) -> int:
+    """The producer's share of a rejected job's deposit."""
+    return deposit * REJECT_FEE_BPS // 10_000
 
 
 def fits(dims: Dims, envelope: Dims) -> bool:
@@ -115,12 +137,17 @@ class Order:
     envelope: Dims
     material: bytes
     jobs: list[Job] = field(default_factory=list)
+    arbiter: str = ZERO  # named with nameArbiter (public mode); not in the struct
+
+    @property
+    def live_jobs(self) -> int:
+        return sum(j.status in LIVE for j in self.jobs)
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The chain's Order struct, field by field."""
-        return (self.producer, int(self.status), self.machine_id, len(self.jobs), self.token,
-                self.price, self.capacity, self.used, self.start, self.end, self.deadline,
-                *self.envelope, self.material)
+        return (self.producer, int(self.status), self.machine_id, len(self.jobs),
+                self.live_jobs, self.token, self.price, self.capacity, self.used, self.start,
+                self.end, self.deadline, *self.envelope, self.material)
 
 
 Event = tuple[str, dict[str, Any]]
@@ -143,25 +170,32 @@ class Model:
         self,
         *,
         contract: str,
-        token: str,
+        tokens: tuple[str, ...],
         permissioned: bool,
         roles: dict[str, set[bytes]],
+        admin: str,
         confirmation_window: int,
+        arbitration_window: int,
+        max_lead_time: int,
         now: int,
     ) -> None:
         self.contract = contract  # the orders contract's address
-        self.token = token  # the test ERC-20's address
         self.permissioned = permissioned
-        self.roles = roles
+        self.roles = {a: set(r) for a, r in roles.items()}  # this example's copy
+        self.admin = admin  # membership admin (DEFAULT_ADMIN_ROLE) and token admin
         self.window = confirmation_window
+        self.arbitration = arbitration_window
+        self.lead_time = max_lead_time
         self.now = now  # timestamp of the next transaction
         self.orders: list[Order] = []
         self.machines: list[Machine] = []
         self.fingerprints: dict[str, bytes] = defaultdict(lambda: bytes(32))
         self.credits: dict[tuple[str, str], int] = defaultdict(int)
+        self.allowed: dict[str, bool] = defaultdict(bool)  # the token allowlist
         self.eth: dict[str, int] = {}
-        self.tokens: dict[str, int] = defaultdict(int)
-        self.allowance: dict[str, int] = defaultdict(int)  # towards the orders contract
+        # ERC-20 balances and allowances towards the orders contract, per token
+        self.tokens: dict[str, dict[str, int]] = {t: defaultdict(int) for t in tokens}
+        self.allowance: dict[str, dict[str, int]] = {t: defaultdict(int) for t in tokens}
 
     # ------------------------------------------------------------------ helpers
     def order(self, order_id: int) -> Order | None:
@@ -193,8 +227,17 @@ class Model:
         return m.material
 
     def _window(self, start: int, end: int, deadline: int) -> Revert | None:
-        if start >= end or end <= self.now or deadline < end:
+        if (start >= end or end <= self.now or deadline <= end
+                or deadline - end > self.lead_time):
             return Revert("InvalidWindow", (start, end, deadline))
+        return None
+
+    def token_allowed(self, token: str) -> bool:
+        return token == ZERO or self.allowed[token]
+
+    def _token(self, token: str) -> Revert | None:
+        if not self.token_allowed(token):
+            return Revert("TokenNotAllowed", (token,))
         return None
 
     @staticmethod
@@ -206,8 +249,8 @@ class Model:
 
     @staticmethod
     def _part(dims: Dims, part_volume: int, quantity: int) -> Revert | int:
-        box = box_volume(dims)
-        if quantity == 0 or part_volume == 0 or part_volume > box or 0 in dims:
+        box = box_volume(dims)  # 0 if a dimension is 0: then part_volume > box
+        if quantity == 0 or part_volume == 0 or part_volume > box:
             return Revert("InvalidPart", (dims, part_volume, quantity))
         return box * quantity
 
@@ -222,20 +265,20 @@ class Model:
         """OpenZeppelin ERC20.transferFrom: allowance first, then balance."""
         if token == ZERO or deposit == 0:
             return None
-        if self.allowance[sender] < deposit:
-            return Revert("ERC20InsufficientAllowance",
-                          (self.contract, self.allowance[sender], deposit))
-        if self.tokens[sender] < deposit:
-            return Revert("ERC20InsufficientBalance", (sender, self.tokens[sender], deposit))
+        allowance, balance = self.allowance[token][sender], self.tokens[token][sender]
+        if allowance < deposit:
+            return Revert("ERC20InsufficientAllowance", (self.contract, allowance, deposit))
+        if balance < deposit:
+            return Revert("ERC20InsufficientBalance", (sender, balance, deposit))
         return None
 
     def _move_in(self, sender: str, token: str, deposit: int) -> None:
         if token == ZERO or deposit == 0:
             return
-        if self.allowance[sender] != MAX_UINT256:
-            self.allowance[sender] -= deposit
-        self.tokens[sender] -= deposit
-        self.tokens[self.contract] += deposit
+        if self.allowance[token][sender] != MAX_UINT256:
+            self.allowance[token][sender] -= deposit
+        self.tokens[token][sender] -= deposit
+        self.tokens[token][self.contract] += deposit
 
     def _customer_job(self, sender: str, order_id: int, job_id: int) -> Revert | Job:
         job = self.job(order_id, job_id)
@@ -257,10 +300,17 @@ class Model:
         return job
 
     def _release(self, order: Order, job: Job, to: str) -> int:
+        """Frees the job's space (its live slot: the job's new status is no longer live)."""
         order.used -= job.space
-        if job.deposit:
+        if job.deposit and to != ZERO:
             self.credits[(to, order.token)] += job.deposit
         return job.deposit
+
+    def _split(self, order: Order, job: Job, to_producer: int) -> None:
+        if to_producer:
+            self.credits[(order.producer, order.token)] += to_producer
+        if job.deposit != to_producer:
+            self.credits[(job.customer, order.token)] += job.deposit - to_producer
 
     # ------------------------------------------------------------------ registry
     def predict_publish_key(self, sender: str, fingerprint: bytes, armored: bytes) -> Outcome:
@@ -303,9 +353,9 @@ class Model:
         material = self._machine(sender, machine_id, envelope)
         if isinstance(material, Revert):
             return material
-        if (err := self._window(start, end, deadline)) or (
-            err := self._capacity(capacity, 0, envelope)
-        ):
+        if ((err := self._window(start, end, deadline))
+                or (err := self._capacity(capacity, 0, envelope))
+                or (err := self._token(token))):
             return err
         order_id = len(self.orders) + 1
 
@@ -321,14 +371,14 @@ class Model:
         self, sender: str, material: bytes, dims: Dims, part_volume: int, quantity: int,
         max_price: int, token: str, end: int, deadline: int, value: int,
     ) -> Outcome:
-        if (err := self._role(sender, CUSTOMER_ROLE)) or (
-            err := self._window(self.now, end, deadline)
-        ):
+        if ((err := self._role(sender, CUSTOMER_ROLE))
+                or (err := self._window(self.now, end, deadline))
+                or (err := self._token(token))):
             return err
         space = self._part(dims, part_volume, quantity)
         if isinstance(space, Revert):
             return space
-        deposit = price(max_price, part_volume, quantity)
+        deposit = price(max_price, space)
         if (err := self._value(token, deposit, value)) or (
             err := self._pull(sender, token, deposit)
         ):
@@ -376,7 +426,7 @@ class Model:
         if err := self._capacity(capacity, order.used, envelope):
             return err
         full = capacity == order.used
-        deposit = price(price_per_cm3, first.part_volume, first.quantity)
+        deposit = price(price_per_cm3, first.space)
         refund = first.deposit - deposit
 
         def apply() -> None:
@@ -414,8 +464,10 @@ class Model:
             return Revert("WindowNotStarted", (order_id, order.start))
         if self.now >= order.end:
             return Revert("WindowOver", (order_id, order.end))
-        if len(order.jobs) >= MAX_JOBS_PER_ORDER:
-            return Revert("TooManyJobs", (order_id, MAX_JOBS_PER_ORDER))
+        if order.live_jobs >= MAX_LIVE_JOBS:
+            return Revert("TooManyJobs", (order_id, MAX_LIVE_JOBS))
+        if len(order.jobs) >= MAX_JOB_IDS:
+            return Revert("TooManyJobs", (order_id, MAX_JOB_IDS))
         space = self._part(dims, part_volume, quantity)
         if isinstance(space, Revert):
             return space
@@ -424,7 +476,7 @@ class Model:
         left = order.capacity - order.used
         if space > left:
             return Revert("NoSpaceLeft", (order_id, space, left))
-        deposit = price(order.price, part_volume, quantity)
+        deposit = price(order.price, space)
         if (err := self._value(order.token, deposit, value)) or (
             err := self._pull(sender, order.token, deposit)
         ):
@@ -504,10 +556,14 @@ class Model:
                 return Revert("WrongOrderStatus", (order_id, int(order.status)))
         events: list[Event] = [("OrderCancelled", {"orderId": order_id})]
         refunded: list[Job] = []
+        shipped = (JobStatus.SHIPPED, JobStatus.COMPLETED, JobStatus.DISPUTED,
+                   JobStatus.RESOLVED)
         for job_id, job in enumerate(order.jobs, start=1):
-            if job.status in (JobStatus.SHIPPED, JobStatus.COMPLETED):
+            if job.status == JobStatus.MODEL_SUBMITTED:
+                return Revert("ModelReceived", (order_id, job_id))
+            if job.status in shipped:
                 return Revert("AlreadyShipped", (order_id, job_id))
-            if job.status in (JobStatus.JOINED, JobStatus.MODEL_SUBMITTED):
+            if job.status == JobStatus.JOINED:
                 refunded.append(job)
                 events.append(("JobRefunded", {"orderId": order_id, "jobId": job_id,
                                                "refund": job.deposit}))
@@ -579,7 +635,7 @@ class Model:
         job = self._customer_job(sender, order_id, job_id)
         if isinstance(job, Revert):
             return job
-        if job.status != JobStatus.SHIPPED:
+        if job.status not in (JobStatus.SHIPPED, JobStatus.DISPUTED):
             return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
         return self._complete(order_id, job_id, self.orders[order_id - 1], job, True)
 
@@ -608,17 +664,164 @@ class Model:
         if self.now < order.deadline:
             return Revert("DeliveryDeadlineNotPassed", (order_id, order.deadline))
 
+        requested = order.status == OrderStatus.REQUESTED
+
         def apply() -> None:
             job.status = JobStatus.REFUNDED
             self._release(order, job, job.customer)
+            if requested:
+                order.status = OrderStatus.CANCELLED
 
-        return Plan([("JobRefunded", {"orderId": order_id, "jobId": job_id,
-                                      "refund": job.deposit})], apply)
+        events: list[Event] = [("JobRefunded", {"orderId": order_id, "jobId": job_id,
+                                                "refund": job.deposit})]
+        if requested:
+            events.append(("OrderCancelled", {"orderId": order_id}))
+        return Plan(events, apply)
+
+    # ------------------------------------------------------------------ reject and disputes
+    def predict_reject(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        job = self._producer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        order = self.orders[order_id - 1]
+        if job.status != JobStatus.MODEL_SUBMITTED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        if self.now >= order.deadline:
+            return Revert("DeliveryDeadlinePassed", (order_id, order.deadline))
+        fee = reject_fee(job.deposit)
+
+        def apply() -> None:
+            job.status = JobStatus.REJECTED
+            self._release(order, job, ZERO)
+            self._split(order, job, fee)
+
+        return Plan([("JobRejected", {"orderId": order_id, "jobId": job_id,
+                                      "toProducer": fee, "toCustomer": job.deposit - fee})],
+                    apply)
+
+    def predict_dispute(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        job = self._customer_job(sender, order_id, job_id)
+        if isinstance(job, Revert):
+            return job
+        if job.status != JobStatus.SHIPPED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        until = job.shipped_at + self.window
+        if self.now >= until:
+            return Revert("ConfirmationWindowOver", (order_id, job_id, until))
+
+        def apply() -> None:
+            job.status = JobStatus.DISPUTED
+
+        return Plan([("JobDisputed", {"orderId": order_id, "jobId": job_id})], apply)
+
+    def is_arbiter(self, account: str, order: Order) -> bool:
+        """Holds the arbiter's office for the order (party to the job or not)."""
+        if self.permissioned:
+            return ARBITER_ROLE in self.roles.get(account, set())
+        return account != ZERO and order.arbiter == account
+
+    def predict_resolve(self, sender: str, order_id: int, job_id: int,
+                        to_producer: int) -> Outcome:
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        job = self.job(order_id, job_id)
+        if job is None:
+            return Revert("JobNotFound", (order_id, job_id))
+        if (not self.is_arbiter(sender, order) or sender == order.producer
+                or sender == job.customer):
+            return Revert("NotArbiter", (order_id, sender))
+        if job.status != JobStatus.DISPUTED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        if to_producer > job.deposit:
+            return Revert("SplitTooLarge", (to_producer, job.deposit))
+
+        def apply() -> None:
+            job.status = JobStatus.RESOLVED
+            self._split(order, job, to_producer)
+
+        return Plan([("JobResolved", {"orderId": order_id, "jobId": job_id, "arbiter": sender,
+                                      "toProducer": to_producer,
+                                      "toCustomer": job.deposit - to_producer})], apply)
+
+    def arbitration_end(self, job: Job) -> int:
+        return job.shipped_at + self.window + self.arbitration
+
+    def predict_settle(self, sender: str, order_id: int, job_id: int) -> Outcome:
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        job = self.job(order_id, job_id)
+        if job is None:
+            return Revert("JobNotFound", (order_id, job_id))
+        if job.status != JobStatus.DISPUTED:
+            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
+        until = self.arbitration_end(job)
+        if self.now < until:
+            return Revert("ArbitrationWindowOpen", (order_id, job_id, until))
+
+        def apply() -> None:
+            job.status = JobStatus.RESOLVED
+            self._split(order, job, 0)
+
+        return Plan([("JobResolved", {"orderId": order_id, "jobId": job_id, "arbiter": ZERO,
+                                      "toProducer": 0, "toCustomer": job.deposit})], apply)
+
+    # ------------------------------------------------------------------ terms
+    def sets_terms(self, sender: str, order: Order) -> bool:
+        """The producer of an Open order without jobs, the requester of a Requested one."""
+        if order.status == OrderStatus.OPEN:
+            return sender == order.producer and not order.jobs
+        return order.status == OrderStatus.REQUESTED and sender == order.jobs[0].customer
+
+    def predict_name_arbiter(self, sender: str, order_id: int, arbiter: str) -> Outcome:
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if (self.permissioned or not self.sets_terms(sender, order)
+                or arbiter in (ZERO, sender) or order.arbiter != ZERO):
+            return Revert("CannotNameArbiter", (order_id, arbiter))
+
+        def apply() -> None:
+            order.arbiter = arbiter
+
+        return Plan([("ArbiterNamed", {"orderId": order_id, "arbiter": arbiter})], apply)
+
+    def predict_allow_token(self, sender: str, token: str, allowed: bool) -> Outcome:
+        if sender != self.admin:
+            return Revert("NotTokenAdmin", (sender,))
+
+        def apply() -> None:
+            self.allowed[token] = allowed
+
+        return Plan([("TokenAllowed", {"token": token, "allowed": allowed})], apply)
+
+    # ------------------------------------------------------------------ membership
+    def predict_role(self, sender: str, grant: bool, role: bytes, account: str) -> Outcome:
+        """Membership.grantRole / revokeRole (OpenZeppelin AccessControl): the admin only;
+        an event only if the role changes."""
+        if sender != self.admin:
+            return Revert("AccessControlUnauthorizedAccount", (sender, DEFAULT_ADMIN_ROLE))
+        held = role in self.roles.setdefault(account, set())
+        if held == grant:
+            return Plan([], lambda: None)
+
+        def apply() -> None:
+            if grant:
+                self.roles[account].add(role)
+            else:
+                self.roles[account].discard(role)
+
+        event = "RoleGranted" if grant else "RoleRevoked"
+        return Plan([(event, {"role": role, "account": account, "sender": sender})], apply)
 
     # ------------------------------------------------------------------ payments
     def predict_withdraw(self, sender: str, token: str) -> Outcome:
-        if err := self._participant(sender):
-            return err
+        # No role: a member removed since keeps what it earned.
         amount = self.credits[(sender, token)]
         if amount == 0:
             return Revert("NothingToWithdraw", (sender, token))
@@ -629,8 +832,8 @@ class Model:
                 self.eth[sender] += amount
                 self.eth[self.contract] -= amount
             else:
-                self.tokens[sender] += amount
-                self.tokens[self.contract] -= amount
+                self.tokens[token][sender] += amount
+                self.tokens[token][self.contract] -= amount
 
         return Plan([("Withdrawn", {"account": sender, "token": token, "amount": amount})],
                     apply)

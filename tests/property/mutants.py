@@ -21,8 +21,8 @@ LEAVE_KEEPS_SPACE = Mutant(
 
 REFUND_ONE_WEI_TOO_MUCH = Mutant(
     name="RefundOneWeiTooMuch",
-    anchor="if (amount != 0) _credits[to][order.token] += amount;",
-    replacement="if (amount != 0) _credits[to][order.token] += amount + 1;",
+    anchor="if (amount != 0 && to != address(0)) _credits[to][order.token] += amount;",
+    replacement="if (amount != 0 && to != address(0)) _credits[to][order.token] += amount + 1;",
     invariants=("value-conserved",),
     description="leave, cancel and reclaim credit one wei (or token unit) more than the deposit",
 )
@@ -47,12 +47,150 @@ JOIN_AT_END = Mutant(
 
 CANCEL_AFTER_SHIPMENT = Mutant(
     name="CancelAfterShipment",
-    anchor="if (status == JobStatus.Shipped || status == JobStatus.Completed) revert "
-    "AlreadyShipped(orderId, jobId);",
+    anchor="""            if (
+                status == JobStatus.Shipped || status == JobStatus.Completed || status == JobStatus.Disputed
+                    || status == JobStatus.Resolved
+            ) revert AlreadyShipped(orderId, jobId);""",
     replacement="",
-    # A shipped (or completed) job left in a cancelled order breaks steps-in-order.
+    # A shipped (completed, disputed, resolved) job left in a cancelled order breaks
+    # steps-in-order.
     invariants=("steps-in-order",),
     description="cancel still allowed after a job of the order shipped",
+)
+
+# ---------------------------------------------------------------------- market rules
+
+PRICE_BY_PART_VOLUME = Mutant(
+    name="PriceByPartVolume",
+    anchor="uint256 deposit = PartMath.price(o.pricePerCm3, space);",
+    replacement="uint256 deposit = PartMath.price(o.pricePerCm3, uint256(partVolume) * quantity);",
+    # An ETH join paying the build space's price is refused (WrongPayment); a token join
+    # is charged less than the space it takes.
+    invariants=("prediction", "events", "model"),
+    description="join prices the declared part volume, not the build space it uses",
+)
+
+LEAVE_KEEPS_LIVE_SLOT = Mutant(
+    name="LeaveKeepsLiveSlot",
+    anchor="""        job.status = JobStatus.Left;
+        uint256 refund = _release(order, job, job.customer);""",
+    replacement="""        job.status = JobStatus.Left;
+        uint256 refund = _release(order, job, job.customer);
+        ++order.liveJobs;""",
+    invariants=("live-jobs-counted",),
+    description="leave frees the build space but not the live-job slot (liveJobs stays)",
+)
+
+LEAD_TIME_UNBOUNDED = Mutant(
+    name="LeadTimeUnbounded",
+    anchor=" || deadline - end > maxLeadTime",
+    replacement="",
+    invariants=("lead-time-bounded",),
+    description="open and request accept a deadline more than maxLeadTime after the end",
+)
+
+DEADLINE_AT_END = Mutant(
+    name="DeadlineAtEnd",
+    anchor="deadline <= end ||",
+    replacement="deadline < end ||",
+    invariants=("lead-time-bounded",),
+    description="open and request accept a deadline equal to the window's end",
+)
+
+DISPUTE_AFTER_WINDOW = Mutant(
+    name="DisputeAfterWindow",
+    anchor="if (block.timestamp >= until) revert ConfirmationWindowOver(orderId, jobId, until);",
+    replacement="if (block.timestamp > until) revert ConfirmationWindowOver(orderId, jobId, until);",
+    invariants=("disputes-by-rule",),
+    description="a dispute is still accepted at the very second the confirmation window ends",
+)
+
+FINALIZE_DISPUTED = Mutant(
+    name="FinalizeDisputed",
+    anchor="""        _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
+        uint256 until = uint256(job.shippedAt) + confirmationWindow;
+        if (block.timestamp < until) revert ConfirmationWindowOpen""",
+    replacement="""        if (job.status != JobStatus.Shipped && job.status != JobStatus.Disputed) {
+            revert WrongJobStatus(orderId, jobId, job.status);
+        }
+        uint256 until = uint256(job.shippedAt) + confirmationWindow;
+        if (block.timestamp < until) revert ConfirmationWindowOpen""",
+    invariants=("disputes-by-rule",),
+    description="the producer finalizes a disputed job after the confirmation window",
+)
+
+PARTY_RESOLVES = Mutant(
+    name="PartyResolves",
+    anchor="if (!arbiter || msg.sender == order.producer || msg.sender == job.customer) {",
+    replacement="if (!arbiter) {",
+    invariants=("disputes-by-rule",),
+    description="an arbiter that is the job's customer or the order's producer may resolve it",
+)
+
+SPLIT_ABOVE_DEPOSIT = Mutant(
+    name="SplitAboveDeposit",
+    anchor="if (toProducer > deposit) revert SplitTooLarge(toProducer, deposit);",
+    replacement="if (toProducer > deposit) deposit = toProducer;",
+    # The producer is credited more than the deposit: credits exceed what the contract holds.
+    invariants=("splits-conserve", "value-conserved"),
+    description="resolve accepts toProducer > deposit and credits it all to the producer",
+)
+
+SETTLE_EARLY = Mutant(
+    name="SettleEarly",
+    anchor="return uint256(job.shippedAt) + confirmationWindow + arbitrationWindow;",
+    replacement="return uint256(job.shippedAt) + confirmationWindow;",
+    invariants=("disputes-by-rule",),
+    description="settle applies the default rule once the confirmation window is over, "
+    "without waiting for the arbitration window",
+)
+
+REJECT_KEEPS_ALL = Mutant(
+    name="RejectKeepsAll",
+    anchor="uint256 fee = deposit * REJECT_FEE_BPS / 10_000;",
+    replacement="uint256 fee = deposit;",
+    invariants=("splits-conserve",),
+    description="a producer that rejects a model is credited the whole deposit",
+)
+
+ANY_TOKEN = Mutant(
+    name="AnyToken",
+    anchor="if (token != address(0) && !_allowedTokens[token]) revert TokenNotAllowed(token);",
+    replacement="",
+    invariants=("token-allowed",),
+    description="open and request ignore the token allowlist",
+)
+
+CANCEL_WITH_MODEL = Mutant(
+    name="CancelWithModel",
+    anchor="if (status == JobStatus.ModelSubmitted) revert ModelReceived(orderId, jobId);",
+    replacement="",
+    # The submitted job is skipped: a ModelSubmitted job in a cancelled order.
+    invariants=("steps-in-order",),
+    description="cancel goes ahead although a job's model was submitted",
+)
+
+RECLAIM_KEEPS_REQUEST = Mutant(
+    name="ReclaimKeepsRequest",
+    anchor="""        emit JobRefunded(orderId, jobId, refund);
+        if (order.status == OrderStatus.Requested) {
+            order.status = OrderStatus.Cancelled;
+            emit OrderCancelled(orderId);
+        }""",
+    replacement="""        emit JobRefunded(orderId, jobId, refund);""",
+    invariants=("requests-intact",),
+    description="reclaiming a request no producer took leaves the order Requested, empty",
+)
+
+WITHDRAW_NEEDS_ROLE = Mutant(
+    name="WithdrawNeedsRole",
+    anchor="amount = _credits[msg.sender][token];",
+    replacement="""_checkParticipant();
+        amount = _credits[msg.sender][token];""",
+    # A member whose role was revoked can no longer withdraw what it earned.
+    invariants=("prediction",),
+    description="withdraw requires a participant role (permissioned mode)",
+    permissioned=True,
 )
 
 MUTANTS = (
@@ -61,4 +199,18 @@ MUTANTS = (
     PRODUCER_PAID_HALF,
     JOIN_AT_END,
     CANCEL_AFTER_SHIPMENT,
+    PRICE_BY_PART_VOLUME,
+    LEAVE_KEEPS_LIVE_SLOT,
+    LEAD_TIME_UNBOUNDED,
+    DEADLINE_AT_END,
+    DISPUTE_AFTER_WINDOW,
+    FINALIZE_DISPUTED,
+    PARTY_RESOLVES,
+    SPLIT_ABOVE_DEPOSIT,
+    SETTLE_EARLY,
+    REJECT_KEEPS_ALL,
+    ANY_TOKEN,
+    CANCEL_WITH_MODEL,
+    RECLAIM_KEEPS_REQUEST,
+    WITHDRAW_NEEDS_ROLE,
 )

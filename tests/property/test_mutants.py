@@ -1,11 +1,12 @@
 """The state machine bites: deliberately broken variants of ProductionOrders.sol are caught.
 
 Each mutant (tests/property/mutants.py) is a textual change of the real source, compiled
-under its own contract name in the session's temporary project (never in contracts/) and
-deployed in public mode. The same state machine then runs against it and must fail with
-the invariant the mutant breaks. Generation only (no shrinking: the first failure is
-enough), derandomized and with fixed settings, so the result depends neither on luck, nor
-on the example database, nor on the profile.
+under its own contract name in the session's temporary mutants project (never in
+contracts/) and deployed in public mode (or permissioned, for a mutant of a role rule).
+The same state machine then runs against it and must fail with the invariant the mutant
+breaks. Generation only (no shrinking: the first failure is enough), derandomized and with
+fixed settings, so the result depends neither on luck, nor on the example database, nor on
+the profile.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def test_mutant_is_caught(mutant: Mutant, property_build: Build, accounts: Any,
                           chain: Any) -> None:
     assert mutant.name not in property_build.problems, property_build.problems[mutant.name]
     label = f"mutant-{mutant.name}"
-    deployment = deploy(property_build, accounts, chain, label=label, permissioned=False,
-                        orders_contract=mutant.contract)
+    deployment = deploy(property_build, accounts, chain, label=label,
+                        permissioned=mutant.permissioned, orders_contract=mutant.contract)
     current = settings()
     with STATS.timed(label), pytest.raises(InvariantError) as caught:
         run_state_machine_as_test(
