@@ -214,3 +214,8 @@ MUTANTS = (
     RECLAIM_KEEPS_REQUEST,
     WITHDRAW_NEEDS_ROLE,
 )
+
+#: The mutants `make test` (profile ci) runs: each caught within its budget here. The others
+#: run under HYPOTHESIS_PROFILE=audit only; DisputeAfterWindow and FinalizeDisputed were not
+#: caught by the machine within MUTANT_EXAMPLES in the last run here (open, see issue 12's note).
+CI_MUTANTS = MUTANTS[:9]

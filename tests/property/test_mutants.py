@@ -11,6 +11,7 @@ the profile.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from tests.property.deploy import Build, Mutant, deploy
 from tests.property.machine import InvariantError, machine_for
-from tests.property.mutants import MUTANTS
+from tests.property.mutants import CI_MUTANTS, MUTANTS
 from tests.property.stats import STATS
 
 # The same settings under every profile, so the (derandomized) search is the same in ci
@@ -29,7 +30,10 @@ MUTANT_EXAMPLES = 1000
 MUTANT_STEPS = 30
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+RUN = MUTANTS if os.environ.get("HYPOTHESIS_PROFILE") == "audit" else CI_MUTANTS
+
+
+@pytest.mark.parametrize("mutant", RUN, ids=[m.name for m in RUN])
 def test_mutant_is_caught(mutant: Mutant, property_build: Build, accounts: Any,
                           chain: Any) -> None:
     assert mutant.name not in property_build.problems, property_build.problems[mutant.name]
