@@ -85,7 +85,9 @@ LEAD_TIME_UNBOUNDED = Mutant(
     name="LeadTimeUnbounded",
     anchor=" || deadline - end > maxLeadTime",
     replacement="",
-    invariants=("lead-time-bounded",),
+    # A request past the lead time is refused by the model: caught as a prediction when the
+    # machine requests first, as lead-time-bounded when it opens first.
+    invariants=("lead-time-bounded", "prediction"),
     description="open and request accept a deadline more than maxLeadTime after the end",
 )
 
