@@ -724,9 +724,14 @@ class OrdersMachine(RuleBasedStateMachine):
         unit = (MM, MM, MM)  # 1 mm3
         value = self.payment(order.token, price(order.price, 1), False, 0)
         while order.live_jobs < MAX_LIVE_JOBS and order.status == OrderStatus.OPEN:
-            if not self.do_join(self.customer_for(len(order.jobs)), order_id, unit, 1, 1,
-                                value, quote=False):
-                return  # e.g. a customer without role or tokens: the crowd stops here
+            customer = self.customer_for(len(order.jobs))
+            if isinstance(m.predict_join(customer, order_id, unit, 1, 1, value), Revert):
+                # e.g. a customer without role or tokens: the crowd stops here. Check the
+                # joins so far first, so that the revert is checked on its own.
+                self.check()
+                self.do_join(customer, order_id, unit, 1, 1, value, quote=False)
+                return
+            self.do_join(customer, order_id, unit, 1, 1, value, quote=False)
         # The invariants hold per transaction: check between the phases (a job joined and
         # left between two checks would look like None -> Left).
         self.check()
@@ -739,6 +744,94 @@ class OrdersMachine(RuleBasedStateMachine):
             self.do_job_step("leave", j.customer, order_id, jid)
             self.check()
             self.do_join(j.customer, order_id, unit, 1, 1, value)
+
+    @precondition(_has_orders)
+    @rule(pick=PICK)
+    def job_story(self, pick: int) -> None:
+        """A job's whole life in one rule, each transaction checked, so that every example
+        reaches the reject, cancel and dispute rules' edges: a fresh order (public mode: its arbiter named, a
+        neutral account or the customer that then joins), one job joined, the order closed,
+        the model submitted and shipped (4: rejected instead; 5: the producer tries to
+        cancel the order first, refused); then one probe, by `pick % 6`:
+        0. the customer disputes at the second the confirmation window ends (refused), and
+           the producer finalizes;
+        1 (and 5). a dispute in time; the producer finalizes once the window is over
+           (refused); settle a second before the arbitration window ends (refused), then
+           at its end;
+        2. a dispute; the arbiter resolves one unit more than the deposit (refused), then
+           a split of it;
+        3. a dispute; an arbiter that is a party to the job resolves it (refused), then
+           settle at the arbitration window's end.
+        The story stops at the first step that does not go ahead (e.g. a revoked role)."""
+        m, ref, probe = self.model, pick // 6, pick % 6
+        before = len(m.orders)
+        self.open(0, ref, 0, 0, (1, 1, 1), 8, 0, 86400, 3600, 10**12, 0, 0)
+        if len(m.orders) == before:
+            return
+        order_id, order = len(m.orders), m.orders[-1]
+        customers = [c for c in map(self.customer_for, range(ref, ref + 3))
+                     if c != order.producer]
+        if probe == 3 and m.permissioned:  # an arbiter (account 6) that joins as a customer
+            customers = [a for a in self.actors if a != order.producer
+                         and {ARBITER_ROLE, CUSTOMER_ROLE} <= m.roles[a]] + customers
+        if not customers:
+            return
+        customer = customers[0]
+        if not m.permissioned:
+            self.check()
+            arbiter = customer if probe == 3 else self.arbiter_for(order.producer, 1)
+            self.do_name_arbiter(order.producer, order_id, arbiter)
+        quantity = 1 + ref % 1000
+        value = self.payment(order.token, price(order.price, build_space((MM, MM, MM),
+                                                                         quantity)), False, 0)
+        steps: list[Callable[[], Any]] = [
+            lambda: self.do_join(customer, order_id, (MM, MM, MM), 1, quantity, value),
+            lambda: self.do_close(order.producer, order_id),
+            lambda: self.do_submit(customer, order_id, 1),
+            lambda: self.do_job_step("reject" if probe == 4 else "ship", order.producer,
+                                     order_id, 1),
+        ]
+        for i, step in enumerate(steps):
+            if i == 1 and order.status == OrderStatus.CLOSED:
+                continue  # the job filled the order: closed already
+            if i == 3 and probe == 5:  # the producer tries to cancel, the model in: refused
+                self.check()
+                self.do_cancel(order.producer, order_id)
+            self.check()
+            step()
+            if self.last is None or not self.last.result.ok or (probe == 4 and i == 3):
+                return
+        job = order.jobs[0]
+        until, anyone = job.shipped_at + m.window, self.actors[ref % len(self.actors)]
+        self.check()
+        if probe == 0:
+            self.step_at(until, "dispute", customer, order_id, 1)
+            self.check()
+            self.do_job_step("finalize", order.producer, order_id, 1)
+            return
+        self.do_job_step("dispute", customer, order_id, 1)
+        if job.status != JobStatus.DISPUTED:
+            return
+        end = m.arbitration_end(job)
+        self.check()
+        if probe in (1, 5):
+            self.step_at(until, "finalize", order.producer, order_id, 1)
+            self.check()
+            self.step_at(end - 1, "settle", anyone, order_id, 1)
+            self.check()
+            self.step_at(end, "settle", anyone, order_id, 1)
+            return
+        arbiter = self.resolver(order, job, ref, probe == 3)
+        if arbiter is None:
+            return
+        if probe == 2:
+            self.do_resolve(arbiter, order_id, 1, job.deposit + 1)
+            self.check()
+            self.do_resolve(arbiter, order_id, 1, split_of(job.deposit, 4, ref))
+            return
+        self.do_resolve(arbiter, order_id, 1, job.deposit // 2)
+        self.check()
+        self.step_at(end, "settle", anyone, order_id, 1)
 
     def job_step(self, fn: str, who: int, ref: int, wanted: Any, producer_side: bool | None,
                  at: int = 0) -> None:
@@ -811,7 +904,9 @@ class OrdersMachine(RuleBasedStateMachine):
         if order is not None:
             right = order.jobs[0].customer if order.status == OrderStatus.REQUESTED else (
                 order.producer)
-        sender = self.who(who, right)
+        self.do_cancel(self.who(who, right), order_id)
+
+    def do_cancel(self, sender: str, order_id: int) -> None:
         self.transact(sender, "orders", "cancel", order_id,
                       outcome=self.model.predict_cancel(sender, order_id))
 
@@ -933,6 +1028,11 @@ class OrdersMachine(RuleBasedStateMachine):
         if moment >= self.model.now:
             self.model.now = moment
 
+    def step_at(self, moment: int, fn: str, sender: str, order_id: int, job_id: int) -> None:
+        """A job step at `moment` exactly (the clock moved there first, if still ahead)."""
+        self.model.now = max(self.model.now, moment)
+        self.do_job_step(fn, sender, order_id, job_id)
+
     def warp_to(self, moment: int) -> None:
         STATS.step(self.d.label)
         self.model.now = max(self.model.now, moment)
@@ -1006,6 +1106,10 @@ class OrdersMachine(RuleBasedStateMachine):
             until = j.shipped_at + m.window
             if not fill and choice % 2 == 0 and m.now < until:
                 return [(5, functools.partial(step, "dispute", j.customer, oid, jid))]
+            if not fill and choice == 3 and m.now <= until:
+                # the customer disputes at the second the window ends: too late
+                return [(5, functools.partial(self.step_at, until, "dispute", j.customer,
+                                              oid, jid))]
             if not fill:
                 return [(5, functools.partial(step, "confirmReceipt", j.customer, oid, jid))]
             # the customer stays silent
@@ -1015,11 +1119,18 @@ class OrdersMachine(RuleBasedStateMachine):
             arbiter = self.resolver(o, j, ref, None)
             if choice == 9:  # the customer gives in
                 return [(6, functools.partial(step, "confirmReceipt", j.customer, oid, jid))]
+            until = j.shipped_at + m.window
+            if choice == 4 and m.now < until:
+                return [(6, functools.partial(self.warp_to, until))]
+            if choice == 4 and m.now < m.arbitration_end(j):
+                # the producer tries to finalize it once the window is over, as if
+                # undisputed: refused
+                return [(6, functools.partial(step, "finalize", o.producer, oid, jid))]
             if arbiter is not None and not fill:
                 split = split_of(j.deposit, ref % 6, ref)
                 return [(6, functools.partial(self.do_resolve, arbiter, oid, jid, split))]
             # the arbiter stays silent: wait for the default rule (trying it once too early)
-            until, end = j.shipped_at + m.window, m.arbitration_end(j)
+            end = m.arbitration_end(j)
             if m.now < until:
                 return [(6, functools.partial(self.warp_to, until))]
             anyone = self.actors[ref % len(self.actors)]

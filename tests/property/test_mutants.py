@@ -11,7 +11,6 @@ the profile.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -20,20 +19,17 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from tests.property.deploy import Build, Mutant, deploy
 from tests.property.machine import InvariantError, machine_for
-from tests.property.mutants import CI_MUTANTS, MUTANTS
+from tests.property.mutants import MUTANTS
 from tests.property.stats import STATS
 
 # The same settings under every profile, so the (derandomized) search is the same in ci
-# and audit. Each mutant falls within the first 80 examples; the budget leaves room for
-# changes to the machine to shift that.
+# and audit. Each mutant fell within the first 100 examples in the last run here (SplitAboveDeposit
+# the latest, at 94); the budget leaves room for changes to the machine to shift that.
 MUTANT_EXAMPLES = 1000
 MUTANT_STEPS = 30
 
 
-RUN = MUTANTS if os.environ.get("HYPOTHESIS_PROFILE") == "audit" else CI_MUTANTS
-
-
-@pytest.mark.parametrize("mutant", RUN, ids=[m.name for m in RUN])
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_is_caught(mutant: Mutant, property_build: Build, accounts: Any,
                           chain: Any) -> None:
     assert mutant.name not in property_build.problems, property_build.problems[mutant.name]
