@@ -433,6 +433,6 @@ def watch(order_id, poll):
     try:
         for event in index.follow(poll):
             if order_id is None or event.order_id == order_id:
-                click.echo(report.event_line(event))
+                click.echo(report.watch_line(index, event))
     except KeyboardInterrupt:
         click.echo("stopped", err=True)

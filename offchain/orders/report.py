@@ -114,9 +114,7 @@ def job_terms(deployment: Deployment, order: OrderRow, job: JobRow) -> str:
     if status == JobStatus.RESOLVED and job.by_default_rule:
         return f"settled by the default rule after the arbitration window: {back} back to the customer"
     if status == JobStatus.RESOLVED:
-        return (
-            f"resolved by the arbiter {job.resolved_by}: {paid} to the producer, {back} to the customer"
-        )
+        return f"resolved by the arbiter {job.resolved_by}: {paid} to the producer, {back} to the customer"
     return ""
 
 
@@ -232,6 +230,9 @@ def history(c: Chain, order_id: int) -> list[Event]:
     ]
 
 
+_WORDED = ("JobRejected", "JobDisputed", "JobResolved", "ArbiterNamed")
+
+
 def _describe(name: str, args: dict[str, Any], token: str) -> str:
     """The details of one event of an order: the fair market rules' events in words, the
     others as their arguments."""
@@ -273,17 +274,27 @@ def _detail(event_args: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def event_line(event: EventRow) -> str:
-    """One event as a line: time, block, name, order/job, details."""
+def event_line(event: EventRow, token: str = ZERO_ADDRESS) -> str:
+    """One event as a line: time, block, name, order/job, details (the fair market rules'
+    events in words, their amounts in TOKEN, the order's payment token)."""
     where = f"order {event.order_id}" if event.order_id is not None else ""
     if event.job_id is not None and event.name not in ("OrderRequested",):
         where += f" job {event.job_id}"
     args = {k: v for k, v in event.args.items() if k not in ("orderId", "jobId")}
+    detail = _detail(args)
+    if event.name in _WORDED:  # "job N: ..." without the job, already in `where`
+        detail = _describe(event.name, event.args, token).removeprefix(f"job {event.job_id}: ")
     return " ".join(
         part
-        for part in (format_time(event.timestamp), f"block {event.block}", event.name, where, _detail(args))
+        for part in (format_time(event.timestamp), f"block {event.block}", event.name, where, detail)
         if part
     )
+
+
+def watch_line(index: MarketIndex, event: EventRow) -> str:
+    """`event_line`, the amounts in the payment token of the event's order."""
+    order = index.order(event.order_id) if event.order_id is not None else None
+    return event_line(event, str(order.token) if order is not None else ZERO_ADDRESS)
 
 
 def history_table(events: list[Event]) -> str:
@@ -314,4 +325,5 @@ __all__ = [
     "history_table",
     "job_terms",
     "status",
+    "watch_line",
 ]
