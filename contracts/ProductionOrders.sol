@@ -504,7 +504,7 @@ contract ProductionOrders is IProductionOrders, MembershipGated, ReentrancyGuard
 
     function _checkWindow(uint40 start, uint40 end, uint40 deadline) private view {
         if (start >= end || end <= block.timestamp || deadline <= end || deadline - end > maxLeadTime) {
-            revert InvalidWindow(start, end, deadline);
+            revert InvalidWindow(start, end, deadline, maxLeadTime);
         }
     }
 

@@ -152,7 +152,7 @@ interface IProductionOrders {
     /// @notice The job is in `status`, not in one this step accepts.
     error WrongJobStatus(uint256 orderId, uint256 jobId, JobStatus status);
     /// @notice Needs start < end, now < end and end < deadline <= end + maxLeadTime.
-    error InvalidWindow(uint40 start, uint40 end, uint40 deadline);
+    error InvalidWindow(uint40 start, uint40 end, uint40 deadline, uint256 maxLeadTime);
     /// @notice Capacity must be in [min, max]: at least the space used, at most the envelope's volume.
     error InvalidCapacity(uint64 capacity, uint256 min, uint256 max);
     /// @notice A part needs non-zero dimensions and quantity and 0 < volume <= its bounding box.

@@ -7,7 +7,7 @@ from typing import Any
 
 from offchain.chain.codec import JOB_STATUS, ORDER_STATUS, label, untext16
 from offchain.errors import ProdnetError
-from offchain.formats import dims_mm, format_time
+from offchain.formats import dims_mm, format_duration, format_time
 
 
 def _role_names() -> dict[str, str]:
@@ -58,7 +58,7 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "InvalidWindow": lambda a: (
         f"invalid window: start {format_time(a['start'])}, end {format_time(a['end'])}, delivery "
         f"{format_time(a['deadline'])} (needs start < end, end in the future, delivery after the end "
-        "and at most the deployment's longest lead time after it, 90 days unless deployed otherwise)"
+        f"and at most this deployment's longest lead time, {format_duration(a['maxLeadTime'])}, after it)"
     ),
     "InvalidCapacity": lambda a: (
         f"capacity {a['capacity']} mm3 is out of range: it must be between {a['min']} and "

@@ -203,7 +203,9 @@ def test_a_deadline_past_the_lead_time_is_refused(world_eth, step):
     """Finding 3: a deadline of 2**40 - 1 used to lock deposits for ever once the order closed."""
     _, end, _ = actions.window()
     deadline = end + MAX_LEAD_TIME + 1
-    with world_eth.unchanged(), ape.reverts(world_eth.orders.InvalidWindow, end=end, deadline=deadline):
+    with world_eth.unchanged(), ape.reverts(
+        world_eth.orders.InvalidWindow, end=end, deadline=deadline, maxLeadTime=MAX_LEAD_TIME
+    ):
         if step == "open":
             world_eth.open(end=end, deadline=deadline)
         else:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from offchain import config
+from offchain.chain.client import Chain
 from offchain.devtools.anvil import AnvilNode, free_port
 from offchain.devtools.world import World, demo_world
 from offchain.orders.indexed import forget_indexes
@@ -127,6 +128,27 @@ def _locked_account() -> Any:
     account, _ = generate_account(alias, LOCKED_PASSPHRASE)
     accounts.test_accounts[9].transfer(account, 10**18)
     return account
+
+
+def _chain_of(portal: Portal, account: Any) -> Chain:
+    r = portal.reader
+    label = portal.world.labels.get(account.address, "arbiter")
+    return Chain(r.deployment, r.registry, r.orders, r.membership, account, label)
+
+
+@pytest.fixture
+def people(portal: Portal) -> dict[str, Chain]:
+    """The library's view of the world's people (producer, alice, bob) and the arbiter, to
+    set up what a test then does on the pages and to check the chain afterwards."""
+    from ape import accounts
+
+    by_label = {name: address for address, name in portal.world.labels.items()}
+    people = {
+        name: _chain_of(portal, next(a for a in accounts.test_accounts if a.address == by_label[name]))
+        for name in ("producer", "alice", "bob")
+    }
+    people["arbiter"] = _chain_of(portal, accounts.test_accounts[ARBITER_ACCOUNT])
+    return people
 
 
 @pytest.fixture(scope="package")

@@ -11,45 +11,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from offchain.chain.client import Chain
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
 from offchain.errors import ProdnetError
 from offchain.formats import format_amount
 from offchain.orders import report, steps
 from offchain.transfer import storage
-from tests.portal.conftest import ARBITER_ACCOUNT, screenshot
+from tests.portal.conftest import screenshot
 from tests.portal.helpers import act_as, submit
 
 DAY = 86400
-
-
-def _chain_of(portal, account) -> Chain:
-    r = portal.reader
-    label = portal.world.labels.get(account.address, "arbiter")
-    return Chain(r.deployment, r.registry, r.orders, r.membership, account, label)
-
-
-def _people(portal) -> dict[str, Chain]:
-    from ape import accounts
-
-    by_label = {name: address for address, name in portal.world.labels.items()}
-    people = {
-        name: _chain_of(portal, next(a for a in accounts.test_accounts if a.address == by_label[name]))
-        for name in ("producer", "alice", "bob")
-    }
-    people["arbiter"] = _chain_of(portal, accounts.test_accounts[ARBITER_ACCOUNT])
-    return people
 
 
 def _nonce(address: str) -> int:
     from ape import networks
 
     return int(networks.provider.web3.eth.get_transaction_count(address))
-
-
-@pytest.fixture
-def people(portal) -> dict[str, Chain]:
-    return _people(portal)
 
 
 def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, people):

@@ -229,7 +229,7 @@ class Model:
     def _window(self, start: int, end: int, deadline: int) -> Revert | None:
         if (start >= end or end <= self.now or deadline <= end
                 or deadline - end > self.lead_time):
-            return Revert("InvalidWindow", (start, end, deadline))
+            return Revert("InvalidWindow", (start, end, deadline, self.lead_time))
         return None
 
     def token_allowed(self, token: str) -> bool:
