@@ -18,6 +18,16 @@ from tests.portal.helpers import act_as, submit
 DAY = 86400
 
 
+def _mine_at(timestamp: int) -> None:
+    """Mine one block at TIMESTAMP on the portal's Anvil (Ape sees it as a plain node)."""
+    from ape import networks
+
+    web3 = networks.provider.web3
+    for method, params in (("evm_setNextBlockTimestamp", [timestamp]), ("evm_mine", [])):
+        response = web3.provider.make_request(method, params)
+        assert "error" not in response, response
+
+
 def test_a_dispute_without_an_arbiter_is_settled_from_the_page_once_the_window_is_over(page, portal, people):
     from ape import chain as ape_chain
 
@@ -43,14 +53,12 @@ def test_a_dispute_without_an_arbiter_is_settled_from_the_page_once_the_window_i
     page.goto(f"{portal.url}/orders/{order_id}")
     expect(page.locator("#job-1 .outcome")).to_contain_text("disputed", timeout=15_000)
     assert page.get_by_role("button", name="settle job 1").count() == 0
-    ape_chain.pending_timestamp = until - 2
-    ape_chain.mine()
+    _mine_at(until - 2)
     page.reload()
     assert page.get_by_role("button", name="settle job 1").count() == 0
 
     # at its end anyone settles: the whole deposit back to alice, nothing to the producer
-    ape_chain.pending_timestamp = until
-    ape_chain.mine()
+    _mine_at(until)
     page.reload()
     credits = {who.actor: int(orders.credits(who.address, ZERO_ADDRESS)) for who in (producer, alice, bob)}
     text = submit(page, "settle job 1")
