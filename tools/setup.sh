@@ -16,6 +16,10 @@ TOOLS="$ROOT/.tools"
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+# reports TEXT COMMAND...: COMMAND runs and its output contains TEXT. The output is read
+# whole first: `COMMAND | grep -q` fails at random under pipefail (grep exits at the first
+# match, the command then dies of SIGPIPE).
+reports() { local out; out=$("${@:2}" 2>&1) && [[ $out == *"$1"* ]]; }
 digest() { cat "$@" | sha256sum | cut -d' ' -f1; }
 json_dep() { # json_dep NAME -> pinned version of an npm dependency in package.json
   node -e 'const p=require(process.argv[1]);const v=p.dependencies[process.argv[2]];if(!v)process.exit(1);console.log(v)' "$ROOT/package.json" "$1"
@@ -92,7 +96,7 @@ exec node "$ROOT/tools/solc-adapter.js" "\$@"
 SH
   chmod +x "$wrapper.tmp"
   mv -f "$wrapper.tmp" "$wrapper"
-  "$wrapper" --version | grep -q "Version: $version+commit" \
+  reports "Version: $version+commit" "$wrapper" --version \
     || die "the solc adapter does not report version $version: check node_modules/solc"
   # Let every python of the venv find the compiler without a shell profile.
   local site
@@ -155,7 +159,7 @@ step_geth() {
     mkdir -p "$dir/.partial"
     GOBIN="$dir/.partial" GOTOOLCHAIN=local \
       go install -trimpath -ldflags=-checklinkname=0 "github.com/ethereum/go-ethereum/cmd/geth@$version"
-    "$dir/.partial/geth" version | grep -q "Version: ${version#v}-stable" || die "the geth build does not run"
+    reports "Version: ${version#v}-stable" "$dir/.partial/geth" version || die "the geth build does not run"
     mv -f "$dir/.partial/geth" "$bin"
     rmdir "$dir/.partial"
     touch "$dir/.complete"
