@@ -226,16 +226,12 @@ def history(c: Chain, order_id: int) -> list[Event]:
     return [
         Event(e.block, e.timestamp, e.name, e.tx_hash, gas.get(e.tx_hash, 0), detail)
         for e in events
-        for detail in (_describe(e.name, e.args, token),)
+        for detail in (_describe(e.name, e.args, token) or _detail(e.args),)
     ]
 
 
-_WORDED = ("JobRejected", "JobDisputed", "JobResolved", "ArbiterNamed")
-
-
-def _describe(name: str, args: dict[str, Any], token: str) -> str:
-    """The details of one event of an order: the fair market rules' events in words, the
-    others as their arguments."""
+def _describe(name: str, args: dict[str, Any], token: str) -> str | None:
+    """The fair market rules' events of an order in words; None for the others."""
     job = args.get("jobId")
     if name == "JobRejected":
         fee, back = amount_text(int(args["toProducer"]), token), amount_text(int(args["toCustomer"]), token)
@@ -258,7 +254,7 @@ def _describe(name: str, args: dict[str, Any], token: str) -> str:
         )
     if name == "ArbiterNamed":
         return f"arbiter {args['arbiter']} named: it resolves this order's disputes"
-    return _detail(args)
+    return None
 
 
 def _detail(event_args: dict[str, Any]) -> str:
@@ -281,9 +277,8 @@ def event_line(event: EventRow, token: str = ZERO_ADDRESS) -> str:
     if event.job_id is not None and event.name not in ("OrderRequested",):
         where += f" job {event.job_id}"
     args = {k: v for k, v in event.args.items() if k not in ("orderId", "jobId")}
-    detail = _detail(args)
-    if event.name in _WORDED:  # "job N: ..." without the job, already in `where`
-        detail = _describe(event.name, event.args, token).removeprefix(f"job {event.job_id}: ")
+    worded = _describe(event.name, event.args, token)  # "job N: ..." without the job, in `where`
+    detail = worded.removeprefix(f"job {event.job_id}: ") if worded else _detail(args)
     return " ".join(
         part
         for part in (format_time(event.timestamp), f"block {event.block}", event.name, where, detail)

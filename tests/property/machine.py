@@ -749,10 +749,11 @@ class OrdersMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def job_story(self, pick: int) -> None:
         """A job's whole life in one rule, each transaction checked, so that every example
-        reaches the reject, cancel and dispute rules' edges: a fresh order (public mode: its arbiter named, a
-        neutral account or the customer that then joins), one job joined, the order closed,
-        the model submitted and shipped (4: rejected instead; 5: the producer tries to
-        cancel the order first, refused); then one probe, by `pick % 6`:
+        reaches the edges of the reject, cancel and dispute rules: a fresh order (public
+        mode: its arbiter named, a neutral account or the customer that then joins), one job
+        joined, the order closed, the model submitted and shipped (4: rejected instead; 5:
+        the producer tries to cancel the order first, refused); then one probe, by
+        `pick % 6`:
         0. the customer disputes at the second the confirmation window ends (refused), and
            the producer finalizes;
         1 (and 5). a dispute in time; the producer finalizes once the window is over
