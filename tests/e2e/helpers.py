@@ -131,6 +131,15 @@ class Rpc:
             raise AssertionError(f"no receipt for {tx_hash}")
         return dict(receipt)
 
+    def mined_receipt(self, tx_hash: str, wait_s: float = 120) -> dict[str, Any]:
+        """The receipt of a transaction just sent, once it is mined. Synchronisation only:
+        with automine, Anvil may answer eth_sendTransaction before it has mined the
+        transaction while others, sent at the same time, are being mined."""
+        deadline = time.monotonic() + wait_s
+        while self("eth_getTransactionReceipt", tx_hash) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.receipt(tx_hash)
+
     def timestamp(self) -> int:
         return int(self("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
 
@@ -213,7 +222,7 @@ class Contract:
         data = function_abi_to_4byte_selector(fn) + encode(types_in, list(args))
         tx = {"from": sender, "to": self.address, "data": "0x" + data.hex()}
         tx_hash = self.rpc("eth_sendTransaction", tx)
-        return self.rpc.receipt(tx_hash)
+        return self.rpc.mined_receipt(tx_hash)
 
 
 def load_abi(contract: str) -> list[dict[str, Any]]:
