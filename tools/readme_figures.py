@@ -1,11 +1,13 @@
-"""Write the README's measured figures from reports/*.json, never by hand.
+"""Write the docs' measured figures from reports/*.json, never by hand.
 
-    python tools/readme_figures.py            rewrite the marked blocks of README.md
-    python tools/readme_figures.py --check    exit 1 if README.md differs from the reports
+    python tools/readme_figures.py            rewrite the marked blocks of every target file
+    python tools/readme_figures.py --check    exit 1 if a target file differs from the reports
 
 A block is the text between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->``;
-each NAME below renders one from a report. A missing report leaves its block as it is
-(say so on stderr): run ``make gas`` (reports/gas.json) first.
+each NAME below renders one from a report. A block may live in any of the TARGETS
+(README.md, docs/FIGURES.md): each file is searched for every block and rewritten in
+place. A missing report leaves its block as it is (say so on stderr): run ``make gas``
+(reports/gas.json) or ``make bench`` (reports/bench.json) first.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 REPORTS = ROOT / "reports"
+#: The files that may hold figure blocks; each block is written wherever it is found.
+TARGETS = [ROOT / "README.md", ROOT / "docs" / "FIGURES.md"]
 
 #: What each step's gas pays for: the storage floor of its writes (an analysis, not a figure).
 PAYS_FOR = {
@@ -143,15 +146,23 @@ RENDER: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
 }
 
 
-def render(text: str) -> str:
+def _pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- figures:{name} -->\n)(?:.*?\n)?(<!-- /figures:{name} -->)", re.S)
+
+
+def render(text: str, where: str = "README.md", found: set[str] | None = None) -> str:
+    """TEXT with every block it holds rewritten from its report; WHERE names the file in
+    messages; the names of the blocks found are added to FOUND."""
     for name, (report, make) in RENDER.items():
         path = REPORTS / report
-        pattern = re.compile(rf"(<!-- figures:{name} -->\n)(?:.*?\n)?(<!-- /figures:{name} -->)", re.S)
+        pattern = _pattern(name)
         if not pattern.search(text):
             continue
+        if found is not None:
+            found.add(name)
         if not path.exists():
             print(
-                f"readme_figures: {path.relative_to(ROOT)} missing, block {name} left as is "
+                f"readme_figures: {path.relative_to(ROOT)} missing, block {name} in {where} left as is "
                 "(run make gas / make bench)",
                 file=sys.stderr,
             )
@@ -162,20 +173,34 @@ def render(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    old = README.read_text()
-    new = render(old)
-    if "--check" in argv:
-        if new != old:
-            print(
-                "README.md figures differ from reports/: run python tools/readme_figures.py", file=sys.stderr
-            )
-            return 1
-        return 0
-    if new != old:
-        tmp = README.with_suffix(".md.tmp")
-        tmp.write_text(new)
-        tmp.replace(README)
-        print("README.md figures rewritten from reports/")
+    check = "--check" in argv
+    found: set[str] = set()
+    differ: list[str] = []
+    for target in TARGETS:
+        where = str(target.relative_to(ROOT))
+        if not target.exists():
+            print(f"readme_figures: {where} not found, skipped", file=sys.stderr)
+            continue
+        old = target.read_text()
+        new = render(old, where, found)
+        if new == old:
+            continue
+        differ.append(where)
+        if not check:
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(new)
+            tmp.replace(target)
+            print(f"{where} figures rewritten from reports/")
+    targets = ", ".join(str(t.relative_to(ROOT)) for t in TARGETS)
+    for name in RENDER:
+        if name not in found:
+            print(f"readme_figures: block {name} is in none of {targets}", file=sys.stderr)
+    if check and differ:
+        print(
+            f"{', '.join(differ)}: figures differ from reports/: run python tools/readme_figures.py",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
