@@ -90,6 +90,7 @@ def run_lifecycle(
         deployer, evm.container("ProductionOrders", target), registry, gate, deployer, 14 * DAY, 7 * DAY,
         90 * DAY, deployed=deployed
     )
+    orders = evm.market(orders)
     registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)
     registry.registerMachine(text16("SLS"), text16("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
     machine_id = registry.machineCount()

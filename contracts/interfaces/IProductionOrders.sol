@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @title IProductionOrders
+import {ICapacityRegistry} from "./ICapacityRegistry.sol";
+import {IMembershipGated} from "../utils/MembershipGated.sol";
+
+// The market's interface by concern, the way OpenZeppelin's Governor splits its extensions:
+// each module of contracts/market/ implements one of these; IProductionOrders, their union,
+// is the one ABI clients use at the market's address (docs/DESIGN.md, "Contracts by concern").
+
+/// @title IMarketTypes
 /// @notice Orders (one producer's capacity slot) and jobs (one customer's part in it):
-/// types, events, errors and functions shared by the contract and its clients.
+/// types, events and errors shared by the market's modules and its clients.
 /// @dev Units: lengths in micrometres (uint32), volumes in mm3 (uint64), times in unix
 /// seconds (stored as uint40), prices per cm3 in wei or token units (uint96), deposits in
 /// wei or token units (stored as uint88). Order ids run 1..orderCount(), job ids 1..jobCount(orderId).
@@ -11,7 +18,7 @@ pragma solidity ^0.8.24;
 /// Price of a job = ceil(pricePerCm3 x buildSpace / 1000): the build space it consumes, so
 /// no declaration of the part volume can buy space below its price.
 /// A part fits an envelope if its sorted dimensions are each <= the envelope's sorted ones.
-interface IProductionOrders {
+interface IMarketTypes {
     /// @notice Order states: Requested -> Open -> Closed; Requested/Open/Closed -> Cancelled.
     enum OrderStatus {
         None,
@@ -22,7 +29,8 @@ interface IProductionOrders {
     }
 
     /// @notice Job states: Joined -> ModelSubmitted -> Shipped -> Completed; Joined -> Left;
-    /// Joined/ModelSubmitted -> Refunded; ModelSubmitted -> Rejected (the producer declines
+    /// Joined/ModelSubmitted -> Refunded (cancel, reclaim; a Joined job also by the producer's
+    /// evict); ModelSubmitted -> Rejected (the producer declines
     /// the model); Shipped -> Disputed -> Resolved (the arbiter's split, or the default full
     /// refund after the arbitration window) or Completed (the customer confirms after all).
     /// Codes 0-6 are unchanged from the first release; new states are appended.
@@ -132,8 +140,12 @@ interface IProductionOrders {
     event JobResolved(
         uint256 indexed orderId, uint256 indexed jobId, address indexed arbiter, uint256 toProducer, uint256 toCustomer
     );
-    /// @notice Public mode: `arbiter` will resolve the order's disputes (its terms, accepted by joining).
+    /// @notice Public mode: `arbiter` will resolve the order's disputes. It is named when the
+    /// order is opened or requested and never changes: a term every join and take accepts as read.
     event ArbiterNamed(uint256 indexed orderId, address indexed arbiter);
+    /// @notice The producer removed a job without a model from its open order; `refund`, the
+    /// whole deposit, is credited to the customer.
+    event JobEvicted(uint256 indexed orderId, uint256 indexed jobId, uint256 refund);
     /// @notice The token admin allowed (or stopped allowing) `token` for new orders.
     event TokenAllowed(address indexed token, bool allowed);
 
@@ -197,17 +209,23 @@ interface IProductionOrders {
     error NotArbiter(uint256 orderId, address caller);
     /// @notice The split gives the producer more than the deposit.
     error SplitTooLarge(uint256 toProducer, uint256 deposit);
-    /// @notice An arbiter can be named only in public mode, once, by whoever set the order's
-    /// terms (the producer of an Open order without jobs, the requester of a Requested order),
-    /// and must be another, non-zero address.
-    error CannotNameArbiter(uint256 orderId, address arbiter);
+    /// @notice An arbiter can be named only in public mode, when the order is opened or
+    /// requested, and must be another address than the caller's.
+    error CannotNameArbiter(address caller, address arbiter);
     /// @notice The token is not on the deployment's allowlist (address(0), ETH, always is).
     error TokenNotAllowed(address token);
     /// @notice Only the token admin may change the allowlist.
     error NotTokenAdmin(address caller);
     /// @notice A deployment setting is outside [min, max].
     error InvalidSetting(uint256 value, uint256 min, uint256 max);
+    /// @notice The market's extension runs only behind the market's address (delegatecall).
+    error NotDelegated();
 
+}
+
+/// @title IOrderBook
+/// @notice Producers open orders; customers join and leave them; orders close or are cancelled.
+interface IOrderBook is IMarketTypes {
     /// @notice Producer: open an order on its machine `machineId`.
     /// @param envelope Region offered, x, y, z in micrometres; must fit the machine's envelope.
     /// @param capacity Build space offered in mm3, > 0 and <= the envelope's volume.
@@ -216,6 +234,8 @@ interface IProductionOrders {
     /// @param deadline Delivery deadline, after end and at most maxLeadTime after it.
     /// @param pricePerCm3 Price per cm3 of build space (bounding box x quantity; 0 allowed).
     /// @param token Payment token: address(0) for ETH, or a token on the allowlist.
+    /// @param arbiter Public mode: who resolves the order's disputes, fixed for good
+    /// (address(0): none, disputes end by the default rule); permissioned mode: address(0).
     /// @return orderId The new order's id.
     function open(
         uint256 machineId,
@@ -225,40 +245,9 @@ interface IProductionOrders {
         uint40 end,
         uint40 deadline,
         uint96 pricePerCm3,
-        address token
-    ) external returns (uint256 orderId);
-
-    /// @notice Customer: request production of a part; creates a Requested order whose job 1
-    /// is the part. Pays the deposit at `maxPricePerCm3` (ETH as value, or an ERC-20 pulled
-    /// with transferFrom).
-    /// @param material Wished material code (zero: any).
-    /// @param dims Part bounding box x, y, z in micrometres.
-    /// @param partVolume Part volume in mm3, > 0 and <= the bounding box volume.
-    /// @param quantity Number of copies, > 0.
-    /// @param end A producer may take the order (and others join) until then.
-    /// @param deadline Delivery deadline, after end and at most maxLeadTime after it.
-    /// @return orderId The new order's id.
-    function request(
-        bytes16 material,
-        uint32[3] calldata dims,
-        uint64 partVolume,
-        uint32 quantity,
-        uint96 maxPricePerCm3,
         address token,
-        uint40 end,
-        uint40 deadline
-    ) external payable returns (uint256 orderId);
-
-    /// @notice Producer: take a Requested order with its machine; the order becomes Open (or
-    /// Closed if `capacity` is exactly the space used). The requester is credited the
-    /// difference between its deposit and the price at `pricePerCm3`.
-    function take(
-        uint256 orderId,
-        uint256 machineId,
-        uint32[3] calldata envelope,
-        uint64 capacity,
-        uint96 pricePerCm3
-    ) external;
+        address arbiter
+    ) external returns (uint256 orderId);
 
     /// @notice Customer: join an Open order with a part, paying its price as deposit. The
     /// order closes itself when this job uses up its capacity.
@@ -271,13 +260,62 @@ interface IProductionOrders {
     /// @notice Job's customer: leave an Open order; space freed, deposit credited back.
     function leave(uint256 orderId, uint256 jobId) external;
 
+    /// @notice Order's producer: remove Joined jobs (no model yet) from its Open order, each
+    /// refunded in full; frees their space and live slots (against an account that holds
+    /// every live slot with tiny parts).
+    /// @param jobIds The jobs to remove; each must be Joined.
+    function evict(uint256 orderId, uint256[] calldata jobIds) external;
+
     /// @notice Close an Open order: its producer any time, anyone once the window has ended.
     function close(uint256 orderId) external;
 
     /// @notice Cancel an order before any of its jobs has a model: the producer (Open or
     /// Closed) or the requester (Requested). Open jobs are refunded (credited).
     function cancel(uint256 orderId) external;
+}
 
+/// @title IRequests
+/// @notice A customer asks for production of a part; a producer takes the request.
+interface IRequests is IMarketTypes {
+    /// @notice Customer: request production of a part; creates a Requested order whose job 1
+    /// is the part. Pays the deposit at `maxPricePerCm3` (ETH as value, or an ERC-20 pulled
+    /// with transferFrom).
+    /// @param material Wished material code (zero: any).
+    /// @param dims Part bounding box x, y, z in micrometres.
+    /// @param partVolume Part volume in mm3, > 0 and <= the bounding box volume.
+    /// @param quantity Number of copies, > 0.
+    /// @param end A producer may take the order (and others join) until then.
+    /// @param deadline Delivery deadline, after end and at most maxLeadTime after it.
+    /// @param arbiter Public mode: who resolves the order's disputes, fixed for good; the
+    /// producer accepts it by taking (address(0): none); permissioned mode: address(0).
+    /// @return orderId The new order's id.
+    function request(
+        bytes16 material,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity,
+        uint96 maxPricePerCm3,
+        address token,
+        uint40 end,
+        uint40 deadline,
+        address arbiter
+    ) external payable returns (uint256 orderId);
+
+    /// @notice Producer: take a Requested order with its machine; the order becomes Open (or
+    /// Closed if `capacity` is exactly the space used). The requester is credited the
+    /// difference between its deposit and the price at `pricePerCm3`.
+    function take(
+        uint256 orderId,
+        uint256 machineId,
+        uint32[3] calldata envelope,
+        uint64 capacity,
+        uint96 pricePerCm3
+    ) external;
+}
+
+/// @title IFulfilment
+/// @notice From a closed order to completed jobs: model, shipment, confirmation.
+interface IFulfilment is IMarketTypes {
     /// @notice Job's customer: record its encrypted model once the order is Closed.
     /// @param sha256Digest sha256 of the ciphertext, stored for good.
     /// @param uri Where the ciphertext is (emitted only).
@@ -297,7 +335,11 @@ interface IProductionOrders {
     /// @notice Job's customer: take back the deposit of a job not shipped by the deadline. A
     /// Requested order no producer took is cancelled with it.
     function reclaim(uint256 orderId, uint256 jobId) external;
+}
 
+/// @title IArbitration
+/// @notice A producer's reject of a mismatched model, and disputes settled by an arbiter.
+interface IArbitration is IMarketTypes {
     /// @notice Producer: reject a submitted model that does not match the job's public data,
     /// before the delivery deadline. REJECT_FEE_BPS of the deposit is credited to the producer
     /// (its cost of fetching and checking), the rest back to the customer.
@@ -315,19 +357,30 @@ interface IProductionOrders {
     /// @notice Anyone: apply the default rule to a dispute the arbiter left unresolved past
     /// shippedAt + confirmationWindow + arbitrationWindow: the deposit goes back to the customer.
     function settle(uint256 orderId, uint256 jobId) external;
+}
 
-    /// @notice Public mode: name the arbiter of an order's disputes, once, before anyone joins
-    /// (the producer of an Open order without jobs, or the requester of a Requested order).
-    function nameArbiter(uint256 orderId, address arbiter) external;
-
+/// @title ITokenPolicy
+/// @notice Which ERC-20 tokens new orders may be paid in.
+interface ITokenPolicy is IMarketTypes {
     /// @notice Token admin: allow `token` (or stop allowing it) for new orders and requests.
     function allowToken(address token, bool allowed) external;
 
+    /// @notice True if new orders may use `token` (address(0), ETH, always may).
+    function tokenAllowed(address token) external view returns (bool);
+}
+
+/// @title IEscrow
+/// @notice Deposits are held until a rule credits them; credits are pulled.
+interface IEscrow is IMarketTypes {
     /// @notice Withdraw all of the caller's credit in `token` (address(0): ETH); no role is
     /// needed, so a member removed since keeps what it earned.
     /// @return amount What was sent.
     function withdraw(address token) external returns (uint256 amount);
+}
 
+/// @title IMarketViews
+/// @notice The market's state and the deployment's settings, for clients.
+interface IMarketViews is IMarketTypes {
     /// @notice Order `orderId`; reverts with OrderNotFound if unknown.
     function getOrder(uint256 orderId) external view returns (Order memory);
 
@@ -358,6 +411,56 @@ interface IProductionOrders {
     /// @notice The arbiter named for order `orderId` (public mode), or address(0).
     function arbiterOf(uint256 orderId) external view returns (address);
 
-    /// @notice True if new orders may use `token` (address(0), ETH, always may).
-    function tokenAllowed(address token) external view returns (bool);
+    /// @notice The registry whose machines orders run on.
+    function registry() external view returns (ICapacityRegistry);
+
+    /// @notice The account that keeps the token allowlist.
+    function tokenAdmin() external view returns (address);
+
+    /// @notice Seconds after shipment during which only the customer can complete (or
+    /// dispute) a job.
+    function confirmationWindow() external view returns (uint256);
+
+    /// @notice Seconds after the confirmation window during which the arbiter may resolve a
+    /// dispute; after it the default rule (full refund) applies.
+    function arbitrationWindow() external view returns (uint256);
+
+    /// @notice Longest time between an order's window end and its delivery deadline: no
+    /// deposit is locked longer than end + maxLeadTime (+ the two windows once shipped).
+    function maxLeadTime() external view returns (uint256);
+
+    /// @notice Most live jobs (not left, refunded or rejected) an order can have at once.
+    function MAX_LIVE_JOBS() external pure returns (uint256);
+
+    /// @notice Most job ids an order gives out: bounds the refund loop of cancel.
+    function MAX_JOB_IDS() external pure returns (uint256);
+
+    /// @notice Share of the deposit, in basis points, credited to a producer that rejects a model.
+    function REJECT_FEE_BPS() external pure returns (uint256);
+
+    /// @notice Shortest deployment window (seconds).
+    function MIN_WINDOW() external pure returns (uint256);
+
+    /// @notice Longest confirmation or arbitration window (seconds).
+    function MAX_WINDOW() external pure returns (uint256);
+
+    /// @notice Longest maxLeadTime a deployment may set (seconds).
+    function MAX_LEAD_TIME() external pure returns (uint256);
+}
+
+/// @title IProductionOrders
+/// @notice The market at one address: the union of its concerns. ProductionOrders serves the
+/// steps of every order (order book, fulfilment, arbitration, escrow) itself and delegates the rest to its extension.
+interface IProductionOrders is
+    IOrderBook,
+    IRequests,
+    IFulfilment,
+    IArbitration,
+    ITokenPolicy,
+    IEscrow,
+    IMarketViews,
+    IMembershipGated
+{
+    /// @notice The contract that runs the market's other concerns in its storage.
+    function extension() external view returns (address);
 }

@@ -24,7 +24,11 @@ from offchain.errors import ProdnetError
 CANCUN = "cancun"
 LONDON = "london"
 TARGETS = (CANCUN, LONDON)
-CONTRACTS = ("CapacityRegistry", "Membership", "ProductionOrders")
+CONTRACTS = ("CapacityRegistry", "Membership", "ProductionOrders", "ProductionOrdersExtension")
+#: The market's one ABI at its one address: ProductionOrders serves some selectors and
+#: delegates the others to its extension (docs/DESIGN.md, "Contracts by concern"); the
+#: interface is the same in both builds.
+MARKET_ABI = "IProductionOrders"
 
 
 class BuildError(ProdnetError):
@@ -58,7 +62,15 @@ def container(name: str, evm: str | None = None) -> Any:
     return ContractContainer(ContractType.model_validate(types[name]))
 
 
-def _sources(root: Path, evm: str) -> dict[str, str]:
+def market(address: Any) -> Any:
+    """The market at ADDRESS as clients call it: every selector of IProductionOrders."""
+    from ape import project
+
+    return getattr(project, MARKET_ABI).at(str(getattr(address, "address", address)))
+
+
+def project_sources(root: Path, evm: str) -> dict[str, str]:
+    """The project's Solidity sources (path -> text) as the EVM build compiles them."""
     folder = root / "contracts"
     out = {}
     for path in sorted(folder.rglob("*.sol")):
@@ -69,18 +81,20 @@ def _sources(root: Path, evm: str) -> dict[str, str]:
     return out
 
 
-def standard_input(root: Path, evm: str = LONDON) -> dict[str, Any]:
-    """solc's standard JSON for the project's contracts built for EVM, with the settings of
-    ape-config.yaml (optimizer, runs) and the guard folder of that target."""
+def standard_input(root: Path, evm: str = LONDON, sources: dict[str, str] | None = None) -> dict[str, Any]:
+    """solc's standard JSON for the project's contracts (or SOURCES, path -> text) built for
+    EVM, with the settings of ape-config.yaml (optimizer, runs) and the guard folder of that
+    target."""
     from ape import project
 
     solidity = project.config.get_config("solidity")
     remappings = [f"{str(r).split('=')[0]}/={str(r).split('=')[1]}/" for r in _remapping_strings(solidity)]
     remappings = [r for r in remappings if not r.startswith("@prodnet/evm/")]
     remappings.append(f"@prodnet/evm/=contracts/evm/{evm}/")
+    sources = project_sources(root, evm) if sources is None else sources
     return {
         "language": "Solidity",
-        "sources": {name: {"content": text} for name, text in _sources(root, evm).items()},
+        "sources": {name: {"content": text} for name, text in sources.items()},
         "settings": {
             "evmVersion": evm,
             "optimizer": {"enabled": bool(solidity.optimize), "runs": int(solidity.optimization_runs)},
@@ -101,13 +115,22 @@ def _remapping_strings(solidity: Any) -> list[str]:
 
 def london_build(root: Path) -> dict[str, dict[str, Any]]:
     """Contract types (as JSON) of the London build, compiled once per change of sources."""
+    return build(root, LONDON, "evm-london")
+
+
+def build(
+    root: Path, evm: str, cache_name: str, sources: dict[str, str] | None = None,
+    contracts: tuple[str, ...] = CONTRACTS,
+) -> dict[str, dict[str, Any]]:
+    """Contract types (as JSON) of CONTRACTS compiled from the project's sources (or SOURCES)
+    for EVM, cached in .build/CACHE_NAME.json by the digest of sources and settings."""
     from ape import project
     from solcx.install import get_executable
 
-    data = standard_input(root, LONDON)
+    data = standard_input(root, evm, sources)
     version = str(project.config.get_config("solidity").version)
     digest = hashlib.sha256(json.dumps([version, data], sort_keys=True).encode()).hexdigest()
-    cache = root / ".build" / "evm-london.json"
+    cache = root / ".build" / f"{cache_name}.json"
     cached = read_json(cache)
     if isinstance(cached, dict) and cached.get("digest") == digest:
         return dict(cached["contracts"])
@@ -119,15 +142,15 @@ def london_build(root: Path) -> dict[str, dict[str, Any]]:
     try:
         output = json.loads(proc.stdout)
     except ValueError:
-        raise BuildError(f"solc gave no JSON for the London build: {proc.stderr.strip()[:300]}") from None
+        raise BuildError(f"solc gave no JSON for the {evm} build: {proc.stderr.strip()[:300]}") from None
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
-        raise BuildError(f"the London build failed: {errors[0].get('formattedMessage', errors[0])}")
+        raise BuildError(f"the {evm} build failed: {errors[0].get('formattedMessage', errors[0])}")
     types = {}
-    for source, contracts in output.get("contracts", {}).items():
-        for name, compiled in contracts.items():
+    for source, compiled_contracts in output.get("contracts", {}).items():
+        for name, compiled in compiled_contracts.items():
             code = compiled["evm"]["bytecode"]["object"]
-            if name not in CONTRACTS or not code:
+            if name not in contracts or not code:
                 continue
             types[name] = {
                 "contractName": name,
@@ -136,9 +159,9 @@ def london_build(root: Path) -> dict[str, dict[str, Any]]:
                 "deploymentBytecode": {"bytecode": "0x" + code},
                 "runtimeBytecode": {"bytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"]},
             }
-    missing = [c for c in CONTRACTS if c not in types]
+    missing = [c for c in contracts if c not in types]
     if missing:
-        raise BuildError(f"the London build lacks {', '.join(missing)}")
+        raise BuildError(f"the {evm} build lacks {', '.join(missing)}")
     write_json_atomic(cache, {"digest": digest, "contracts": types})
     return types
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from offchain.chain import evm
 from offchain.chain.client import Chain
 from offchain.chain.deployments import Deployment, load
 from offchain.errors import ProdnetError
@@ -130,7 +131,7 @@ def contracts_of(deployment: Deployment) -> tuple[Any, Any, Any | None]:
 
     adapt_provider()
     registry = project.CapacityRegistry.at(deployment.registry)
-    orders = project.ProductionOrders.at(deployment.orders)
+    orders = evm.market(deployment.orders)
     membership = project.Membership.at(deployment.membership) if deployment.membership else None
     return registry, orders, membership
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_abi import encode
 
+from offchain.chain import evm
 from offchain.chain.abi import Abi
 from offchain.chain.codec import ZERO_ADDRESS, text16
 from offchain.chain.deployments import Deployment
@@ -70,7 +71,7 @@ def project_artifacts() -> tuple[dict[str, list[dict[str, Any]]], dict[str, byte
     from ape import project
 
     abis, code = {}, {}
-    for name in ("CapacityRegistry", "ProductionOrders", "Membership"):
+    for name in ("CapacityRegistry", "ProductionOrders", "Membership", evm.MARKET_ABI):
         contract_type = getattr(project, name).contract_type
         abis[name] = [e.model_dump(by_alias=True, mode="json") for e in contract_type.abi]
         code[name] = bytes(contract_type.deployment_bytecode.to_bytes())
@@ -95,7 +96,7 @@ class Seeder:
         self.rpc = rpc
         self.abis = abis
         self.code = code
-        self.abi = Abi(abis["CapacityRegistry"] + abis["ProductionOrders"])
+        self.abi = Abi(abis["CapacityRegistry"] + abis[evm.MARKET_ABI])
         self.accounts: list[str] = list(rpc.request("eth_accounts"))
 
     # -- transactions -----------------------------------------------------------------
@@ -188,7 +189,7 @@ class Seeder:
             registry,
             orders_receipt["contractAddress"],
             int(registry_receipt["blockNumber"], 16),
-            self.abis["CapacityRegistry"] + self.abis["ProductionOrders"],
+            self.abis["CapacityRegistry"] + self.abis[evm.MARKET_ABI],
         )
 
     def producers_ready(self, c: Contracts, producers: Sequence[str]) -> dict[str, list[int]]:

@@ -17,7 +17,7 @@ def abi() -> Abi:
     from ape import project
 
     entries = []
-    for name in ("CapacityRegistry", "ProductionOrders"):
+    for name in ("CapacityRegistry", "IProductionOrders"):
         contract_type = getattr(project, name).contract_type
         entries += [e.model_dump(by_alias=True, mode="json") for e in contract_type.abi]
     return Abi(entries)

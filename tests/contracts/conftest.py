@@ -236,6 +236,7 @@ def _deploy(target: str, cast: dict[str, Any], permissioned: bool, tokens: tuple
         evm.container("ProductionOrders", target), registry, gate, deployer, CONFIRMATION_WINDOW,
         ARBITRATION_WINDOW, MAX_LEAD_TIME,
     )
+    orders = evm.market(orders)
     for allowed in tokens:
         orders.allowToken(allowed, True, sender=deployer)
     for name in ("producer", "producer2", "alice", "bob"):

@@ -105,6 +105,6 @@ def make_world(
     cli: Cli, rpc: Rpc, people: People, home: Path, deployed: Result, setup: dict[str, Result]
 ) -> World:
     record = json.loads(record_file(home).read_text())
-    orders = Orders(Contract(rpc, str(record["orders"]), load_abi("ProductionOrders")))
+    orders = Orders(Contract(rpc, str(record["orders"]), load_abi("IProductionOrders")))
     machine_id = setup["register-machine"].number(r"^register-machine: machine (\d+): ")
     return World(cli, rpc, people, home, record, orders, machine_id, {"deploy": deployed, **setup})

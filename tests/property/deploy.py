@@ -1,8 +1,9 @@
 """Build and deploy what the state machines run against.
 
-One temporary Ape project holds the contracts of this tree, the test token and the mutants
-(each a textual variant of ProductionOrders.sol under its own contract name), so a session
-compiles once. Each deployment is set up once (roles, keys, machines, tokens) and every
+One temporary Ape project holds the contracts of this tree and the test token, so a session
+compiles them once; each mutant (a textual variant of one source file of the market) is
+compiled on first use into a ProductionOrders of its own (offchain.chain.evm.build, cached in
+.build by the digest of its sources). Each deployment is set up once (roles, keys, machines, tokens) and every
 Hypothesis example then starts from a chain snapshot taken after it.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offchain.chain.evm import market
 from tests.conftest import ROOT, fixture_project
 from tests.property.driver import Driver
 from tests.property.model import (
@@ -31,8 +33,6 @@ DAY = 24 * 3600
 CONFIRMATION_WINDOW = 3 * DAY
 ARBITRATION_WINDOW = 2 * DAY
 MAX_LEAD_TIME = 30 * DAY
-SOURCE = ROOT / "contracts" / "ProductionOrders.sol"
-CONTRACT_LINE = "contract ProductionOrders is"
 
 # Accounts by index: 0 deploys (the membership admin and the token admin), 1 and 2 are
 # producers, 3, 4 and 5 customers, 6 both, 7 an outsider. In permissioned mode 0 and 7 hold
@@ -76,7 +76,8 @@ def armored(index: int, version: int = 0) -> bytes:
 
 @dataclass(frozen=True)
 class Mutant:
-    """A deliberately broken ProductionOrders: `anchor` (found exactly once) -> `replacement`."""
+    """A deliberately broken market: `anchor` (found exactly once in the contracts' sources)
+    -> `replacement`."""
 
     name: str
     anchor: str
@@ -89,16 +90,16 @@ class Mutant:
     def contract(self) -> str:
         return f"ProductionOrders{self.name}"
 
-    def source(self, original: str) -> str:
-        for text in (self.anchor, CONTRACT_LINE):
-            count = original.count(text)
-            if count != 1:
-                raise ValueError(
-                    f"mutant {self.name}: {text!r} found {count} times in {SOURCE.name}, "
-                    "expected exactly once (the contract changed: update the mutant)"
-                )
-        mutated = original.replace(self.anchor, self.replacement)
-        return mutated.replace(CONTRACT_LINE, f"contract {self.contract} is")
+    def sources(self, originals: dict[str, str]) -> dict[str, str]:
+        """ORIGINALS (path -> text) with the anchor replaced in the one file that holds it."""
+        found = {path: text.count(self.anchor) for path, text in originals.items() if self.anchor in text}
+        if sum(found.values()) != 1:
+            raise ValueError(
+                f"mutant {self.name}: {self.anchor!r} found {sum(found.values())} times in the "
+                "contracts, expected exactly once (the contract changed: update the mutant)"
+            )
+        (path,) = found
+        return {**originals, path: originals[path].replace(self.anchor, self.replacement)}
 
 
 @dataclass
@@ -111,16 +112,13 @@ class Build:
     problems: dict[str, str]  # mutant name -> why it could not be built
     mutants: tuple[Mutant, ...] = ()
     evm: str = "cancun"
-    _mutant_project: Any = None
 
     def orders_container(self, name: str) -> Any:
         """The ProductionOrders contract type, or mutant `name`'s."""
         if name == "ProductionOrders":
             return self.project.get_contract(name)
-        if self._mutant_project is None:
-            self._mutant_project = build_mutants(self.path.parent / "mutants", self.mutants,
-                                                 self.evm, self.problems)
-        return self._mutant_project.get_contract(name)
+        (mutant,) = [m for m in self.mutants if m.contract == name]
+        return build_mutant(mutant, self.evm)
 
 
 def _copy_contracts(path: Path, evm: str) -> None:
@@ -139,11 +137,13 @@ def build_project(dest: Path, mutants: tuple[Mutant, ...], evm: str = "cancun") 
 
     path = fixture_project("property-token", dest, evm)
     _copy_contracts(path, evm)
-    original = SOURCE.read_text()
+    from offchain.chain import evm as builds
+
+    originals = builds.project_sources(ROOT, evm)
     problems: dict[str, str] = {}
     for mutant in mutants:
         try:
-            mutant.source(original)
+            mutant.sources(originals)
         except ValueError as err:
             problems[mutant.name] = str(err)
     project = Project(path)
@@ -151,28 +151,18 @@ def build_project(dest: Path, mutants: tuple[Mutant, ...], evm: str = "cancun") 
     return Build(project, path, problems, mutants, evm)
 
 
-def build_mutants(dest: Path, mutants: tuple[Mutant, ...], evm: str,
-                  problems: dict[str, str]) -> Any:
-    """The mutants alone (with the interfaces, utils and guard they import) in a second
-    project with the real compiler settings (unoptimized, a ProductionOrders is above the
-    24 KB code size limit), built for EVM."""
-    from ape import Project
+def build_mutant(mutant: Mutant, evm_target: str) -> Any:
+    """Mutant's ProductionOrders (and the extension it deploys) built for EVM_TARGET with the
+    real compiler settings."""
+    from ape.contracts import ContractContainer
+    from ethpm_types import ContractType
 
-    path = fixture_project("property-token", dest, evm)
-    (path / "contracts" / "PropertyToken.sol").unlink()
-    config = path / "ape-config.yaml"
-    config.write_text(config.read_text().replace("name: property-token",
-                                                 "name: property-mutants"))
-    _copy_contracts(path, evm)
-    for name in ("CapacityRegistry.sol", "Membership.sol", "ProductionOrders.sol"):
-        (path / "contracts" / name).unlink()
-    original = SOURCE.read_text()
-    for mutant in mutants:
-        if mutant.name not in problems:
-            (path / "contracts" / f"{mutant.contract}.sol").write_text(mutant.source(original))
-    project = Project(path)
-    project.load_contracts()
-    return project
+    from offchain.chain import evm
+
+    sources = mutant.sources(evm.project_sources(ROOT, evm_target))
+    types = evm.build(ROOT, evm_target, f"mutant-{mutant.name}-{evm_target}", sources,
+                      contracts=("ProductionOrders",))
+    return ContractContainer(ContractType.model_validate(types["ProductionOrders"]))
 
 
 @dataclass
@@ -238,6 +228,7 @@ def deploy(
         build.orders_container(orders_contract), registry.address, membership_address,
         admin.address, CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME,
     )
+    orders = market(orders)
     orders.allowToken(token.address, True, sender=admin)
     fingerprints: dict[str, bytes] = {}
     for i in PRODUCERS:

@@ -111,22 +111,24 @@ def window(start: int | None = None, end: int | None = None, deadline: int | Non
 def open_order(orders: Contract, producer: Account, machine: int, *,
                envelope: tuple[int, int, int] = REGION, capacity: int = CAPACITY,
                start: int | None = None, end: int | None = None, deadline: int | None = None,
-               price: int = PRICE_PER_CM3, token: Any = ZERO_ADDRESS) -> Receipt:
+               price: int = PRICE_PER_CM3, token: Any = ZERO_ADDRESS,
+               arbiter: Any = ZERO_ADDRESS) -> Receipt:
     start, end, deadline = window(start, end, deadline)
     return orders.open(machine, envelope, capacity, start, end, deadline, price,
-                       address_of(token), sender=producer)
+                       address_of(token), address_of(arbiter), sender=producer)
 
 
 def request_order(orders: Contract, customer: Account, *, material: bytes = PA12,
                   dims: tuple[int, int, int] = PART, volume: int = PART_VOLUME, quantity: int = 1,
                   max_price: int = PRICE_PER_CM3, token: Any = ZERO_ADDRESS,
                   end: int | None = None, deadline: int | None = None,
-                  value: int | None = None, approve: int | None = None) -> Receipt:
+                  value: int | None = None, approve: int | None = None,
+                  arbiter: Any = ZERO_ADDRESS) -> Receipt:
     _, end, deadline = window(None, end, deadline)
     deposit = price_of(max_price, dims, quantity)
     pay = _payment(orders, customer, token, deposit, value, approve)
     return orders.request(material, dims, volume, quantity, max_price, address_of(token), end,
-                          deadline, sender=customer, **pay)
+                          deadline, address_of(arbiter), sender=customer, **pay)
 
 
 def take_order(orders: Contract, producer: Account, order: int, machine: int, *,
@@ -198,8 +200,8 @@ def settle(orders: Contract, caller: Account, order: int, job: int) -> Receipt:
     return orders.settle(order, job, sender=caller)
 
 
-def name_arbiter(orders: Contract, caller: Account, order: int, arbiter: Any) -> Receipt:
-    return orders.nameArbiter(order, address_of(arbiter), sender=caller)
+def evict(orders: Contract, producer: Account, order: int, *jobs: int) -> Receipt:
+    return orders.evict(order, list(jobs), sender=producer)
 
 
 def withdraw(orders: Contract, account: Account, token: Any = ZERO_ADDRESS) -> Receipt:
