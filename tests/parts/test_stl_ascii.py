@@ -16,6 +16,7 @@ from stl import mesh as stl_mesh
 
 from offchain.devtools import parts as td
 from offchain.parts import stl
+from offchain.parts.stl import ascii as stl_ascii
 from tests.utils.parts import PARTS, write
 
 GEAR = PARTS["gear"]().triangles()
@@ -102,7 +103,7 @@ def test_block_boundaries_do_not_change_the_result(tmp_path: Path, monkeypatch: 
     data = text(("gear", GEAR), ("box", BOX)).encode()
     whole = same_as_binary(tmp_path, data, np.concatenate([GEAR, BOX]), solids=2)
     for block in (1, 100, 997, 5000):
-        monkeypatch.setattr(stl, "ASCII_BLOCK", block)
+        monkeypatch.setattr(stl_ascii, "ASCII_BLOCK", block)  # the module that reads it
         assert stl.inspect(tmp_path / "odd.stl") == whole
 
 

@@ -2,23 +2,92 @@
 
 Reads that could crash the interpreter (the one-triangle file) or hang it (a FIFO, a
 device) run in a child process with a timeout, so a regression fails a test instead of
-taking the suite down.
+taking the suite down. What the reader did with a file (opened it? read which bytes?)
+is observed with ``reads_of``, never timed.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from offchain.devtools import parts as td
 from offchain.parts import stl
+from offchain.parts.stl import binary as stl_binary
+from offchain.parts.stl.files import SNIFF_SIZE
 from tests.utils.parts import inspect_in_child, sparse_file, write
 
 ONE = np.array([[[0.0, 0.0, 0.0], [4.0, 0.0, 0.0], [0.0, 3.0, 0.0]]], dtype=np.float32)
+
+
+class LoggedFile(io.FileIO):
+    """An unbuffered file (what the reader opens) that logs (offset, bytes) of every read."""
+
+    def __init__(self, fd: int, log: list[tuple[int, int]]) -> None:
+        super().__init__(fd, "rb", closefd=True)
+        self.log = log
+
+    def read(self, size: int | None = -1, /) -> bytes | None:
+        at = self.tell()
+        data = super().read(size)
+        self.log.append((at, len(data or b"")))
+        return data
+
+    def readinto(self, buffer: Any, /) -> int | None:
+        at = self.tell()
+        got = super().readinto(buffer)
+        self.log.append((at, got or 0))
+        return got
+
+
+@dataclass
+class Reads:
+    opened: int = 0  # times the file was opened
+    log: list[tuple[int, int]] = field(default_factory=list)  # (offset, bytes) of each read
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.log)
+
+
+@contextmanager
+def reads_of(path: Path, *, may_open: bool = True) -> Iterator[Reads]:
+    """What the code in the block does with PATH: how often it opens it, and every read from it.
+
+    Spies on ``os.open`` and ``os.fdopen`` (how the reader opens files). With MAY_OPEN
+    false an attempt to open PATH is counted and then fails, so a FIFO or a device
+    cannot hang the test even if the reader stopped refusing it first.
+    """
+    reads, target = Reads(), os.path.realpath(path)
+    ours: set[int] = set()  # descriptors of PATH opened in the block
+    real_open, real_fdopen = os.open, os.fdopen
+
+    def spy_open(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.path.realpath(file) != target:
+            return real_open(file, flags, *args, **kwargs)
+        reads.opened += 1
+        if not may_open:
+            raise PermissionError(errno.EACCES, "the test does not let it be opened", str(file))
+        fd = real_open(file, flags, *args, **kwargs)
+        ours.add(fd)
+        return fd
+
+    def spy_fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
+        return LoggedFile(fd, reads.log) if fd in ours else real_fdopen(fd, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "open", spy_open)
+        patch.setattr(os, "fdopen", spy_fdopen)
+        yield reads
 
 
 def test_binary_with_exactly_one_triangle(tmp_path: Path) -> None:
@@ -42,17 +111,18 @@ def test_small_binary_files_read_in_process(tmp_path: Path, count: int) -> None:
 def test_binary_reads_in_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "torus.stl", td.torus(30.0, 10.0, 48, 24), "binary")
     whole = stl.inspect(path)
-    monkeypatch.setattr(stl, "READ_RECORDS", 7)
+    monkeypatch.setattr(stl_binary, "READ_RECORDS", 7)  # the module that reads it
     assert stl.inspect(path) == whole
 
 
 def refused_in_child(path: Path, **kwargs: object) -> tuple[str, str]:
-    started = time.perf_counter()
-    result = inspect_in_child(path, timeout=60, **kwargs)
-    assert time.perf_counter() - started < 60
+    result = inspect_in_child(path, timeout=60, **kwargs)  # a hang fails: subprocess.TimeoutExpired
     assert result["returncode"] == 0 and "error" in result, result
     message = str(result["message"])
     assert str(path) in message and "\n" not in message
+    with reads_of(path, may_open=False) as reads, pytest.raises(stl.StlError):
+        stl.inspect(path, **kwargs)  # type: ignore[arg-type]
+    assert reads.opened == 0 and reads.log == []  # refused from os.stat: never opened, nothing read
     return str(result["error"]), message
 
 
@@ -87,6 +157,13 @@ def test_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
     assert stl.inspect(tmp_path / "link.stl").volume_mm3 == 6000.0
 
 
+def test_reads_of_sees_every_read(tmp_path: Path) -> None:
+    path = write(tmp_path / "box.stl", td.box(), "binary")  # 684 bytes: 84 of header, 12 records of 50
+    with reads_of(path) as reads:
+        stl.inspect(path)
+    assert reads.opened == 1 and reads.log == [(0, 684), (84, 600)]  # the head, then the records
+
+
 def test_directory_is_a_not_regular_file_error(tmp_path: Path) -> None:
     with pytest.raises(stl.NotRegularFileError, match=r"is a directory; give the path of an \.stl file"):
         stl.inspect(tmp_path)
@@ -95,11 +172,14 @@ def test_directory_is_a_not_regular_file_error(tmp_path: Path) -> None:
 # -- limits, checked before anything is allocated ---------------------------------------
 
 
-def fast_refusal(path: Path, error: type[stl.StlError], *words: str, **kwargs: int) -> str:
-    started = time.perf_counter()
-    with pytest.raises(error) as caught:
+def fast_refusal(
+    path: Path, error: type[stl.StlError], *words: str, also_read: int = 0, **kwargs: int,
+) -> str:
+    """Refused with ERROR naming WORDS, having read no more than the file's head (+ ALSO_READ bytes)."""
+    with reads_of(path) as reads, pytest.raises(error) as caught:
         stl.inspect(path, **kwargs)  # type: ignore[arg-type]
-    assert time.perf_counter() - started < 5  # nothing read beyond the header
+    head = min(path.stat().st_size, SNIFF_SIZE)  # the header, read once to tell what the file is
+    assert reads.total <= head + also_read, reads.log  # nothing read beyond the header
     message = str(caught.value)
     assert str(path) in message and "\n" not in message
     for word in words:
@@ -137,7 +217,9 @@ def test_triangle_limit_is_an_argument(tmp_path: Path) -> None:
     binary = write(tmp_path / "box.stl", td.box(), "binary")
     fast_refusal(binary, stl.TooLargeError, "12 triangles", "more than the 11", max_triangles=11)
     ascii_ = write(tmp_path / "box_ascii.stl", td.box(), "ascii")
-    fast_refusal(ascii_, stl.TooLargeError, "ASCII STL holds more than the 11 triangles", max_triangles=11)
+    # An ASCII file's triangles are counted by tokenising it: it is read once more, whole.
+    fast_refusal(ascii_, stl.TooLargeError, "ASCII STL holds more than the 11 triangles",
+                 also_read=ascii_.stat().st_size, max_triangles=11)
     assert stl.inspect(ascii_, max_triangles=12).triangles == 12
 
 
