@@ -54,13 +54,12 @@ def _order(world: Any, order: int) -> dict[str, Any]:
 
 def _disputable(world: Any) -> tuple[int, int, Any]:
     """Alice's shipped job and the account that arbitrates it: in permissioned mode `stranger`
-    given ARBITER_ROLE, in public mode `stranger` named in the order's terms before alice joined."""
+    given ARBITER_ROLE, in public mode `stranger` named in the order's terms when it opened."""
     if world.membership is not None:
         world.membership.grantRole(ARBITER_ROLE, world.stranger, sender=world.deployer)
         order, job = world.shipped()
         return order, job, world.stranger
-    order = world.open()
-    actions.name_arbiter(world.orders, world.producer, order, world.stranger)
+    order = world.open(arbiter=world.stranger)
     job = world.join(order, world.alice)
     actions.close(world.orders, world.producer, order)
     actions.submit_model(world.orders, world.alice, order, job)
@@ -309,8 +308,7 @@ def test_an_arbiter_who_is_a_party_cannot_resolve(permissioned):
 
 
 def test_a_named_arbiter_who_joined_cannot_resolve_its_own_job(public):
-    order = public.open()
-    actions.name_arbiter(public.orders, public.producer, order, public.stranger)
+    order = public.open(arbiter=public.stranger)
     job = public.join(order, public.stranger)
     actions.close(public.orders, public.producer, order)
     actions.submit_model(public.orders, public.stranger, order, job)
@@ -372,45 +370,45 @@ def test_settle_and_resolve_end_the_dispute(world_eth):
         actions.confirm(world_eth.orders, world_eth.alice, order, job)
 
 
-def test_the_producer_names_an_arbiter_before_anyone_joins(public):
-    order = public.open()
-    receipt = actions.name_arbiter(public.orders, public.producer, order, public.stranger)
+def test_the_producer_names_the_arbiter_when_it_opens_the_order(public):
+    receipt = actions.open_order(public.orders, public.producer, public.machine, arbiter=public.stranger)
+    order = actions.order_id(receipt, public.orders)
     assert actions.event_args(receipt, public.orders.ArbiterNamed).arbiter == public.stranger.address
     assert public.orders.arbiterOf(order) == public.stranger.address
 
 
+def test_an_order_opened_without_an_arbiter_names_none(public):
+    receipt = actions.open_order(public.orders, public.producer, public.machine)
+    assert not [log for log in receipt.events if log.event_name == "ArbiterNamed"]
+    assert public.orders.arbiterOf(actions.order_id(receipt, public.orders)) == ZERO_ADDRESS
+
+
 def test_the_requester_names_the_arbiter_of_its_request(public):
-    order = public.request(public.alice)
-    actions.name_arbiter(public.orders, public.alice, order, public.stranger)
+    order = public.request(public.alice, arbiter=public.stranger)
     assert public.orders.arbiterOf(order) == public.stranger.address
 
 
-def _name_refused(public: Any, order: int, caller: Any, arbiter: Any) -> None:
-    with public.unchanged(), ape.reverts(public.orders.CannotNameArbiter, orderId=order):
-        actions.name_arbiter(public.orders, caller, order, arbiter)
+@pytest.mark.parametrize("step", ["open", "request"])
+def test_nobody_names_itself_arbiter(public, step):
+    caller = public.producer if step == "open" else public.alice
+    with public.unchanged(), ape.reverts(public.orders.CannotNameArbiter, caller=caller.address,
+                                         arbiter=caller.address):
+        if step == "open":
+            actions.open_order(public.orders, caller, public.machine, arbiter=caller)
+        else:
+            actions.request_order(public.orders, caller, arbiter=caller)
 
 
-def test_the_arbiter_is_fixed_once_someone_joined(public):
-    """The customer accepts the arbiter by joining: the terms cannot change under it."""
-    order = public.open()
-    public.join(order, public.alice)
-    _name_refused(public, order, public.producer, public.stranger)
-
-
-def test_naming_an_arbiter_is_refused_when_it_breaks_a_rule(public):
-    order = public.open()
-    _name_refused(public, order, public.producer, ZERO_ADDRESS)  # nobody
-    _name_refused(public, order, public.producer, public.producer)  # itself
-    _name_refused(public, order, public.producer2, public.stranger)  # not its order
-    actions.name_arbiter(public.orders, public.producer, order, public.stranger)
-    _name_refused(public, order, public.producer, public.bob)  # a second time
-    requested = public.request(public.alice)
-    _name_refused(public, requested, public.bob, public.stranger)  # not the requester
-
-
-def test_no_arbiter_is_named_in_permissioned_mode(permissioned):
-    order = permissioned.open()
-    _name_refused(permissioned, order, permissioned.producer, permissioned.stranger)
+@pytest.mark.parametrize("step", ["open", "request"])
+def test_no_arbiter_is_named_in_permissioned_mode(permissioned, step):
+    caller = permissioned.producer if step == "open" else permissioned.alice
+    with permissioned.unchanged(), ape.reverts(permissioned.orders.CannotNameArbiter,
+                                               arbiter=permissioned.stranger.address):
+        if step == "open":
+            actions.open_order(permissioned.orders, caller, permissioned.machine,
+                               arbiter=permissioned.stranger)
+        else:
+            actions.request_order(permissioned.orders, caller, arbiter=permissioned.stranger)
 
 
 # ---------------------------------------------------------------- 5. tokens

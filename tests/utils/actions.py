@@ -211,17 +211,19 @@ def withdraw(orders: Contract, account: Account, token: Any = ZERO_ADDRESS) -> R
 # ---------------------------------------------------------------- time
 
 
-def burst(sender: Account, contract: Contract, calls: Sequence[bytes], gas: int = 300_000) -> None:
+def burst(sender: Account, contract: Contract, calls: Sequence[bytes], gas: int = 300_000,
+          value: int = 0) -> None:
     """Send CALLS (encoded inputs) from SENDER to CONTRACT the way offchain.devtools.seed
     does: automine off, JSON-RPC batches of one block's worth, mined block by block. Asserts
-    every one succeeded. For tests that need thousands of transactions; Anvil only."""
+    every one succeeded (each sends VALUE wei). For tests that need thousands of
+    transactions; Anvil only."""
     from offchain.chain.rpc import Rpc
     from offchain.devtools.seed import BLOCK_GAS
 
     rpc = Rpc(chain.provider.uri)
     nonce = int(rpc.request("eth_getTransactionCount", sender.address, "pending"), 16)
     txs = [{"from": sender.address, "to": contract.address, "data": "0x" + bytes(data).hex(), "gas": hex(gas),
-            "nonce": hex(nonce + i)} for i, data in enumerate(calls)]
+            "value": hex(value), "nonce": hex(nonce + i)} for i, data in enumerate(calls)]
     per_block = BLOCK_GAS // gas
     hashes: list[str] = []
     rpc.request("evm_setAutomine", False)
