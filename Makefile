@@ -22,7 +22,7 @@ help:
 	@echo "make gas     gas per order step -> reports/gas.json"
 	@echo "make bench   benchmarks -> reports/bench.json"
 	@echo "make chain   a long-running local Anvil on :8545 whose state survives restarts (.prodnet/chain)"
-	@echo "make lint    ruff, and import-linter: offchain's layers import downwards only"
+	@echo "make lint    ruff, import-linter (offchain's layers import downwards only), tools/lint_scripts.py (no script but demo, network and portal imports offchain.devtools)"
 
 setup:
 	@tools/setup.sh
@@ -33,6 +33,7 @@ compile: setup
 lint: setup
 	$(VENV)/bin/ruff check offchain scripts tests benchmarks tools
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/python tools/lint_scripts.py
 
 # Two processes, one per core (tools/test.sh): the contracts (then the contract tests again
 # on the London build the members' geth network gets; offchain/chain/evm.py), and the rest.

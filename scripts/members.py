@@ -13,6 +13,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from offchain.chain import signers
 from offchain.chain.deploy import ROLES, add_member, remove_member
+from offchain.chain.network import local_voters
 from offchain.chain.session import open_chain
 from offchain.cli import commands, params
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
@@ -56,8 +57,6 @@ def _vote(node_url, voters, authorize):
     if node_url is None:
         return
     if not voters:
-        from offchain.devtools.network import local_voters
-
         voters = local_voters()
     sealer = signers.node_signer(node_url)
     now = signers.vote(sealer, authorize, voters)

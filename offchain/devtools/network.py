@@ -22,20 +22,16 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from offchain import config
 from offchain._fs import atomic_output, write_json_atomic
+from offchain.chain.network import CHAIN_ID, DEFAULT_PERIOD, NetworkError, NetworkRecord, NodeInfo
 from offchain.chain.rpc import NodeError, Rpc
 from offchain.chain.signers import signers as signer_set
 from offchain.devtools.binaries import geth_binary
-from offchain.errors import ProdnetError
 
 DEFAULT_NODES = 3
-#: The members' network id (config.FINAL_AT_ONCE: the index keeps no blocks behind the head).
-CHAIN_ID = 1337
-DEFAULT_PERIOD = 1  # seconds between blocks
 GAS_LIMIT = 60_000_000  # the base fee rises only above half of it
 EPOCH = 30_000
 FUNDING = 10**24  # wei per funded account (1,000,000 ether)
@@ -43,10 +39,6 @@ VANITY = 32  # Clique extraData: 32 vanity bytes, the signers, a 65-byte seal
 SEAL = 65
 BASE_PORTS = {"rpc": 8600, "p2p": 30400, "auth": 8700}  # node i gets BASE + i (up)
 HTTP_APIS = "eth,net,web3,clique,admin,txpool"
-
-
-class NetworkError(ProdnetError):
-    """The permissioned network cannot be built, started, reached or changed as asked."""
 
 
 def write_text_atomic(path: Path, text: str, mode: int = 0o600) -> None:
@@ -131,21 +123,7 @@ def static_nodes_toml(enodes: Sequence[str]) -> str:
     return f"[Node.P2P]\nStaticNodes = [{listed}]\nTrustedNodes = [{listed}]\n"
 
 
-# -- the record of the network --------------------------------------------------------
-@dataclass
-class NodeInfo:
-    name: str
-    rpc_port: int
-    p2p_port: int
-    auth_port: int
-    signer: str  # the address this node seals with (a signer only once voted in, or in genesis)
-    enode: str
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.rpc_port}"
-
-
+# -- the network: its record (offchain.chain.network), its nodes created and run -------------
 @dataclass
 class NodeStatus:
     name: str
@@ -157,50 +135,8 @@ class NodeStatus:
     sealing: bool = False  # its signer is in the signer set
 
 
-@dataclass
-class Network:
-    """The nodes of one network, kept in ``<folder>/network.json``."""
-
-    folder: Path
-    chain_id: int = CHAIN_ID
-    period: int = DEFAULT_PERIOD
-    nodes: list[NodeInfo] = field(default_factory=list)
-
-    # -- files ---------------------------------------------------------------------
-    @staticmethod
-    def default_folder() -> Path:
-        return config.home() / "network"
-
-    @property
-    def record(self) -> Path:
-        return self.folder / "network.json"
-
-    def node_folder(self, node: NodeInfo) -> Path:
-        return self.folder / node.name
-
-    def save(self) -> None:
-        data = {"chain_id": self.chain_id, "period": self.period, "nodes": [asdict(n) for n in self.nodes]}
-        write_json_atomic(self.record, data)
-
-    @classmethod
-    def load(cls, folder: Path | None = None) -> Network:
-        folder = folder or cls.default_folder()
-        record = folder / "network.json"
-        if not record.is_file():
-            raise NetworkError(f"no network in {folder}: run 'ape run network up' first")
-        try:
-            data = json.loads(record.read_text())
-            nodes = [NodeInfo(**n) for n in data["nodes"]]
-            return cls(folder, int(data["chain_id"]), int(data["period"]), nodes)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise NetworkError(f"{record} is damaged ({exc}): remove {folder} and run 'up' again") from None
-
-    def node(self, name_or_url: str) -> NodeInfo:
-        for n in self.nodes:
-            if name_or_url in (n.name, n.url) or name_or_url.rstrip("/") == n.url:
-                return n
-        names = ", ".join(n.name for n in self.nodes)
-        raise NetworkError(f"no node {name_or_url!r} in this network (nodes: {names})")
+class Network(NetworkRecord):
+    """The nodes of one network, kept in ``<folder>/network.json``: created, started, stopped."""
 
     # -- creating -----------------------------------------------------------------
     @classmethod
@@ -274,25 +210,6 @@ class Network:
         path = self.node_folder(node) / "peers.toml"
         write_text_atomic(path, static_nodes_toml([n.enode for n in self.nodes if n is not node]))
         return path
-
-    def _pid(self, node: NodeInfo) -> int | None:
-        try:
-            pid = int((self.node_folder(node) / "geth.pid").read_text())
-        except (OSError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists() and str(self.node_folder(node)).encode() not in cmdline.read_bytes():
-            return None  # the pid was reused by another process
-        return pid
-
-    def running(self, node: NodeInfo) -> bool:
-        return self._pid(node) is not None
 
     def command(self, node: NodeInfo) -> list[str]:
         folder = self.node_folder(node)
@@ -453,14 +370,3 @@ def free_ports(index: int) -> dict[str, int]:
             s.bind(("127.0.0.1", 0))
             found[kind] = int(s.getsockname()[1])
     return found
-
-
-def local_voters() -> list[str]:
-    """The URLs of the running nodes of the local network (who votes when none are named)."""
-    try:
-        net = Network.load()
-    except NetworkError:
-        raise NetworkError(
-            "no local network to vote with: name the signers' nodes with --voter URL"
-        ) from None
-    return [n.url for n in net.nodes if net.running(n)]

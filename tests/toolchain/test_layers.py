@@ -49,6 +49,9 @@ def test_the_house_keeps_its_contracts(copy_of_the_house: Path) -> None:
         ("chain/codec.py", "from offchain.transfer import storage"),
         ("orders/steps.py", "from offchain.cli import quantities"),
         ("cli/output.py", "from offchain.devtools import kubo"),
+        ("cli/output.py", "from offchain.portal import app"),
+        ("portal/state.py", "from offchain.devtools import kubo"),
+        ("devtools/world.py", "from offchain.portal import workspace"),
         ("formats.py", "from offchain.parts import units"),
     ],
 )

@@ -1,0 +1,134 @@
+"""The HTML pages: the market, an order, the account, the dropped parts and a part's offers
+(and the part's model for the viewer). The market and order views are shared with their
+htmx fragments (``routes/fragments.py``), the upload page with the upload post."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+
+from offchain import config
+from offchain.errors import ProdnetError
+from offchain.portal import pages
+from offchain.portal.dependencies import PortalDep, Visit, VisitDep, error_text
+
+router = APIRouter()
+
+
+def _filters(page: Visit) -> tuple[dict[str, Any], list[str]]:
+    from offchain.cli import quantities as q
+
+    params = page.request.query_params
+    filters: dict[str, Any] = {"material": params.get("material") or None}
+    problems = []
+    for name, parse, key in (
+        ("max_price", q.token_amount, "max_price"),
+        ("min_space", q.volume_mm3, "min_space"),
+    ):
+        text = (params.get(name) or "").strip()
+        if text:
+            try:
+                filters[key] = parse(text)
+            except ProdnetError as exc:
+                problems.append(str(exc))
+    return filters, problems
+
+
+def _page_number(page: Visit) -> int:
+    text = page.request.query_params.get("page", "1")
+    return int(text) if text.isdigit() and 0 < len(text) < 7 else 1
+
+
+async def market_view(page: Visit, name: str) -> HTMLResponse:
+    """The market (open orders and requests, filtered) in template NAME."""
+    portal = page.portal
+    filters, problems = _filters(page)
+    assert portal.reader is not None
+    data = await portal.read(pages.market_page, portal.reader, filters, _page_number(page))
+    query = {k: page.request.query_params.get(k, "") for k in ("material", "max_price", "min_space")}
+    return page.render(name, problems=problems, query=query, **data)
+
+
+async def order_view(page: Visit, order_id: int, name: str) -> HTMLResponse:
+    """Order ORDER_ID as the acting account sees it, in template NAME."""
+    portal = page.portal
+    fetched = portal.workspace.fetched(portal.chain_key, order_id)
+    try:
+        data = await portal.read(pages.order_page, portal.reader, order_id, page.actor.address, fetched)
+    except ProdnetError as exc:
+        return page.render("error.html", status=404, message=error_text(exc))
+    return page.render(
+        name,
+        parts=portal.workspace.parts(),
+        secret_keys=portal.workspace.key_files("sec"),
+        ipfs_api=portal.settings.ipfs_api or config.ipfs_api(),
+        has_file_store=bool(portal.settings.file_store or config.file_store()),
+        **data,
+    )
+
+
+def upload_page(page: Visit, status: int = 200, message: str | None = None) -> HTMLResponse:
+    """The dropped parts and the drop zone (MESSAGE: why the last upload was refused)."""
+    portal = page.portal
+    return page.render(
+        "upload.html",
+        status=status,
+        parts=portal.workspace.parts(),
+        limit=portal.settings.max_upload >> 20,
+        message=message,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def market_page(page: VisitDep) -> HTMLResponse:
+    return await market_view(page, "market.html")
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+async def order_page(page: VisitDep, order_id: int) -> HTMLResponse:
+    return await order_view(page, order_id, "order.html")
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(page: VisitDep) -> HTMLResponse:
+    portal = page.portal
+    data = await portal.read(pages.account_page, portal.reader, page.actor.address)
+    return page.render(
+        "account.html",
+        public_keys=portal.workspace.key_files("pub"),
+        key_folder=portal.workspace.key_folder,
+        **data,
+    )
+
+
+@router.get("/parts", response_class=HTMLResponse)
+async def parts_page(page: VisitDep) -> HTMLResponse:
+    return upload_page(page)
+
+
+@router.get("/parts/{part_id}", response_class=HTMLResponse)
+async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
+    portal = page.portal
+    try:
+        part = portal.workspace.part(part_id)
+    except ProdnetError as exc:
+        return page.render("error.html", status=404, message=error_text(exc))
+    text = page.request.query_params.get("quantity", "1")
+    quantity = int(text) if text.isdigit() and 0 < int(text) < 2**32 else 1
+    rank = page.request.query_params.get("rank", "price")
+    try:
+        data = await portal.read(pages.part_page, portal.reader, part, quantity, rank)
+    except ProdnetError as exc:
+        data = {"part": part, "offers": [], "problem": error_text(exc)}
+    return page.render("part.html", quantity=quantity, rank=rank, **data)
+
+
+@router.get("/parts/{part_id}/model.stl")
+async def part_model(portal: PortalDep, part_id: str) -> Response:
+    try:
+        part = portal.workspace.part(part_id)
+    except ProdnetError as exc:
+        return PlainTextResponse(error_text(exc), status_code=404)
+    return FileResponse(part.path, media_type="model/stl")
