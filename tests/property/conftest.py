@@ -30,6 +30,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             "examples": t.examples,
             "seconds": round(t.seconds, 1),
             "outcomes": {f: dict(sorted(o.items())) for f, o in sorted(t.outcomes.items())},
+            **({"caught": t.caught} if t.caught else {}),
         }
         for label, t in sorted(STATS.runs.items())
     }
@@ -45,8 +46,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     REPORT.write_text(json.dumps(report, indent=2) + "\n")
     terminalreporter.section("property steps")
     for label, row in by_test.items():
+        caught = f", caught as {row['caught']}" if "caught" in row else ""
         terminalreporter.write_line(
             f"{label}: {row['steps']} steps in {row['examples']} examples, {row['seconds']} s"
+            f"{caught}"
         )
     terminalreporter.write_line(
         f"total: {STATS.total_steps} steps (profile {profile}) in "

@@ -126,6 +126,11 @@ class Interface:
         return self._calldata[key]
 
 
+def raw_calldata(signature: str, types: Sequence[str], args: Sequence[Any]) -> str:
+    """Calldata of SIGNATURE (e.g. "nameArbiter(uint256,address)") without an ABI entry."""
+    return "0x" + (keccak(text=signature)[:4] + encode(list(types), list(args))).hex()
+
+
 class RpcError(RuntimeError):
     pass
 
@@ -253,12 +258,15 @@ class Driver:
         *args: Any,
         value: int = 0,
         timestamp: int,
+        data: str | None = None,
     ) -> TxResult:
+        """Send NAME(*ARGS) to CONTRACT, mined at TIMESTAMP; DATA, if given, is sent as the
+        calldata instead (e.g. a selector the contract's ABI no longer has: raw_calldata)."""
         iface = self.ifaces[contract]
         tx = {
             "from": sender,
             "to": iface.address,
-            "data": iface.calldata(name, args),
+            "data": iface.calldata(name, args) if data is None else data,
             "value": hex(value),
             "gas": hex(GAS_LIMIT),
             "maxFeePerGas": hex(MAX_FEE),

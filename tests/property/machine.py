@@ -36,12 +36,21 @@ broken invariant (its name in docs/DESIGN.md, "Invariants"):
   succeeds only for a sender entitled to it (permissioned mode: the role its step needs,
   read from the chain before the call; allowToken: the token admin)
 - "steps-in-order": no join after close/end/cancel; no model before close; shipment and
-  completion only after model and shipment
+  completion only after model and shipment; evict only moves Joined jobs of an Open order
+  to Refunded
+- "terms-fixed": an order's arbiter (arbiterOf) is the one named (ArbiterNamed) in the
+  transaction that created the order, never its creator, never in permissioned mode, and no
+  later transaction changes it or names another (the arbiter front-run: renaming the arbiter
+  after a customer read the terms, before its join or a producer's take, is impossible)
 - "prediction": the chain's outcome (success or the exact custom error) differs from the
   model's
 - "events": a successful call emitted other events than the model's
 - "model": the chain's state (orders, jobs, credits, balances, allowlist, arbiters, roles,
   registry) differs from the model's
+
+The market is one address (ProductionOrders, whose fallback delegates requests, the token
+allowlist and the views to ProductionOrdersExtension): the driver calls every function
+through IProductionOrders there.
 """
 
 from __future__ import annotations
@@ -66,7 +75,7 @@ from tests.property.deploy import (
     armored,
     fingerprint,
 )
-from tests.property.driver import Read, Revert, TxResult
+from tests.property.driver import Read, Revert, TxResult, raw_calldata
 from tests.property.model import (
     ARBITER_ROLE,
     CUSTOMER_ROLE,
@@ -77,6 +86,8 @@ from tests.property.model import (
     LIVE,
     MAX_JOB_IDS,
     MAX_LIVE_JOBS,
+    MAX_UINT256,
+    NO_SUCH_FUNCTION,
     ORDER_EDGES,
     PRODUCER_ROLE,
     ROLES,
@@ -137,6 +148,8 @@ AT = st.integers(0, 9)  # 0-5: now; 6-9: just before, at, just after, at the ste
 DELTAS = st.sampled_from([1, 60, 3600, 86400, 3 * 86400, 10, 7 * 86400, 2 * 86400])
 MATERIALS = st.sampled_from([bytes(16), PA12, TI64, ABS])
 SPLITS = st.integers(0, 5)  # see split_of: 0, all, all + 1, half, a fraction, 1
+ARBITER_CODES = st.integers(0, 7)  # see arbiter_of: none, a valid one, the caller, any other
+EVICT_PICKS = st.lists(REF, min_size=1, max_size=3)  # see evict_ids
 MM = 1000  # micrometres
 
 P, C = PRODUCER_ROLE, CUSTOMER_ROLE
@@ -146,13 +159,14 @@ NEEDS: dict[str, frozenset[bytes] | None] = {
     "publishKey": frozenset({P, C}), "registerMachine": frozenset({P}),
     "open": frozenset({P}), "take": frozenset({P}), "ship": frozenset({P}),
     "finalize": frozenset({P}), "reject": frozenset({P}),
+    "evict": frozenset({P}),
     "request": frozenset({C}), "join": frozenset({C}), "leave": frozenset({C}),
     "submitModel": frozenset({C}), "confirmReceipt": frozenset({C}),
     "reclaim": frozenset({C}), "dispute": frozenset({C}),
     "close": frozenset({P, C}), "cancel": frozenset({P, C}),
     "resolve": frozenset({ARBITER_ROLE}),
     "grantRole": frozenset({DEFAULT_ADMIN_ROLE}), "revokeRole": frozenset({DEFAULT_ADMIN_ROLE}),
-    "nameArbiter": frozenset(),  # public mode only
+    "nameArbiter": frozenset(),  # removed (rename_arbiter sends it raw): never succeeds
     "withdraw": None,  # removed members keep their credits
     "settle": None,  # anyone applies the default rule
     "allowToken": None,  # the token admin (checked apart)
@@ -206,7 +220,7 @@ class ChainState:
     fingerprints: dict[str, bytes]
     views: dict[int, tuple[int, int]]  # order id -> (spaceLeft, jobCount)
     allowed: dict[str, bool]  # tokenAllowed of the probed addresses
-    arbiters: dict[int, str]  # order id -> arbiterOf
+    arbiters: dict[int, str]  # order id -> arbiterOf (the model's orders and the next id)
     roles: dict[tuple[str, bytes], bool]  # permissioned: (account, role) -> hasRole
 
     def without_fee(self, sender: str, fee: int) -> ChainState:
@@ -350,6 +364,21 @@ class OrdersMachine(RuleBasedStateMachine):
             pick = self.actors[7] if sender != self.actors[7] else self.actors[0]
         return pick
 
+    def arbiter_of(self, sender: str, code: int, ref: int) -> str:
+        """The arbiter an order names at creation (open, request), by `code`: 0-1 none;
+        2-5 a valid one (arbiter_for) in public mode, none in permissioned mode; 6 the
+        caller itself (refused: CannotNameArbiter); 7 any other account (public: valid, or
+        the caller itself; permissioned: a non-zero arbiter, refused)."""
+        if code < 2 or (code < 6 and self.d.permissioned):
+            return ZERO
+        if code < 6:
+            return self.arbiter_for(sender, ref)
+        if code == 6:
+            return sender
+        if self.d.permissioned:
+            return self.arbiter_for(sender, ref)
+        return self.actors[ref % len(self.actors)]
+
     def resolver(self, order: Order | None, job: Job | None, ref: int,
                  party: bool | None) -> str | None:
         """Who would resolve the job's dispute: permissioned, an ARBITER_ROLE holder (a party
@@ -379,12 +408,14 @@ class OrdersMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ transactions
     def transact(
         self, sender: str, contract: str, name: str, *args: Any, outcome: Outcome,
-        value: int = 0,
+        value: int = 0, data: str | None = None,
     ) -> bool:
-        """Send the call at the model's time; True if it succeeded (as the model said)."""
+        """Send the call at the model's time (`data`: raw calldata instead of NAME(*ARGS));
+        True if it succeeded (as the model said)."""
         STATS.step(self.d.label)
         ts = self.model.now
-        result = self.drv.send(sender, contract, name, *args, value=value, timestamp=ts)
+        result = self.drv.send(sender, contract, name, *args, value=value, timestamp=ts,
+                               data=data)
         if result.timestamp != ts:
             raise RuntimeError(f"mined at {result.timestamp}, model time {ts}")
         self.model.now = ts + 1
@@ -469,18 +500,14 @@ class OrdersMachine(RuleBasedStateMachine):
                     material: bytes, dims: Dims, vcode: int, quantity: int,
                     arbiter: int) -> None:
         """Every example starts with one well-formed order, opened or requested (in public
-        mode mostly with a named arbiter, so that its disputes can be resolved)."""
+        mode mostly naming an arbiter, so that its disputes can be resolved)."""
+        code = 1 + arbiter if arbiter else 0  # none, or a valid one (arbiter_of)
         if by_producer:
             self.open(0, ref % 15, shape, perm, dims, cap, 0, end, deadline, price_per_cm3,
-                      token, 0)
+                      token, 0, code)
         else:
             self.request(0, material, dims, vcode, quantity, price_per_cm3, token, end,
-                         deadline, 0)
-        order = self.model.order(1)
-        if arbiter and order is not None and not self.d.permissioned:
-            self.check()
-            sender = order.producer if by_producer else order.jobs[0].customer
-            self.do_name_arbiter(sender, 1, self.arbiter_for(sender, ref + arbiter))
+                         deadline, 0, code)
 
     # ------------------------------------------------------------------ order creation
     def envelope_on(self, machine_id: int, shape: int, perm: int, fallback: Dims) -> Dims:
@@ -495,10 +522,20 @@ class OrdersMachine(RuleBasedStateMachine):
 
     @rule(who=WHO, mref=REF, shape=st.integers(0, 3), perm=st.integers(0, 5), env=DIMS,
           cap=CAP_CODES, start=START_OFFSETS, end=END_OFFSETS, deadline=DEADLINE_OFFSETS,
-          price_per_cm3=PRICES, token=TOKEN_CODES, flaw=FLAW)
+          price_per_cm3=PRICES, token=TOKEN_CODES, flaw=FLAW, arbiter=ARBITER_CODES)
     def open(self, who: int, mref: int, shape: int, perm: int, env: Dims, cap: int,
              start: int, end: int, deadline: int, price_per_cm3: int, token: int,
-             flaw: int) -> None:
+             flaw: int, arbiter: int) -> None:
+        """A producer opens an order naming its arbiter (arbiter_of: none, a valid one, or
+        one refused); flaws: another's (or no) machine, an envelope too large, a zero or too
+        large capacity, a bad window (end now, deadline before end, start at end)."""
+        self.open_order(who, mref, shape, perm, env, cap, start, end, deadline, price_per_cm3,
+                        token, flaw, arbiter)
+
+    def open_order(self, who: int, mref: int, shape: int, perm: int, env: Dims, cap: int,
+                   start: int, end: int, deadline: int, price_per_cm3: int, token: int,
+                   flaw: int, arbiter: int, named: str | None = None) -> None:
+        """The open rule's call; `named`, if given, is the arbiter instead of the code's."""
         sender = self.who(who, self.producer_for(mref))
         machine_id = self.machine_of(sender, mref)
         env = self.envelope_on(machine_id, shape, perm, env)
@@ -513,16 +550,21 @@ class OrdersMachine(RuleBasedStateMachine):
         start_at = end_at if flaw == 13 else now + start
         deadline_at = end_at - 1 if flaw == 12 else end_at + deadline
         pay = self.token_of(token)
+        named = self.arbiter_of(sender, arbiter, mref // 16 + arbiter) if named is None else named
         outcome = self.model.predict_open(sender, machine_id, env, capacity, start_at, end_at,
-                                          deadline_at, price_per_cm3, pay)
+                                          deadline_at, price_per_cm3, pay, named)
         self.transact(sender, "orders", "open", machine_id, env, capacity, start_at, end_at,
-                      deadline_at, price_per_cm3, pay, outcome=outcome)
+                      deadline_at, price_per_cm3, pay, named, outcome=outcome)
 
     @rule(who=WHO, material=MATERIALS, dims=DIMS, vcode=VOLUME_CODES, quantity=QUANTITIES,
           max_price=PRICES, token=TOKEN_CODES, end=END_OFFSETS,
-          deadline=DEADLINE_OFFSETS, flaw=FLAW)
+          deadline=DEADLINE_OFFSETS, flaw=FLAW, arbiter=ARBITER_CODES)
     def request(self, who: int, material: bytes, dims: Dims, vcode: int, quantity: int,
-                max_price: int, token: int, end: int, deadline: int, flaw: int) -> None:
+                max_price: int, token: int, end: int, deadline: int, flaw: int,
+                arbiter: int) -> None:
+        """A customer requests a part, naming the order's arbiter (arbiter_of); flaws: a
+        zero dimension, a zero quantity, a zero or too large part volume, a wrong payment,
+        a bad window."""
         sender = self.who(who, self.customer_for(who))
         pay = self.token_of(token)
         if flaw == 11:
@@ -534,16 +576,18 @@ class OrdersMachine(RuleBasedStateMachine):
                              vcode)
         end_at = self.model.now + (0 if flaw == 15 and vcode == 1 else end)
         deadline_at = end_at + (-1 if flaw == 15 and vcode != 1 else deadline)
+        named = self.arbiter_of(sender, arbiter, who + vcode + arbiter)
         self.do_request(sender, material, dims, volume, quantity, max_price, pay, end_at,
-                        deadline_at, value)
+                        deadline_at, named, value)
 
     def do_request(self, sender: str, material: bytes, dims: Dims, volume: int, quantity: int,
-                   max_price: int, token: str, end_at: int, deadline_at: int,
+                   max_price: int, token: str, end_at: int, deadline_at: int, arbiter: str,
                    value: int) -> None:
         outcome = self.model.predict_request(sender, material, dims, volume, quantity,
-                                             max_price, token, end_at, deadline_at, value)
+                                             max_price, token, end_at, deadline_at, arbiter,
+                                             value)
         self.transact(sender, "orders", "request", material, dims, volume, quantity, max_price,
-                      token, end_at, deadline_at, outcome=outcome, value=value)
+                      token, end_at, deadline_at, arbiter, outcome=outcome, value=value)
 
     @precondition(_has_orders)
     @rule(who=WHO, ref=REF, mref=REF, shape=st.integers(0, 3), perm=st.integers(0, 5),
@@ -580,11 +624,11 @@ class OrdersMachine(RuleBasedStateMachine):
           allowed=st.booleans())
     def terms(self, who: int, ref: int, aref: int, flaw: int, allowlist: bool,
               allowed: bool) -> None:
-        """Name an order's arbiter, or change the token allowlist."""
+        """Change the token allowlist, or try to change an order's arbiter (impossible)."""
         if allowlist:
             self.allow_token(who, aref, allowed)
         else:
-            self.name_arbiter(who, ref, aref, flaw)
+            self.rename_arbiter(who, ref, aref, flaw)
 
     def allow_token(self, who: int, aref: int, allowed: bool) -> None:
         """The token admin (or another account) allows or disallows the other ERC-20 (half
@@ -596,35 +640,36 @@ class OrdersMachine(RuleBasedStateMachine):
         self.transact(sender, "orders", "allowToken", token, allowed,
                       outcome=self.model.predict_allow_token(sender, token, allowed))
 
-    def name_arbiter(self, who: int, ref: int, aref: int, flaw: int) -> None:
-        """Mostly the producer of an Open order without jobs or the requester of a Requested
-        one names another account; flaws: address(0), itself, an order whose arbiter is
-        named already, an order past setting its terms (jobs joined, Closed, Cancelled)."""
-        def namable(o: Order) -> bool:
-            return o.arbiter == ZERO and (o.status == OrderStatus.REQUESTED or (
-                o.status == OrderStatus.OPEN and not o.jobs))
-
-        wanted: Callable[[Order], bool] = namable
-        if flaw == 13:
-            wanted = lambda o: o.arbiter != ZERO  # noqa: E731
-        elif flaw == 14:
-            wanted = lambda o: o.status not in (OrderStatus.OPEN,  # noqa: E731
-                                                OrderStatus.REQUESTED) or bool(
-                o.status == OrderStatus.OPEN and o.jobs)
-        order_id = self.pick_order(ref, wanted)
+    def rename_arbiter(self, who: int, ref: int, aref: int, flaw: int) -> None:
+        """The arbiter front-run, now impossible: a customer reads an Open order's terms (or
+        a producer a Requested one's), and before its join (take) is mined the order's
+        creator (the producer; the requester), or another account, tries to name another
+        arbiter. The market has no such step any more: the old nameArbiter(uint256,address),
+        sent raw, falls through the fallback to the extension and reverts without data.
+        Then (flaws 11-15: not) the join or take goes ahead on the terms as read;
+        terms-fixed holds after each step."""
+        order_id = self.pick_order(
+            ref, lambda o: o.status in (OrderStatus.OPEN, OrderStatus.REQUESTED))
         order = self.model.order(order_id)
         right = None
         if order is not None:
             right = order.jobs[0].customer if order.status == OrderStatus.REQUESTED else (
                 order.producer)
         sender = self.who(who, right)
-        arbiter = ZERO if flaw == 11 else sender if flaw == 12 else self.arbiter_for(sender,
-                                                                                   aref)
-        self.do_name_arbiter(sender, order_id, arbiter)
-
-    def do_name_arbiter(self, sender: str, order_id: int, arbiter: str) -> None:
+        arbiter = self.arbiter_for(sender, aref)
+        data = raw_calldata("nameArbiter(uint256,address)", ("uint256", "address"),
+                            (order_id, arbiter))
         self.transact(sender, "orders", "nameArbiter", order_id, arbiter,
-                      outcome=self.model.predict_name_arbiter(sender, order_id, arbiter))
+                      outcome=NO_SUCH_FUNCTION, data=data)
+        if order is None or flaw >= 11:
+            return
+        m = self.model
+        self.check()
+        if (order.status == OrderStatus.OPEN and order.start <= m.now < order.end
+                and order.used < order.capacity):
+            self.progress_join(order_id, aref, fill=False)
+        elif order.status == OrderStatus.REQUESTED and m.now < order.end:
+            self.progress_take(order_id, aref)
 
     # ------------------------------------------------------------------ membership
     @precondition(_permissioned)
@@ -700,7 +745,9 @@ class OrdersMachine(RuleBasedStateMachine):
     def crowd(self, pick: int) -> None:
         """Rarely (one draw in 32, not the simplest one; otherwise an early guided step):
         fill an Open order with MAX_LIVE_JOBS one-mm3 jobs, try one more (TooManyJobs),
-        then leave one and join again: the cap counts live jobs, not job ids."""
+        then one leaves (or, flavour `pick >= 256`, the producer evicts three at once: the
+        answer to an account that holds every live slot with tiny parts) and a customer
+        joins again: the cap counts live jobs, not job ids."""
         m = self.model
         if pick % 32 != 17:
             self.progress(pick % 256, pick >= 256, "early")
@@ -713,8 +760,8 @@ class OrdersMachine(RuleBasedStateMachine):
 
         found = [oid for oid, o in enumerate(m.orders, 1) if roomy(o)]
         if not found:  # open one on the sender's largest machine
-            self.open(0, pick // 32, 0, 0, (1, 1, 1), 8, 0, 86400, 3600, 10**12,
-                      4 * (pick // 32 % 2), 0)
+            self.open_order(0, pick // 32, 0, 0, (1, 1, 1), 8, 0, 86400, 3600, 10**12,
+                            4 * (pick // 32 % 2), 0, 0)
             found = [oid for oid, o in enumerate(m.orders, 1) if roomy(o)]
             if not found:
                 return
@@ -740,8 +787,13 @@ class OrdersMachine(RuleBasedStateMachine):
         joined = [(jid, j) for jid, j in enumerate(order.jobs, 1)
                   if j.status == JobStatus.JOINED]
         if joined and order.status == OrderStatus.OPEN:
-            jid, j = joined[pick % len(joined)]
-            self.do_job_step("leave", j.customer, order_id, jid)
+            first = pick % len(joined)
+            jid, j = joined[first]
+            if pick >= 256:
+                self.do_evict(order.producer, order_id,
+                              [k for k, _ in (joined[first:] + joined[:first])[:3]])
+            else:
+                self.do_job_step("leave", j.customer, order_id, jid)
             self.check()
             self.do_join(j.customer, order_id, unit, 1, 1, value)
 
@@ -750,9 +802,10 @@ class OrdersMachine(RuleBasedStateMachine):
     def job_story(self, pick: int) -> None:
         """A job's whole life in one rule, each transaction checked, so that every example
         reaches the edges of the reject, cancel and dispute rules: a fresh order (public
-        mode: its arbiter named, a neutral account or the customer that then joins), one job
-        joined, the order closed, the model submitted and shipped (4: rejected instead; 5:
-        the producer tries to cancel the order first, refused); then one probe, by
+        mode: naming its arbiter, a neutral account or the customer that then joins), one job
+        joined, the order closed (4: the producer then tries to evict the job, refused), the
+        model submitted and shipped (4: rejected instead; 5: the producer tries to cancel
+        the order first, refused); then one probe, by
         `pick % 6`:
         0. the customer disputes at the second the confirmation window ends (refused), and
            the producer finalizes;
@@ -765,23 +818,22 @@ class OrdersMachine(RuleBasedStateMachine):
            settle at the arbitration window's end.
         The story stops at the first step that does not go ahead (e.g. a revoked role)."""
         m, ref, probe = self.model, pick // 6, pick % 6
-        before = len(m.orders)
-        self.open(0, ref, 0, 0, (1, 1, 1), 8, 0, 86400, 3600, 10**12, 0, 0)
-        if len(m.orders) == before:
-            return
-        order_id, order = len(m.orders), m.orders[-1]
-        customers = [c for c in map(self.customer_for, range(ref, ref + 3))
-                     if c != order.producer]
+        producer = self.producer_for(ref)  # who opens (open_order's party)
+        customers = [c for c in map(self.customer_for, range(ref, ref + 3)) if c != producer]
         if probe == 3 and m.permissioned:  # an arbiter (account 6) that joins as a customer
-            customers = [a for a in self.actors if a != order.producer
+            customers = [a for a in self.actors if a != producer
                          and {ARBITER_ROLE, CUSTOMER_ROLE} <= m.roles[a]] + customers
         if not customers:
             return
         customer = customers[0]
-        if not m.permissioned:
-            self.check()
-            arbiter = customer if probe == 3 else self.arbiter_for(order.producer, 1)
-            self.do_name_arbiter(order.producer, order_id, arbiter)
+        named = ZERO if m.permissioned else customer if probe == 3 else self.arbiter_for(
+            producer, 1)
+        before = len(m.orders)
+        self.open_order(0, ref, 0, 0, (1, 1, 1), 8, 0, 86400, 3600, 10**12, 0, 0, 0,
+                        named=named)
+        if len(m.orders) == before:
+            return
+        order_id, order = len(m.orders), m.orders[-1]
         quantity = 1 + ref % 1000
         value = self.payment(order.token, price(order.price, build_space((MM, MM, MM),
                                                                          quantity)), False, 0)
@@ -795,6 +847,9 @@ class OrdersMachine(RuleBasedStateMachine):
         for i, step in enumerate(steps):
             if i == 1 and order.status == OrderStatus.CLOSED:
                 continue  # the job filled the order: closed already
+            if i == 2 and probe == 4:  # the producer tries to evict, the order closed: refused
+                self.check()
+                self.do_evict(order.producer, order_id, [1])
             if i == 3 and probe == 5:  # the producer tries to cancel, the model in: refused
                 self.check()
                 self.do_cancel(order.producer, order_id)
@@ -878,6 +933,80 @@ class OrdersMachine(RuleBasedStateMachine):
         self.job_step("leave", who, ref,
                       lambda o, j: o.status == OrderStatus.OPEN and j.status == JobStatus.JOINED,
                       producer_side=False)
+
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF, picks=EVICT_PICKS, flaw=FLAW)
+    def evict(self, who: int, ref: int, picks: list[int], flaw: int) -> None:
+        """The producer evicts jobs without a model from its Open order: one to three of its
+        Joined jobs; flaws: a job that does not exist listed last (JobNotFound: the next id,
+        0 or the largest uint256), a job listed twice (Refunded the second time), an order
+        that is not Open (mostly a Closed one with a Joined job), an empty list (nothing
+        happens), a job of the order that is not Joined (Left, Refunded) listed first.
+        Unless the flaw is the order, if no Open order has a Joined job, one is made first
+        (evict_setup)."""
+        m = self.model
+
+        def evictable(o: Order) -> bool:
+            return o.status == OrderStatus.OPEN and any(
+                j.status == JobStatus.JOINED for j in o.jobs)
+
+        def closed(o: Order) -> bool:  # its customers' models due: too late to evict
+            return o.status == OrderStatus.CLOSED and any(
+                j.status == JobStatus.JOINED for j in o.jobs)
+
+        wanted: Callable[[Order], bool] = evictable
+        if flaw == 13:
+            wanted = closed if any(map(closed, m.orders)) else (
+                lambda o: o.status != OrderStatus.OPEN)
+        elif not any(map(evictable, m.orders)):
+            self.evict_setup(ref)
+        order_id = self.pick_order(ref, wanted)
+        order = self.model.order(order_id)
+        sender = self.who(who, order.producer if order else None)
+        jobs = order.jobs if order else []
+        joined = [k for k, j in enumerate(jobs, 1) if j.status == JobStatus.JOINED]
+        job_ids: list[int] = []
+        for pick in picks:  # Joined jobs not listed yet (the next id if the order has none)
+            if fresh := [k for k in joined if k not in job_ids]:
+                job_ids.append(fresh[pick % len(fresh)])
+            elif not job_ids:
+                job_ids.append(len(jobs) + 1 if not jobs else 1 + pick % len(jobs))
+        if flaw == 11:
+            job_ids.append([len(jobs) + 1, 0, MAX_UINT256][ref % 3])
+        elif flaw == 12 and job_ids:
+            job_ids.append(job_ids[0])
+        elif flaw == 14:
+            job_ids = []
+        elif flaw == 15:
+            gone = [k for k, j in enumerate(jobs, 1) if j.status != JobStatus.JOINED]
+            job_ids = [gone[ref % len(gone)], *job_ids] if gone else job_ids
+        self.do_evict(sender, order_id, job_ids)
+
+    def evict_setup(self, ref: int) -> None:
+        """A Joined job to evict, each step checked on its own: a customer joins an Open
+        order whose window is open (one opened first if there is none)."""
+        m = self.model
+
+        def joinable() -> list[int]:
+            return [oid for oid, o in enumerate(m.orders, 1)
+                    if o.status == OrderStatus.OPEN and o.start <= m.now < o.end
+                    and o.used < o.capacity]
+
+        found = joinable()
+        if not found:
+            self.open_order(0, ref, 0, ref % 6, (1, 1, 1), 8, 0, 86400, 3600, 10**12,
+                            4 * (ref % 2), 0, 0)
+            found = joinable()
+            if not found:
+                return
+            self.check()
+        self.progress_join(found[ref % len(found)], ref, fill=False)
+        self.check()
+
+    def do_evict(self, sender: str, order_id: int, job_ids: list[int]) -> None:
+        ids = tuple(job_ids)
+        self.transact(sender, "orders", "evict", order_id, ids,
+                      outcome=self.model.predict_evict(sender, order_id, ids))
 
     # ------------------------------------------------------------------ closing and cancelling
     @precondition(_has_orders)
@@ -1050,27 +1179,17 @@ class OrdersMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ guided progress
     def progress(self, ref: int, fill: bool, mode: str) -> None:
         """The next natural step of some order or job, by the right party, well formed:
-        take, name an arbiter, join (possibly filling the order exactly), leave, close,
-        submit a model, ship or reject it, confirm, dispute, finalize, resolve, settle,
-        withdraw. `mode` "deep": a step of the most advanced job, so that 30-step examples
-        reach shipment, disputes and payment; "early": take, name, join, leave or close;
-        "any": any of them."""
+        take, join (possibly filling the order exactly), leave or evict, close, submit a
+        model, ship or reject it, confirm, dispute, finalize, resolve, settle, withdraw.
+        `mode` "deep": a step of the most advanced job, so that 30-step examples reach
+        shipment, disputes and payment; "early": take, join, leave, evict or close; "any":
+        any of them."""
         m = self.model
         steps: list[tuple[int, Callable[[], None]]] = []  # (stage, step)
         for oid, o in enumerate(m.orders, 1):
-            namable = not m.permissioned and o.arbiter == ZERO
-            if o.status == OrderStatus.REQUESTED:
-                if m.now < o.end:
-                    steps.append((1, functools.partial(self.progress_take, oid, ref)))
-                if namable:
-                    requester = o.jobs[0].customer
-                    steps.append((1, functools.partial(
-                        self.do_name_arbiter, requester, oid, self.arbiter_for(requester, ref))))
+            if o.status == OrderStatus.REQUESTED and m.now < o.end:
+                steps.append((1, functools.partial(self.progress_take, oid, ref)))
             if o.status == OrderStatus.OPEN:
-                if namable and not o.jobs:
-                    steps.append((1, functools.partial(
-                        self.do_name_arbiter, o.producer, oid,
-                        self.arbiter_for(o.producer, ref))))
                 if o.start <= m.now < o.end and o.used < o.capacity:
                     steps.append((1, functools.partial(self.progress_join, oid, ref, fill)))
                 if o.used and (fill or m.now >= o.end):  # else the producer waits
@@ -1097,6 +1216,10 @@ class OrdersMachine(RuleBasedStateMachine):
         step = self.do_job_step
         choice = (ref + jid) % 10
         if o.status == OrderStatus.OPEN and j.status == JobStatus.JOINED:
+            if choice in (7, 8):  # the producer evicts it (8: with the order's next Joined job)
+                others = [k for k, other in enumerate(o.jobs, 1)
+                          if k > jid and other.status == JobStatus.JOINED][:choice - 7]
+                return [(1, functools.partial(self.do_evict, o.producer, oid, [jid, *others]))]
             return [(1, functools.partial(step, "leave", j.customer, oid, jid))]
         if o.status == OrderStatus.CLOSED and j.status == JobStatus.JOINED:
             return [(3, functools.partial(self.do_submit, j.customer, oid, jid))]
@@ -1191,8 +1314,8 @@ class OrdersMachine(RuleBasedStateMachine):
             self.model.now = max(self.model.now, order.end - (edge == 0))
             self.progress_take(order_id, pick // 4)
         else:  # nothing to probe: open a fresh order to probe later
-            self.open(0, pick, 0, pick % 6, (1, 1, 1), 8, 0, 3600, 3600, 10**12,
-                      4 * (pick >= 256), 0)
+            self.open_order(0, pick, 0, pick % 6, (1, 1, 1), 8, 0, 3600, 3600, 10**12,
+                            4 * (pick >= 256), 0, 0)
 
     def progress_take(self, order_id: int, ref: int) -> None:
         order = self.model.orders[order_id - 1]
@@ -1251,7 +1374,7 @@ class OrdersMachine(RuleBasedStateMachine):
         reads += [drv.read_call("registry", "machine", i) for i in machine_ids]
         reads += [drv.read_call("registry", "fingerprintOf", a) for a in self.actors]
         reads += [drv.read_call("orders", "tokenAllowed", t) for t in self.probed]
-        reads += [drv.read_call("orders", "arbiterOf", i) for i in view_ids]
+        reads += [drv.read_call("orders", "arbiterOf", i) for i in order_ids]
         role_keys = [(a, r) for a in self.actors for r in (*ROLES, DEFAULT_ADMIN_ROLE)
                      ] if d.permissioned else []
         reads += [drv.read_call("membership", "hasRole", r, a) for a, r in role_keys]
@@ -1268,7 +1391,7 @@ class OrdersMachine(RuleBasedStateMachine):
         machines = {i: v for i in machine_ids if (v := next(values)) is not None and v[0] != ZERO}
         fps = {a: next(values) for a in self.actors}
         allowed = {t: next(values) for t in self.probed}
-        arbiters = {i: next(values) for i in view_ids}
+        arbiters = {i: next(values) for i in order_ids}
         roles = {k: next(values) for k in role_keys}
         return ChainState(order_count, orders, jobs, credits, eth, toks, allowance,
                           machine_count, machines, fps, views, allowed, arbiters, roles)
@@ -1290,7 +1413,8 @@ class OrdersMachine(RuleBasedStateMachine):
         """The invariants on the chain's own data (the model is not consulted): space-conserved,
         live-jobs-counted, jobs-fit-envelope, requests-intact, lead-time-bounded,
         deposits-bounded, states-move-forward, value-conserved, token-allowed,
-        reverts-change-nothing, steps-in-order, disputes-by-rule and splits-conserve."""
+        reverts-change-nothing, steps-in-order, terms-fixed, disputes-by-rule and
+        splits-conserve."""
         for oid, o in now.orders.items():
             jobs = {k: j for (i, k), j in now.jobs.items() if i == oid}
             live = [j for j in jobs.values() if j[J_STATUS] in LIVE]
@@ -1337,7 +1461,8 @@ class OrdersMachine(RuleBasedStateMachine):
                 if oid not in prev.orders and not prev.allowed.get(o[O_TOKEN], False):
                     raise InvariantError("token-allowed", f"{sent.name} made order {oid} in "
                                          f"{o[O_TOKEN]}, not allowed at the time")
-            self.check_step_order(prev, now, result)
+            self.check_step_order(prev, now, sent)
+            self.check_terms(prev, now, sent)
             self.check_disputes(prev, now, sent)
             self.check_splits(prev, now, sent)
 
@@ -1409,10 +1534,11 @@ class OrdersMachine(RuleBasedStateMachine):
             if before and before[J_SHIPPED] != 0 and before[J_SHIPPED] != j[J_SHIPPED]:
                 raise InvariantError("states-move-forward", f"job {key}: shipment time changed")
 
-    def check_step_order(self, prev: ChainState, now: ChainState, result: TxResult) -> None:
+    def check_step_order(self, prev: ChainState, now: ChainState, sent: Sent) -> None:
         """steps-in-order on the last transaction: no join after close/end/cancel, no model before
-        close, no shipment before a model, no completion before shipment."""
-        ts = result.timestamp
+        close, no shipment before a model, no completion before shipment; evict moves only
+        Joined jobs of an Open order, to Refunded."""
+        ts = sent.result.timestamp
         for key, j in now.jobs.items():
             oid = key[0]
             o, before = now.orders[oid], prev.jobs.get(key)
@@ -1431,6 +1557,12 @@ class OrdersMachine(RuleBasedStateMachine):
                                     f"[{old_order[O_START]}, {old_order[O_END]})")
                 continue
             moved = JobStatus(before[J_STATUS]) != status
+            if moved and sent.name == "evict" and (
+                    before[J_STATUS] != JobStatus.JOINED or status != JobStatus.REFUNDED
+                    or old_order[O_STATUS] != OrderStatus.OPEN):
+                raise InvariantError("steps-in-order", f"job {key}: evicted "
+                                     f"{JobStatus(before[J_STATUS]).name} -> {status.name} from "
+                                     f"an order {OrderStatus(old_order[O_STATUS]).name}")
             if moved and status == JobStatus.MODEL_SUBMITTED and (
                     old_order[O_STATUS] != OrderStatus.CLOSED):
                 raise InvariantError("steps-in-order", f"job {key}: model before the order closed")
@@ -1450,6 +1582,34 @@ class OrdersMachine(RuleBasedStateMachine):
                 raise InvariantError("steps-in-order", f"job {key}: rejected without a model")
             if status in SHIPPED_LIKE and j[J_SHIPPED] == 0:
                 raise InvariantError("steps-in-order", f"job {key}: {status.name} with no shipment")
+
+    def check_terms(self, prev: ChainState, now: ChainState, sent: Sent) -> None:
+        """terms-fixed on the last transaction: an arbiter is named (ArbiterNamed) only by the
+        transaction that creates the order, only in public mode and never the creator itself;
+        arbiterOf of a new order is the one named (address(0) if none), and never changes."""
+        named: dict[int, str] = {}
+        for log in sent.result.logs:
+            if log.event != "ArbiterNamed":
+                continue
+            oid = log.args["orderId"]
+            if oid in prev.orders or oid in named:
+                raise InvariantError("terms-fixed", f"{sent.name} by {sent.sender} named "
+                                     f"{log.args['arbiter']} for order {oid}, created before")
+            named[oid] = log.args["arbiter"]
+        for oid, arbiter in now.arbiters.items():
+            if oid in prev.orders:
+                if _norm(arbiter) != _norm(prev.arbiters.get(oid, ZERO)):
+                    raise InvariantError("terms-fixed", f"order {oid}: arbiter "
+                                         f"{prev.arbiters.get(oid)} -> {arbiter} by "
+                                         f"{sent.name} from {sent.sender}")
+                continue
+            if _norm(arbiter) != _norm(named.get(oid, ZERO)):
+                raise InvariantError("terms-fixed", f"order {oid}: arbiterOf {arbiter}, named "
+                                     f"{named.get(oid, ZERO)} at creation")
+            if arbiter != ZERO and (self.d.permissioned or _norm(arbiter) == _norm(sent.sender)):
+                raise InvariantError("terms-fixed", f"order {oid}: {sent.name} by {sent.sender} "
+                                     f"named {arbiter} its arbiter"
+                                     + (" in permissioned mode" if self.d.permissioned else ""))
 
     def check_disputes(self, prev: ChainState, now: ChainState, sent: Sent) -> None:
         """disputes-by-rule on the last transaction."""
@@ -1544,7 +1704,7 @@ class OrdersMachine(RuleBasedStateMachine):
             ("fingerprints", state.fingerprints, {a: m.fingerprints[a] for a in self.actors}),
             ("tokenAllowed", state.allowed, {t: m.token_allowed(t) for t in state.allowed}),
             ("arbiters", _norm(state.arbiters),
-             _norm({i: o.arbiter for i, o in enumerate(m.orders, 1)})),
+             _norm({i: o.arbiter if (o := m.order(i)) else ZERO for i in state.arbiters})),
             ("roles", state.roles, expect_roles),
         ]
         for what, chain_value, model_value in checks:

@@ -2,11 +2,13 @@
 
 The state machine it mirrors is docs/DESIGN.md, "The contract state machine".
 
-Plain Python, no chain: orders, jobs, machines, keys, credits, and the ETH and token
-balances of every account and of the orders contract. Each `predict_*` method mirrors one
-external function: it returns either the exact custom error the contract must revert with
-(a `Revert`, checked in the contract's order of checks) or a `Plan`: the events the
-transaction must emit and the effect to apply to the model once it succeeded.
+Plain Python, no chain: orders (with the arbiter each names at creation), jobs, machines,
+keys, credits, and the ETH and token balances of every account and of the orders contract.
+Each `predict_*` method mirrors one external function of the market's address (whichever of
+ProductionOrders and its extension runs it): it returns either the exact custom error the
+contract must revert with (a `Revert`, checked in the contract's order of checks) or a
+`Plan`: the events the transaction must emit and the effect to apply to the model once it
+succeeded.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ JOB_EDGES = frozenset({
 TERMINAL_ORDER = frozenset({OrderStatus.CANCELLED})
 TERMINAL_JOB = frozenset({JobStatus.COMPLETED, JobStatus.LEFT, JobStatus.REFUNDED,
                           JobStatus.RESOLVED, JobStatus.REJECTED})
+# A selector the market does not have (e.g. nameArbiter, gone since the arbiter is named at
+# creation): the market's fallback delegates it to the extension, which has no such function
+# and no fallback, so the call reverts without data.
+NO_SUCH_FUNCTION = Revert("<no revert data>")
 # What a disputed job may become: the arbiter's split or the default rule (Resolved), or
 # the customer's confirmation after all (Completed).
 DISPUTE_ENDS = frozenset({JobStatus.RESOLVED, JobStatus.COMPLETED})
@@ -137,7 +143,7 @@ class Order:
     envelope: Dims
     material: bytes
     jobs: list[Job] = field(default_factory=list)
-    arbiter: str = ZERO  # named with nameArbiter (public mode); not in the struct
+    arbiter: str = ZERO  # named at open or request (public mode), for good; not in the struct
 
     @property
     def live_jobs(self) -> int:
@@ -239,6 +245,19 @@ class Model:
         if not self.token_allowed(token):
             return Revert("TokenNotAllowed", (token,))
         return None
+
+    def _arbiter(self, sender: str, arbiter: str) -> Revert | None:
+        """An arbiter is named only in public mode, and never by itself (ZERO: none)."""
+        if arbiter != ZERO and (self.permissioned or arbiter == sender):
+            return Revert("CannotNameArbiter", (sender, arbiter))
+        return None
+
+    @staticmethod
+    def _named(order_id: int, arbiter: str) -> list[Event]:
+        """ArbiterNamed, emitted after the order's creation events if one is named."""
+        if arbiter == ZERO:
+            return []
+        return [("ArbiterNamed", {"orderId": order_id, "arbiter": arbiter})]
 
     @staticmethod
     def _capacity(capacity: int, least: int, envelope: Dims) -> Revert | None:
@@ -346,7 +365,7 @@ class Model:
     # ------------------------------------------------------------------ order creation
     def predict_open(
         self, sender: str, machine_id: int, envelope: Dims, capacity: int, start: int,
-        end: int, deadline: int, price_per_cm3: int, token: str,
+        end: int, deadline: int, price_per_cm3: int, token: str, arbiter: str,
     ) -> Outcome:
         if err := self._role(sender, PRODUCER_ROLE):
             return err
@@ -355,25 +374,29 @@ class Model:
             return material
         if ((err := self._window(start, end, deadline))
                 or (err := self._capacity(capacity, 0, envelope))
-                or (err := self._token(token))):
+                or (err := self._token(token))
+                or (err := self._arbiter(sender, arbiter))):
             return err
         order_id = len(self.orders) + 1
 
         def apply() -> None:
             self.orders.append(Order(sender, OrderStatus.OPEN, machine_id, token, price_per_cm3,
-                                     capacity, 0, start, end, deadline, envelope, material))
+                                     capacity, 0, start, end, deadline, envelope, material,
+                                     arbiter=arbiter))
 
         return Plan([("OrderOpened", {
             "orderId": order_id, "producer": sender, "machineId": machine_id,
-            "capacity": capacity, "pricePerCm3": price_per_cm3, "token": token})], apply)
+            "capacity": capacity, "pricePerCm3": price_per_cm3, "token": token}),
+            *self._named(order_id, arbiter)], apply)
 
     def predict_request(
         self, sender: str, material: bytes, dims: Dims, part_volume: int, quantity: int,
-        max_price: int, token: str, end: int, deadline: int, value: int,
+        max_price: int, token: str, end: int, deadline: int, arbiter: str, value: int,
     ) -> Outcome:
         if ((err := self._role(sender, CUSTOMER_ROLE))
                 or (err := self._window(self.now, end, deadline))
-                or (err := self._token(token))):
+                or (err := self._token(token))
+                or (err := self._arbiter(sender, arbiter))):
             return err
         space = self._part(dims, part_volume, quantity)
         if isinstance(space, Revert):
@@ -388,7 +411,7 @@ class Model:
 
         def apply() -> None:
             order = Order(ZERO, OrderStatus.REQUESTED, 0, token, max_price, space, space, now,
-                          end, deadline, dims, material)
+                          end, deadline, dims, material, arbiter=arbiter)
             order.jobs.append(Job(sender, JobStatus.JOINED, deposit, dims, part_volume, quantity))
             self.orders.append(order)
             self._move_in(sender, token, deposit)
@@ -398,6 +421,7 @@ class Model:
                                 "maxPricePerCm3": max_price, "token": token}),
             ("JobJoined", {"orderId": order_id, "jobId": 1, "customer": sender,
                            "buildSpace": space, "deposit": deposit}),
+            *self._named(order_id, arbiter),
         ], apply, value)
 
     def predict_take(
@@ -516,6 +540,39 @@ class Model:
 
         return Plan([("JobLeft", {"orderId": order_id, "jobId": job_id,
                                   "refund": job.deposit})], apply)
+
+    def predict_evict(self, sender: str, order_id: int, job_ids: tuple[int, ...]) -> Outcome:
+        """The producer removes Joined jobs from its Open order, in the list's order: each
+        refunded in full, its space and live slot freed. A job listed twice is Refunded the
+        second time (WrongJobStatus); an empty list does nothing."""
+        if err := self._role(sender, PRODUCER_ROLE):
+            return err
+        order = self.order(order_id)
+        if order is None:
+            return Revert("OrderNotFound", (order_id,))
+        if order.producer != sender:
+            return Revert("NotOrderProducer", (order_id, sender))
+        if order.status != OrderStatus.OPEN:
+            return Revert("WrongOrderStatus", (order_id, int(order.status)))
+        evicted: dict[int, Job] = {}
+        events: list[Event] = []
+        for job_id in job_ids:
+            job = self.job(order_id, job_id)
+            if job is None:
+                return Revert("JobNotFound", (order_id, job_id))
+            status = JobStatus.REFUNDED if job_id in evicted else job.status
+            if status != JobStatus.JOINED:
+                return Revert("WrongJobStatus", (order_id, job_id, int(status)))
+            evicted[job_id] = job
+            events.append(("JobEvicted", {"orderId": order_id, "jobId": job_id,
+                                          "refund": job.deposit}))
+
+        def apply() -> None:
+            for job in evicted.values():
+                job.status = JobStatus.REFUNDED
+                self._release(order, job, job.customer)
+
+        return Plan(events, apply)
 
     # ------------------------------------------------------------------ closing and cancelling
     def predict_close(self, sender: str, order_id: int) -> Outcome:
@@ -771,26 +828,7 @@ class Model:
         return Plan([("JobResolved", {"orderId": order_id, "jobId": job_id, "arbiter": ZERO,
                                       "toProducer": 0, "toCustomer": job.deposit})], apply)
 
-    # ------------------------------------------------------------------ terms
-    def sets_terms(self, sender: str, order: Order) -> bool:
-        """The producer of an Open order without jobs, the requester of a Requested one."""
-        if order.status == OrderStatus.OPEN:
-            return sender == order.producer and not order.jobs
-        return order.status == OrderStatus.REQUESTED and sender == order.jobs[0].customer
-
-    def predict_name_arbiter(self, sender: str, order_id: int, arbiter: str) -> Outcome:
-        order = self.order(order_id)
-        if order is None:
-            return Revert("OrderNotFound", (order_id,))
-        if (self.permissioned or not self.sets_terms(sender, order)
-                or arbiter in (ZERO, sender) or order.arbiter != ZERO):
-            return Revert("CannotNameArbiter", (order_id, arbiter))
-
-        def apply() -> None:
-            order.arbiter = arbiter
-
-        return Plan([("ArbiterNamed", {"orderId": order_id, "arbiter": arbiter})], apply)
-
+    # ------------------------------------------------------------------ token allowlist
     def predict_allow_token(self, sender: str, token: str, allowed: bool) -> Outcome:
         if sender != self.admin:
             return Revert("NotTokenAdmin", (sender,))

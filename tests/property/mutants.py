@@ -1,7 +1,10 @@
-"""Deliberately broken variants of ProductionOrders.sol that the state machine must catch.
+"""Deliberately broken variants of the market that the state machine must catch.
 
-Each anchor must occur exactly once in the real source; if the contract changes so that
-it does not, the mutant's test fails and says so (update the anchor, keep the bug).
+Each anchor must occur exactly once across the contracts' sources (contracts/**/*.sol: the
+market's modules are in contracts/market/); the mutant is that one file changed, and
+ProductionOrders (with the extension it deploys) is built from the whole set. If the
+contracts change so that an anchor is not found exactly once, the mutant's test fails and
+says so (update the anchor, keep the bug).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ REFUND_ONE_WEI_TOO_MUCH = Mutant(
     anchor="if (amount != 0 && to != address(0)) _credits[to][order.token] += amount;",
     replacement="if (amount != 0 && to != address(0)) _credits[to][order.token] += amount + 1;",
     invariants=("value-conserved",),
-    description="leave, cancel and reclaim credit one wei (or token unit) more than the deposit",
+    description="leave, evict, cancel and reclaim credit one wei (or token unit) more than the deposit",
 )
 
 PRODUCER_PAID_HALF = Mutant(
@@ -83,7 +86,7 @@ LEAVE_KEEPS_LIVE_SLOT = Mutant(
 
 LEAD_TIME_UNBOUNDED = Mutant(
     name="LeadTimeUnbounded",
-    anchor=" || deadline - end > maxLeadTime",
+    anchor=" || deadline - end > _maxLeadTime",
     replacement="",
     # A request past the lead time is refused by the model: caught as a prediction when the
     # machine requests first, as lead-time-bounded when it opens first.
@@ -111,12 +114,12 @@ DISPUTE_AFTER_WINDOW = Mutant(
 FINALIZE_DISPUTED = Mutant(
     name="FinalizeDisputed",
     anchor="""        _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
-        uint256 until = uint256(job.shippedAt) + confirmationWindow;
+        uint256 until = uint256(job.shippedAt) + _confirmationWindow;
         if (block.timestamp < until) revert ConfirmationWindowOpen""",
     replacement="""        if (job.status != JobStatus.Shipped && job.status != JobStatus.Disputed) {
             revert WrongJobStatus(orderId, jobId, job.status);
         }
-        uint256 until = uint256(job.shippedAt) + confirmationWindow;
+        uint256 until = uint256(job.shippedAt) + _confirmationWindow;
         if (block.timestamp < until) revert ConfirmationWindowOpen""",
     invariants=("disputes-by-rule",),
     description="the producer finalizes a disputed job after the confirmation window",
@@ -141,8 +144,8 @@ SPLIT_ABOVE_DEPOSIT = Mutant(
 
 SETTLE_EARLY = Mutant(
     name="SettleEarly",
-    anchor="return uint256(job.shippedAt) + confirmationWindow + arbitrationWindow;",
-    replacement="return uint256(job.shippedAt) + confirmationWindow;",
+    anchor="uint256 until = uint256(job.shippedAt) + _confirmationWindow + _arbitrationWindow;",
+    replacement="uint256 until = uint256(job.shippedAt) + _confirmationWindow;",
     invariants=("disputes-by-rule",),
     description="settle applies the default rule once the confirmation window is over, "
     "without waiting for the arbitration window",
@@ -150,7 +153,7 @@ SETTLE_EARLY = Mutant(
 
 REJECT_KEEPS_ALL = Mutant(
     name="RejectKeepsAll",
-    anchor="uint256 fee = deposit * REJECT_FEE_BPS / 10_000;",
+    anchor="uint256 fee = deposit * MarketLimits.REJECT_FEE_BPS / 10_000;",
     replacement="uint256 fee = deposit;",
     invariants=("splits-conserve",),
     description="a producer that rejects a model is credited the whole deposit",
@@ -196,6 +199,43 @@ WITHDRAW_NEEDS_ROLE = Mutant(
     permissioned=True,
 )
 
+# ---------------------------------------------------------------------- evict, arbiter at creation
+
+EVICT_KEEPS_SLOT = Mutant(
+    name="EvictKeepsSlot",
+    anchor="""            uint256 refund = _release(order, job, job.customer);
+            emit JobEvicted(orderId, jobId, refund);""",
+    replacement="""            uint256 refund = _release(order, job, job.customer);
+            ++order.liveJobs;
+            emit JobEvicted(orderId, jobId, refund);""",
+    invariants=("live-jobs-counted",),
+    description="evict frees the evicted jobs' build space and refunds them but keeps their "
+    "live-job slots: a griefer holding every slot with tiny parts cannot be removed",
+)
+
+EVICT_CLOSED_ORDER = Mutant(
+    name="EvictClosedOrder",
+    anchor="""        Order storage order = _producerOrder(orderId);
+        if (order.status != OrderStatus.Open) revert WrongOrderStatus(orderId, order.status);""",
+    replacement="""        Order storage order = _producerOrder(orderId);""",
+    # A Joined job evicted from a Closed order (its customer about to submit the model)
+    # breaks steps-in-order; an evict of a Cancelled order (all its jobs refunded) reverts
+    # with WrongJobStatus instead of WrongOrderStatus: a prediction.
+    invariants=("steps-in-order", "prediction"),
+    description="evict goes ahead on a Closed (or Cancelled) order, not only an Open one",
+)
+
+ARBITER_OF_CALLER = Mutant(
+    name="ArbiterOfCaller",
+    anchor="(address(membership) != address(0) || arbiter == msg.sender)",
+    replacement="address(membership) != address(0)",
+    # As LeadTimeUnbounded: a self-naming call that another check refuses later (a
+    # malformed part, a wrong payment) reverts with that error instead: a prediction.
+    invariants=("terms-fixed", "prediction"),
+    description="open and request accept the caller as its own order's arbiter (a requester "
+    "would resolve the disputes of the customers that join its order)",
+)
+
 MUTANTS = (
     LEAVE_KEEPS_SPACE,
     REFUND_ONE_WEI_TOO_MUCH,
@@ -216,4 +256,7 @@ MUTANTS = (
     CANCEL_WITH_MODEL,
     RECLAIM_KEEPS_REQUEST,
     WITHDRAW_NEEDS_ROLE,
+    EVICT_KEEPS_SLOT,
+    EVICT_CLOSED_ORDER,
+    ARBITER_OF_CALLER,
 )

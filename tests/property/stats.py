@@ -12,6 +12,7 @@ class Tally:
     steps: int = 0
     examples: int = 0
     seconds: float = 0.0
+    caught: str = ""  # a mutant's run: the invariant label it was caught with
     # function -> outcome ("ok" or the custom error's name) -> count
     outcomes: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
