@@ -4,8 +4,9 @@ Run as ``ape run gas_report`` (``make gas``). Deploys the registry and the order
 in public mode and runs the canonical lifecycle (one producer, two customers sharing one
 ETH order: open, join, join, close, submit model x2, ship x2, confirm x2, withdraw) and a
 request taken by the producer on a second order; then the market rules on a third order
-with an arbiter (named in public mode, ARBITER_ROLE members-only): reject of one model, a
-dispute resolved by the arbiter, a dispute settled by the default rule. Then the same
+with an arbiter (named at open in public mode, ARBITER_ROLE members-only): a leave, the
+producer's evict of one joined job, reject of one model, a dispute resolved by the arbiter,
+a dispute settled by the default rule. Then the same
 members-only (with Membership). Writes gasUsed per step (the largest of repeated steps), the deployments
 under "deploy" and the members-only run under "permissioned", prints a table and exits
 non-zero if a public step misses its target.
@@ -39,7 +40,7 @@ TARGETS = {
 }
 STEPS = (
     "open", "join", "close", "submit_model", "ship", "confirm", "withdraw", "take", "request",
-    "leave", "name_arbiter", "reject", "dispute", "resolve", "settle",
+    "leave", "evict", "reject", "dispute", "resolve", "settle",
 )
 LIFECYCLE = ("open", "join", "close", "submit_model", "ship", "confirm", "withdraw")
 
@@ -97,7 +98,9 @@ def run_lifecycle(
 
     now = chain.pending_timestamp
     window = (now, now + DAY, now + 10 * DAY)
-    opened = orders.open(machine_id, REGION, 2_000_000, *window, PRICE, ZERO_ADDRESS, sender=producer)
+    opened = orders.open(
+        machine_id, REGION, 2_000_000, *window, PRICE, ZERO_ADDRESS, ZERO_ADDRESS, sender=producer
+    )
     receipt = log.add("open", opened)
     order_id = receipt.decode_logs(orders.OrderOpened)[0].orderId
     deposit = price_wei(PRICE, PART, 2)
@@ -122,7 +125,7 @@ def run_lifecycle(
         "request",
         orders.request(
             text16("PA12"), PART, PART_VOLUME, 1, 2 * PRICE, ZERO_ADDRESS, now + DAY, now + 10 * DAY,
-            sender=alice, value=request_deposit,
+            ZERO_ADDRESS, sender=alice, value=request_deposit,
         ),
     )
     log.add("take", orders.take(orders.orderCount(), machine_id, REGION, 1_000_000, PRICE, sender=producer))
@@ -130,23 +133,29 @@ def run_lifecycle(
 
 
 def run_market_rules(log: GasLog, orders: Any, machine_id: int, membership: Any | None) -> None:
-    """Order 3: alice (twice) and bob join; bob's model is rejected, alice's first job is
-    disputed and resolved by the arbiter, her second disputed and settled after the window."""
-    deployer, producer, alice, bob, arbiter = (accounts.test_accounts[i] for i in range(5))
+    """Order 3 (its arbiter named at open in public mode): alice (twice), bob (twice) and
+    carol join; bob leaves one job and the producer evicts carol's (like the leave, its
+    refund is the customer's first credit: a fresh slot); bob's model is rejected, alice's
+    first job is disputed and resolved by the arbiter, her second disputed and settled after
+    the window."""
+    deployer, producer, alice, bob, arbiter, carol = (accounts.test_accounts[i] for i in range(6))
+    if membership is not None:
+        membership.grantRole(membership.ARBITER_ROLE(), arbiter, sender=deployer)
+        membership.grantRole(membership.CUSTOMER_ROLE(), carol, sender=deployer)
+    named = ZERO_ADDRESS if membership is not None else arbiter
     now = chain.pending_timestamp
     opened = orders.open(machine_id, REGION, 2_000_000, now, now + DAY, now + 10 * DAY, PRICE, ZERO_ADDRESS,
-                         sender=producer)
+                         named, sender=producer)
     order_id = opened.decode_logs(orders.OrderOpened)[0].orderId
-    if membership is None:
-        log.add("name_arbiter", orders.nameArbiter(order_id, arbiter, sender=producer))
-    else:
-        membership.grantRole(membership.ARBITER_ROLE(), arbiter, sender=deployer)
     deposit = price_wei(PRICE, PART, 1)
     jobs = {}
-    for name, customer in (("resolved", alice), ("rejected", bob), ("settled", alice), ("left", bob)):
+    for name, customer in (
+        ("resolved", alice), ("rejected", bob), ("settled", alice), ("left", bob), ("evicted", carol)
+    ):
         orders.join(order_id, PART, PART_VOLUME, 1, sender=customer, value=deposit)
         jobs[name] = (customer, orders.jobCount(order_id))
     log.add("leave", orders.leave(order_id, jobs.pop("left")[1], sender=bob))
+    log.add("evict", orders.evict(order_id, [jobs.pop("evicted")[1]], sender=producer))
     orders.close(order_id, sender=producer)
     for customer, job_id in jobs.values():
         orders.submitModel(order_id, job_id, bytes([job_id]) * 32, "ipfs://model", sender=customer)

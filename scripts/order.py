@@ -62,6 +62,16 @@ def _token(value):
     return value or ZERO_ADDRESS
 
 
+#: --arbiter of open and request: a term of the order, named at creation and never changed.
+ARBITER_OPTION = click.option(
+    "--arbiter",
+    type=params.ADDRESS,
+    default=None,
+    help="Public deployments: the account that resolves the order's disputes, for good (not yours; "
+    "default none: a dispute ends by the default rule, a full refund)",
+)
+
+
 def _passphrase_option(func):
     return click.option("--passphrase-env", help="Environment variable holding the key's passphrase.")(func)
 
@@ -97,11 +107,13 @@ def register_machine(account, process, material, envelope, metadata_uri):
     help="Price per cm3 of build space (a part's bounding box x quantity), e.g. 0.0005 (ether); 0 is free",
 )
 @click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address to be paid in (default ETH)")
-def open_(account, machine_id, envelope, capacity, start, end, delivery, price, token):
+@ARBITER_OPTION
+def open_(account, machine_id, envelope, capacity, start, end, delivery, price, token, arbiter):
     """Open capacity on a machine (producer). --price 0 is allowed: the order is free of
     charge, and the output says so. --token must be an ERC-20 contract on this chain and on
     the deployment's allowlist ('ape run tokens list'). --delivery is after --end, by at most
-    the deployment's longest lead time (90 days by default)."""
+    the deployment's longest lead time (90 days by default). --arbiter (public deployments)
+    names who resolves the order's disputes, for good: customers accept it by joining."""
     c = open_chain(account)
     now = pending_timestamp()
     _echo(
@@ -115,6 +127,7 @@ def open_(account, machine_id, envelope, capacity, start, end, delivery, price, 
             q.timestamp(delivery, now),
             q.token_amount(price),
             _token(token),
+            arbiter=arbiter,
         )
     )
 
@@ -131,11 +144,13 @@ def open_(account, machine_id, envelope, capacity, start, end, delivery, price, 
 @click.option("--material", default="", help="Wished material (default any)")
 @click.option("--token", type=params.ADDRESS, default=None, help="ERC-20 address to pay in (default ETH)")
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
-def request(account, part, quantity, max_price, end, delivery, material, token, units):
+@ARBITER_OPTION
+def request(account, part, quantity, max_price, end, delivery, material, token, units, arbiter):
     """Request production of PART (customer): creates a requested order. The deposit is the
     build space's price at --max-price; the producer who takes it credits back the difference
     to its own price. --delivery is at most the deployment's longest lead time (90 days by
-    default) after --end."""
+    default) after --end. --arbiter (public deployments) names who resolves the order's
+    disputes, for good: the producer accepts it by taking the request."""
     c = open_chain(account)
     now = pending_timestamp()
     _echo(
@@ -149,6 +164,7 @@ def request(account, part, quantity, max_price, end, delivery, material, token, 
             material,
             _token(token),
             units,
+            arbiter=arbiter,
         )
     )
 
@@ -229,6 +245,20 @@ def join(account, order_id, part, quantity, units):
 def leave(account, order_id, job_id):
     """Leave an open order; your deposit is credited back (customer)."""
     _echo(workflow.leave(open_chain(account), order_id, job_id))
+
+
+@step_command("evict")
+@click.argument("order_id", type=params.ID)
+@click.option(
+    "--job", "job_ids", type=params.ID, multiple=True, required=True,
+    is_eager=True,  # a missing --job is refused before Ape asks which account to use
+    help="A joined job to remove (repeat for several: --job 2 --job 5)",
+)
+def evict(account, order_id, job_ids):
+    """Remove joined jobs (no model yet) from your open order, in one transaction (producer):
+    each job's whole deposit is credited back to its customer, its space and live slot freed.
+    Jobs already left or refunded are skipped."""
+    _echo(workflow.evict(open_chain(account), order_id, job_ids))
 
 
 @step_command("close")
@@ -378,13 +408,6 @@ def settle(account, order_id, job_id):
     _echo(workflow.settle(open_chain(account), order_id, job_id))
 
 
-@step_command("arbiter")
-@click.argument("order_id", type=params.ID)
-@click.argument("address", type=params.ADDRESS)
-def arbiter(account, order_id, address):
-    """Name ADDRESS the arbiter of ORDER_ID's disputes (public deployments; once): the
-    producer of an open order before any job joined, or the requester of a requested one."""
-    _echo(workflow.name_arbiter(open_chain(account), order_id, address))
 
 
 @step_command("withdraw")

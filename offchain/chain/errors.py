@@ -39,7 +39,9 @@ def _role(value: Any) -> str:
 
 _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "OrderNotFound": lambda a: f"order {a['orderId']} does not exist",
-    "JobNotFound": lambda a: f"order {a['orderId']} has no job {a['jobId']}",
+    "JobNotFound": lambda a: (
+        f"order {a['orderId']} has no job {a['jobId']} ('ape run order status {a['orderId']}' lists its jobs)"
+    ),
     "NotOrderProducer": lambda a: (
         f"{a['caller']} is not the producer of order {a['orderId']} "
         "(anyone else may only close it after its window has ended)"
@@ -52,8 +54,8 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"order {a['orderId']} is {label(ORDER_STATUS, a['status'])}; this step needs another state"
     ),
     "WrongJobStatus": lambda a: (
-        f"job {a['jobId']} of order {a['orderId']} is {label(JOB_STATUS, a['status'])}; "
-        "this step needs another state"
+        f"job {a['jobId']} of order {a['orderId']} is {label(JOB_STATUS, a['status'])}"
+        f"{_job_state_hint(a['status'])}; this step needs the job in another state"
     ),
     "InvalidWindow": lambda a: (
         f"invalid window: start {format_time(a['start'])}, end {format_time(a['end'])}, delivery "
@@ -135,9 +137,8 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{a['deposit']}: give at most {a['deposit']}, the rest goes back to the customer"
     ),
     "CannotNameArbiter": lambda a: (
-        f"order {a['orderId']} cannot name {a['arbiter']} as its arbiter: an arbiter is named once, in a "
-        "public deployment, by the producer of an open order no job has joined yet or by the requester "
-        "of a requested order, and is another, non-zero address"
+        f"{a['arbiter']} cannot be named the arbiter: an arbiter is named when the order is opened or "
+        f"requested, in public mode only, and must be another account than yours ({a['caller']})"
     ),
     "TokenNotAllowed": lambda a: (
         f"{a['token']} is not on this deployment's token allowlist: pay in ETH (leave out --token), or "
@@ -150,6 +151,10 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "InvalidSetting": lambda a: (
         f"deployment setting {duration_text(a['value'])} is out of range: it must be between "
         f"{duration_text(a['min'])} and {duration_text(a['max'])}"
+    ),
+    "NotDelegated": lambda a: (
+        "this call went to the market's extension directly, which serves only through the market: "
+        "call the deployment's orders address (the one in its deployment record) instead"
     ),
     "NotMember": lambda a: f"{a['account']} is not a member with the {_role(a['role'])} role",
     "EmptyFingerprint": lambda a: "the key fingerprint is empty",
@@ -166,6 +171,25 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "ERC20InsufficientBalance": lambda a: f"token balance too low: {a['balance']} held, {a['needed']} needed",
 }
+
+
+#: What a job's state means for the steps it no longer (or not yet) takes, after its label.
+_JOB_STATE_HINTS = {
+    1: "no model submitted yet",
+    2: "its model is submitted",
+    3: "its part is shipped",
+    4: "its deposit is paid to the producer",
+    5: "its customer left the order, the deposit credited back",
+    6: "its deposit was credited back to its customer",
+    7: "its customer disputes it",
+    8: "its dispute is over",
+    9: "its model was rejected",
+}
+
+
+def _job_state_hint(status: Any) -> str:
+    hint = _JOB_STATE_HINTS.get(int(status))
+    return f" ({hint})" if hint else ""
 
 
 def duration_text(seconds: Any) -> str:

@@ -155,7 +155,10 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 keys[name] = pgp_keys.write_key_files(key, work / "keys", name)
             parts = _parts(work / "parts")
 
-            echo("== the producer publishes its key and machine and opens capacity")
+            echo(
+                "== the producer publishes its key and machine and opens capacity"
+                + ("" if permissioned else ", naming the admin the arbiter of its disputes")
+            )
             p = as_(producer, "producer")
             record(workflow.register_key(p, keys["producer"][0]))
             machine = record(
@@ -172,11 +175,12 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                     now + 7 * DAY,
                     now + 21 * DAY,
                     PRICE_PER_CM3,
+                    # named with the order's terms (public mode); members' disputes go to a
+                    # member with the arbiter role
+                    arbiter=None if permissioned else admin.address,
                 )
             )
             order_id = opened.data["order_id"]
-            if not permissioned:  # members' disputes go to a member with the arbiter role
-                record(workflow.name_arbiter(p, order_id, admin.address))
 
             echo("== customers inspect their parts (public data only) and join the same order")
             jobs = {}

@@ -253,7 +253,8 @@ class Seeder:
                         end,
                         end + rnd.randrange(5, 20) * DAY,
                         rnd.randrange(1, 50) * 10**12,
-                        ZERO_ADDRESS,
+                        ZERO_ADDRESS,  # paid in ETH
+                        ZERO_ADDRESS,  # no arbiter
                     ),
                     GAS["open"],
                 )

@@ -14,6 +14,9 @@ Version 2 (issue 12, fair market rules): ``orders.live_jobs`` and ``orders.arbit
 named arbiter, the zero address if none), a job's outcome (``to_producer``/``to_customer`` of
 a rejection or a resolution, ``resolved_by``: the arbiter, or the zero address for the default
 rule), and the token allowlist (``tokens``).
+Version 3 (the arbiter named at creation; evict): an evicted job's outcome (``to_producer`` 0,
+``to_customer`` its refund, from JobEvicted). An earlier file may also hold an evicted job as
+still joined (its JobEvicted did not re-read the job), so it is rebuilt.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from offchain.errors import ProdnetError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BIG_WIDTH = 80  # digits: any uint256
 
 SCHEMA = """

@@ -15,7 +15,8 @@ One sync, under the writer lock:
 
 What the structs do not hold comes from the kept events, so a rolled-back event takes it
 along: an order's named arbiter (ArbiterNamed), a job's outcome (JobRejected: the fee and the
-refund; JobResolved: the split and who made it, the zero address for the default rule).
+refund; JobResolved: the split and who made it, the zero address for the default rule;
+JobEvicted: the refund of a job its producer removed, Refunded in the struct).
 
 A node that fails mid-sync leaves the index at its last complete range.
 """
@@ -39,13 +40,15 @@ TAIL = 256  # block hashes checked for a fork, newest first
 #: Events whose orderId (and jobId) touch an order (and a job).
 JOB_EVENTS = {
     "JobJoined", "JobLeft", "ModelSubmitted", "JobShipped", "JobCompleted", "JobRefunded",
-    "JobRejected", "JobDisputed", "JobResolved",
+    "JobEvicted", "JobRejected", "JobDisputed", "JobResolved",
 }
 ORDER_EVENTS = {
     "OrderOpened", "OrderRequested", "OrderTaken", "OrderClosed", "OrderCancelled", "ArbiterNamed",
 }
 #: Events that decide a job's outcome (kept in the job's row while the job is in that state).
-OUTCOME_EVENTS = {"JobRejected": JobStatus.REJECTED, "JobResolved": JobStatus.RESOLVED}
+OUTCOME_EVENTS = {
+    "JobRejected": JobStatus.REJECTED, "JobResolved": JobStatus.RESOLVED, "JobEvicted": JobStatus.REFUNDED,
+}
 CHUNK = 500  # ids per IN (...) list
 
 
@@ -379,7 +382,10 @@ class Syncer:
             outcome = outcomes.get(key)
             if outcome is not None and OUTCOME_EVENTS[outcome[0]] == int(j["status"]):
                 name, args = outcome
-                to_producer, to_customer = big(int(args["toProducer"])), big(int(args["toCustomer"]))
+                if name == "JobEvicted":  # the whole deposit back to the customer
+                    to_producer, to_customer = big(0), big(int(args["refund"]))
+                else:
+                    to_producer, to_customer = big(int(args["toProducer"])), big(int(args["toCustomer"]))
                 resolved_by = args["arbiter"] if name == "JobResolved" else None
             self.db.execute(
                 "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus, text16
 from offchain.index.db import big
 
 
@@ -67,8 +67,8 @@ class JobRow:
     shippedAt: int
     digest: bytes
     uri: str
-    #: Outcome of a Rejected job (the producer's fee, the refund) or a Resolved one (the split);
-    #: None in any other state.
+    #: Outcome of a Rejected job (the producer's fee, the refund), a Resolved one (the split) or
+    #: a Refunded one the producer evicted (0, the refund); None in any other state.
     to_producer: int | None = None
     to_customer: int | None = None
     #: Who resolved it: the arbiter, or the zero address for the default rule (a full refund
@@ -78,6 +78,12 @@ class JobRow:
     @property
     def by_default_rule(self) -> bool:
         return self.resolved_by == ZERO_ADDRESS
+
+    @property
+    def evicted(self) -> bool:
+        """Refunded because the order's producer evicted it (JobEvicted), not by a cancel or
+        a reclaim."""
+        return self.status == JobStatus.REFUNDED and self.to_customer is not None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from offchain.chain.abi import abi_of
 from offchain.chain.client import Chain
 from offchain.chain.session import node_url
 from offchain.index import MarketIndex, SyncProgress
+from offchain.orders.rules import Settings
 
 _OPEN: dict[tuple[str, int, str], MarketIndex] = {}
 
@@ -36,3 +37,21 @@ def forget_indexes() -> None:
     for index in _OPEN.values():
         index.close()
     _OPEN.clear()
+
+
+def market_settings(c: Chain) -> Settings:
+    """The deployment's settings and the contract's limits, read from the chain once per index
+    (they never change) and kept: the one object every rule reads them from."""
+    index = market_index(c, sync=False)
+    return Settings(**{field: index.constant(name) for field, name in SETTINGS_VIEWS.items()})
+
+
+#: Each setting and the view of the market that gives it.
+SETTINGS_VIEWS = {
+    "confirmation_window": "confirmationWindow",
+    "arbitration_window": "arbitrationWindow",
+    "max_lead_time": "maxLeadTime",
+    "max_live_jobs": "MAX_LIVE_JOBS",
+    "max_job_ids": "MAX_JOB_IDS",
+    "reject_fee_bps": "REJECT_FEE_BPS",
+}

@@ -1,156 +1,113 @@
-"""Which steps each side may take next on an order or a job, by state: the contract's
-state machine (docs/DESIGN.md, "The contract state machine") read from one side. The
-portal shows these as buttons; the steps themselves still check everything.
-
-Sides: the order's producer, a job's customer, the order's arbiter (the holders of
-ARBITER_ROLE in permissioned mode, the named arbiter in public mode; never a party to the
-job) and anyone. Given the time (``Clock``), moves that are not possible yet or any more
-(ship or reject after the delivery deadline, dispute after the confirmation window, finalize
-before it, settle before the arbitration window has ended) are left out.
-"""
+"""Which steps someone may take next on an order or a job: the market's rules
+(``offchain.orders.rules``) asked for each step, from the index's rows, at the time the next
+block will have. The portal shows these as buttons and offers nothing the contract would
+refuse for the order's life (the steps and the contract still check the rest: a part's
+geometry, a payment, a model)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus
+from offchain.index import JobRow, OrderRow
+from offchain.orders import rules
 
-PRODUCER_ORDER_MOVES: dict[int, tuple[str, ...]] = {
-    OrderStatus.OPEN: ("close", "cancel", "name-arbiter"),
-    OrderStatus.CLOSED: ("cancel",),
-}
-CUSTOMER_JOB_MOVES: dict[int, tuple[str, ...]] = {
-    JobStatus.JOINED: ("leave", "submit-model", "reclaim"),
-    JobStatus.MODEL_SUBMITTED: ("reclaim",),
-    JobStatus.SHIPPED: ("confirm", "dispute"),
-    JobStatus.DISPUTED: ("confirm",),
-}
-PRODUCER_JOB_MOVES: dict[int, tuple[str, ...]] = {
-    JobStatus.MODEL_SUBMITTED: ("fetch-model", "ship", "reject"),
-    JobStatus.SHIPPED: ("finalize",),
-}
-ARBITER_JOB_MOVES: dict[int, tuple[str, ...]] = {JobStatus.DISPUTED: ("resolve",)}
-ANYONE_JOB_MOVES: dict[int, tuple[str, ...]] = {JobStatus.DISPUTED: ("settle",)}
-
-#: Job states that make cancel revert: a model was submitted (reject it or ship it) or the part
-#: shipped. A rejected job's deposit is already settled and does not stop a cancel.
-CANCEL_BLOCKERS = frozenset({
-    JobStatus.MODEL_SUBMITTED, JobStatus.SHIPPED, JobStatus.COMPLETED, JobStatus.DISPUTED, JobStatus.RESOLVED,
-})
+#: Steps taken somewhere else than an order's page: join from a part's page.
+ELSEWHERE = frozenset({"join"})
 
 
 @dataclass(frozen=True)
-class Clock:
-    """The time the next block will have, and the deployment's windows (seconds)."""
+class Viewer:
+    """Who looks: an address, with its roles in a permissioned deployment (None: public)."""
 
-    now: int
-    confirmation_window: int
-    arbitration_window: int
-
-    def dispute_until(self, shipped_at: int) -> int:
-        return int(shipped_at) + self.confirmation_window
-
-    def arbitration_until(self, shipped_at: int) -> int:
-        return self.dispute_until(shipped_at) + self.arbitration_window
+    address: str
+    roles: frozenset[rules.Role] | None = None
 
 
-def may_name_arbiter(
-    public: bool, status: int, job_count: int, is_producer: bool, is_requester: bool, arbiter: str
-) -> bool:
-    """Public mode, once, by whoever set the order's terms before anyone joined: the producer
-    of an Open order without jobs, or the requester of a Requested order."""
-    if not public or int(str(arbiter), 16) != 0:
-        return False
-    if status == OrderStatus.OPEN:
-        return is_producer and job_count == 0
-    return status == OrderStatus.REQUESTED and is_requester
-
-
-def order_moves(
-    status: int,
-    is_producer: bool,
-    job_statuses: tuple[int, ...] = (),
-    *,
-    is_requester: bool = False,
-    public: bool = False,
-    arbiter: str = ZERO_ADDRESS,
-) -> tuple[str, ...]:
-    """The next steps on an order: take a requested one (anyone), name its arbiter (whoever
-    set its terms, public mode), close or cancel it (its producer; no cancel once a job has a
-    model or has shipped)."""
-    moves: list[str] = []
-    candidates = ("take", "name-arbiter") if status == OrderStatus.REQUESTED else ()
-    if is_producer and status != OrderStatus.REQUESTED:
-        candidates = PRODUCER_ORDER_MOVES.get(status, ())
-    for move in candidates:
-        if move == "cancel" and any(int(s) in CANCEL_BLOCKERS for s in job_statuses):
-            continue
-        if move == "name-arbiter" and not may_name_arbiter(
-            public, status, len(job_statuses), is_producer, is_requester, arbiter
-        ):
-            continue
-        moves.append(move)
-    return tuple(moves)
-
-
-def job_moves(
-    order_status: int,
-    job_status: int,
-    is_producer: bool,
-    is_customer: bool,
-    *,
-    is_arbiter: bool = False,
-    job: Any = None,
-    deadline: int | None = None,
-    clock: Clock | None = None,
-) -> tuple[str, ...]:
-    """The next steps on a job for whoever is looking (producer and customer may be one;
-    an arbiter never is either). With CLOCK (and the JOB's shippedAt, the order's DEADLINE),
-    moves outside their time are left out."""
-    now = clock.now if clock is not None else None
-    shipped_at = int(getattr(job, "shippedAt", 0) or 0)
-    moves: list[str] = []
-    if is_producer:
-        for move in PRODUCER_JOB_MOVES.get(job_status, ()):
-            if move in ("ship", "reject") and now is not None and deadline is not None and now >= deadline:
-                continue
-            if move == "finalize" and clock is not None and now < clock.dispute_until(shipped_at):
-                continue
-            moves.append(move)
-    if is_customer:
-        for move in CUSTOMER_JOB_MOVES.get(job_status, ()):
-            if move == "leave" and order_status != OrderStatus.OPEN:
-                continue
-            if move == "submit-model" and order_status != OrderStatus.CLOSED:
-                continue
-            if move == "dispute" and clock is not None and now >= clock.dispute_until(shipped_at):
-                continue
-            moves.append(move)
-    if is_arbiter and not (is_producer or is_customer):
-        moves += ARBITER_JOB_MOVES.get(job_status, ())
-    for move in ANYONE_JOB_MOVES.get(job_status, ()):
-        if move == "settle" and (clock is None or now < clock.arbitration_until(shipped_at)):
-            continue
-        moves.append(move)
-    return tuple(moves)
-
-
-def is_arbiter(c: Any, order: Any, account: str) -> bool:
-    """Whether ACCOUNT may resolve ORDER's disputes: it holds ARBITER_ROLE (permissioned mode)
-    or is the order's named arbiter (public mode). Whether it is a party to a job is the
-    caller's to check (an arbiter never resolves its own)."""
-    if c.membership is None:
-        return str(getattr(order, "arbiter", ZERO_ADDRESS)).lower() == account.lower()
+def viewer(c: Any, address: str) -> Viewer:
+    """ADDRESS as the rules see it: in a permissioned deployment, with the roles it holds."""
+    if c.membership is None or not address:
+        return Viewer(address)
     from eth_utils import keccak
 
-    return bool(c.call(c.membership.hasRole, keccak(text="ARBITER_ROLE"), account))
+    held = frozenset(
+        role for role in (rules.Role.PRODUCER, rules.Role.CUSTOMER, rules.Role.ARBITER)
+        if c.call(c.membership.hasRole, keccak(text=role.value), address)
+    )
+    return Viewer(address, held)
 
 
-def may_resolve(c: Any, order: Any, job: Any, account: str, arbiter: bool | None = None) -> bool:
-    """Whether ACCOUNT may resolve JOB's dispute: ORDER's arbiter (ARBITER, when the caller
-    already knows), and no party to the job."""
-    parties = {str(order.producer).lower(), str(job.customer).lower()}
-    if account.lower() in parties:
-        return False
-    return is_arbiter(c, order, account) if arbiter is None else arbiter
+def facts(
+    order: OrderRow, jobs: Sequence[JobRow], job: JobRow | None, who: Viewer, now: int,
+    settings: rules.Settings,
+) -> rules.Facts:
+    """The facts the rules read, from the index's rows of ORDER, all its JOBS and one JOB."""
+    ordered = sorted(jobs, key=lambda j: j.job_id)
+    return rules.Facts(
+        order_id=order.id,
+        order_status=int(order.status),
+        caller=who.address or ZERO_ADDRESS,
+        now=now,
+        settings=settings,
+        producer=str(order.producer),
+        requester=str(ordered[0].customer) if ordered else ZERO_ADDRESS,
+        start=int(order.start),
+        end=int(order.end),
+        deadline=int(order.deadline),
+        live_jobs=int(order.liveJobs),
+        job_count=int(order.jobCount),
+        arbiter=str(order.arbiter),
+        job_id=job.job_id if job else 0,
+        job_status=int(job.status) if job else JobStatus.NONE,
+        customer=str(job.customer) if job else ZERO_ADDRESS,
+        shipped_at=int(job.shippedAt) if job else 0,
+        job_statuses=tuple(int(j.status) for j in ordered),
+        roles=who.roles,
+    )
+
+
+def _passing(f: rules.Facts, on_job: bool) -> tuple[str, ...]:
+    return tuple(
+        rule.move for rule in rules.RULES
+        if rule.on_job == on_job and rule.move not in ELSEWHERE and rules.verdict(rule.function, f) is None
+    )
+
+
+def order_moves(order: OrderRow, jobs: Sequence[JobRow], who: Viewer, now: int,
+                settings: rules.Settings) -> tuple[str, ...]:
+    """The steps WHO may take on ORDER now (take, close, cancel)."""
+    if not who.address:
+        return ()
+    return _passing(facts(order, jobs, None, who, now, settings), on_job=False)
+
+
+def job_moves(order: OrderRow, jobs: Sequence[JobRow], job: JobRow, who: Viewer, now: int,
+              settings: rules.Settings) -> tuple[str, ...]:
+    """The steps WHO may take on JOB now; a producer who may ship or reject a model may fetch it
+    first (fetch-model sends no transaction)."""
+    if not who.address:
+        return ()
+    found = _passing(facts(order, jobs, job, who, now, settings), on_job=True)
+    if "ship" in found or "reject" in found:
+        found = ("fetch-model", *found)
+    return found
+
+
+def is_arbiter(order: OrderRow | None, who: Viewer) -> bool:
+    """Whether WHO may resolve disputes of ORDER (any order, in a permissioned deployment):
+    it holds ARBITER_ROLE, or it is the order's named arbiter. Whether it is a party to a job
+    is the rules' (an arbiter never resolves its own)."""
+    if who.roles is not None:
+        return rules.Role.ARBITER in who.roles
+    return order is not None and rules.same_address(order.arbiter, who.address)
+
+
+def may_resolve(order: OrderRow, jobs: Sequence[JobRow], job: JobRow, who: Viewer, now: int,
+                settings: rules.Settings) -> bool:
+    """Whether WHO may resolve JOB's dispute now."""
+    f = facts(order, jobs, job, who, now, settings)
+    return rules.verdict("resolve", f) is None
+
+

@@ -35,6 +35,7 @@ ORDER_EVENTS = (
     "JobShipped",
     "JobCompleted",
     "JobRefunded",
+    "JobEvicted",
     "JobRejected",
     "JobDisputed",
     "JobResolved",
@@ -94,7 +95,8 @@ def arbitration_until(deployment: Deployment, job: JobRow) -> int:
 
 
 def job_terms(deployment: Deployment, order: OrderRow, job: JobRow) -> str:
-    """A shipped or disputed job's deadline, an ended job's outcome ('' for other states)."""
+    """A shipped or disputed job's deadline, an ended job's outcome (rejected, resolved,
+    evicted; '' for other states)."""
     status = int(job.status)
     if status == JobStatus.SHIPPED:
         return (
@@ -115,6 +117,8 @@ def job_terms(deployment: Deployment, order: OrderRow, job: JobRow) -> str:
         return f"settled by the default rule after the arbitration window: {back} back to the customer"
     if status == JobStatus.RESOLVED:
         return f"resolved by the arbiter {job.resolved_by}: {paid} to the producer, {back} to the customer"
+    if job.evicted:
+        return f"evicted: removed by the producer before it had a model; {back} back to the customer"
     return ""
 
 
@@ -252,8 +256,14 @@ def _describe(name: str, args: dict[str, Any], token: str) -> str | None:
             f"job {job}: resolved by the arbiter {args['arbiter']}; "
             f"{amount_text(int(args['toProducer']), token)} to the producer, {back} to the customer"
         )
+    if name == "JobEvicted":
+        refund = amount_text(int(args["refund"]), token)
+        return f"job {job}: evicted, removed by the producer; {refund} refunded to the customer"
     if name == "ArbiterNamed":
-        return f"arbiter {args['arbiter']} named: it resolves this order's disputes"
+        return (
+            f"arbiter {args['arbiter']} named with the order's terms, for good: it resolves this order's "
+            "disputes"
+        )
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,13 @@ from offchain.chain.codec import (
     order_status,
     text16,
 )
+from offchain.chain.errors import describe as describe_refusal
 from offchain.chain.errors import duration_text
 from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.index import JobRow, MachineRow, OrderRow
 from offchain.orders.indexed import market_index
+from offchain.orders.report import amount_text
 from offchain.parts import stl
 from offchain.parts.units import build_space_mm3, fits, price_wei
 from offchain.transfer import keys, message, storage
@@ -163,6 +165,50 @@ def _check_token(c: Chain, token: str) -> str:
     return token
 
 
+def _check_arbiter(c: Chain, arbiter: str | None) -> str:
+    """ARBITER checksummed (the zero address: none), if the contract will accept it from this
+    account at open or request: none at all in a permissioned deployment (its arbiters are the
+    members with the arbiter role), never the account itself. Refused before anything is sent,
+    with the sentence of the contract's own refusal (CannotNameArbiter)."""
+    if arbiter is None:
+        return ZERO_ADDRESS
+    arbiter = address_of(arbiter, "arbiter")
+    if is_zero_address(arbiter):
+        return ZERO_ADDRESS
+    me = c.address
+    rule = describe_refusal("CannotNameArbiter", {"caller": me, "arbiter": arbiter})
+    if c.membership is not None:
+        raise StepError(
+            f"{rule}; this deployment is permissioned: its disputes go to the members with the arbiter "
+            "role (the admin adds one with 'ape run members add ADDRESS arbiter'), so leave out --arbiter"
+        )
+    if arbiter.lower() == me.lower():
+        raise StepError(f"{rule}; name another account, or none (leave out --arbiter)")
+    return arbiter
+
+
+#: What a public order without an arbiter means for its disputes.
+NO_ARBITER_TERMS = "no arbiter: disputes end by the default rule, a full refund"
+
+
+def arbiter_terms(c: Chain, order_id: int) -> str:
+    """Who resolves ORDER_ID's disputes, as the chain has it: a term of the order fixed when it
+    was opened or requested, which a join (or a take) accepts as it is."""
+    if c.membership is not None:
+        return "disputes resolved by a member with the arbiter role (never a party to the job)"
+    arbiter = str(c.call(c.orders.arbiterOf, order_id))
+    if is_zero_address(arbiter):
+        return NO_ARBITER_TERMS
+    return f"arbiter {arbiter} resolves its disputes"
+
+
+def _named_arbiter_text(c: Chain, arbiter: str) -> str:
+    """The arbiter part of an open or request summary ('' in a permissioned deployment)."""
+    if c.membership is not None:
+        return ""
+    return NO_ARBITER_TERMS if is_zero_address(arbiter) else f"arbiter {arbiter}"
+
+
 # -- registry ------------------------------------------------------------------------
 
 
@@ -219,8 +265,14 @@ def open_order(
     deadline: int,
     price_per_cm3: int,
     token: str = ZERO_ADDRESS,
+    *,
+    arbiter: str | None = None,
 ) -> Step:
-    """Producer: open an order on MACHINE_ID (envelope defaults to the machine's)."""
+    """Producer: open an order on MACHINE_ID (envelope defaults to the machine's). ARBITER
+    (public deployments) resolves the order's disputes: named with the order's other terms and
+    never changed. Without one (the default) a dispute ends by the default rule, a full refund
+    to the customer after the arbitration window, unless the customer confirms after all."""
+    arbiter = _check_arbiter(c, arbiter)
     machine = _machine(c, machine_id)
     if str(machine.owner).lower() != c.address.lower():
         raise StepError(f"machine {machine_id} belongs to {machine.owner}, not to {c.address}")
@@ -245,12 +297,14 @@ def open_order(
         deadline,
         price_per_cm3,
         token,
+        arbiter,
         summary=f"machine {machine_id}, {capacity} mm3, "
         + (f"{format_amount(price_per_cm3)}/cm3 ({currency(token)})" if price_per_cm3 else "free of charge")
-        + f", until {format_time(end)}",
+        + f", until {format_time(end)}"
+        + (f"; {terms}" if (terms := _named_arbiter_text(c, arbiter)) else ""),
     )
     order_id = c.event_arg(step, "OrderOpened", "orderId")
-    step.data["order_id"] = order_id
+    step.data.update(order_id=order_id, arbiter=arbiter)
     step.summary = f"order {order_id}: " + step.summary
     return step
 
@@ -275,12 +329,17 @@ def request_order(
     material: str = "",
     token: str = ZERO_ADDRESS,
     units: str = "mm",
+    *,
+    arbiter: str | None = None,
 ) -> Step:
     """Customer: request production of a part (a Requested order). The deposit is the price of
     the part's build space (bounding box x quantity) at the max price; a producer taking the
-    order at a lower price credits the difference back."""
+    order at a lower price credits the difference back. ARBITER (public deployments; none by
+    default) resolves the order's disputes, named with the request's other terms, for good:
+    the producer who takes it accepts it."""
     if quantity <= 0:
         raise StepError("quantity must be at least 1")
+    arbiter = _check_arbiter(c, arbiter)
     part = _part(part_path, units)
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
     deposit = price_wei(max_price_per_cm3, dims, quantity)
@@ -301,12 +360,14 @@ def request_order(
         token,
         end,
         deadline,
+        arbiter,
         value=deposit if token == ZERO_ADDRESS else 0,
         summary=f"{part_path.name} x{quantity}, {build_space_mm3(dims, quantity)} mm3 of build space, "
-        f"deposit {format_amount(deposit)} ({currency(token)})",
+        f"deposit {format_amount(deposit)} ({currency(token)})"
+        + (f"; {terms}" if (terms := _named_arbiter_text(c, arbiter)) else ""),
     )
     order_id = c.event_arg(step, "OrderRequested", "orderId")
-    step.data["order_id"] = order_id
+    step.data.update(order_id=order_id, arbiter=arbiter)
     step.summary = f"order {order_id}: " + step.summary
     return step
 
@@ -319,7 +380,8 @@ def take(
     capacity_mm3: int | None,
     price_per_cm3: int,
 ) -> Step:
-    """Producer: take a Requested order with its machine."""
+    """Producer: take a Requested order with its machine, accepting its terms as the requester
+    set them, its arbiter included (the summary says who it is)."""
     order = _order(c, order_id)
     if int(order.status) != OrderStatus.REQUESTED:
         raise StepError(f"order {order_id} is {order_status(order)}; only requested orders can be taken")
@@ -341,7 +403,7 @@ def take(
         capacity,
         price_per_cm3,
         summary=f"order {order_id} on machine {machine_id}, {capacity} mm3, "
-        f"{format_amount(price_per_cm3)}/cm3",
+        f"{format_amount(price_per_cm3)}/cm3; {arbiter_terms(c, order_id)}",
     )
     refund = c.event_arg(step, "OrderTaken", "refund")
     step.data["refund"] = refund
@@ -366,17 +428,20 @@ class Quote:
     price: int
     fits_envelope: bool
     token: str
+    #: Who would resolve the job's disputes (the order's arbiter, a term fixed at creation).
+    arbiter: str = ""
 
     def describe(self) -> str:
         return (
             f"part {dims_mm(self.dims_um)}, {self.volume_mm3} mm3 x{self.quantity}: needs "
             f"{self.build_space} mm3 of {self.space_left} mm3 left, price "
             f"{format_amount(self.price)} ({currency(self.token)})"
-        )
+        ) + (f"; {self.arbiter}" if self.arbiter else "")
 
 
 def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Quote:
-    """What joining ORDER_ID with this part would use and cost (no transaction)."""
+    """What joining ORDER_ID with this part would use and cost, and who would resolve its
+    disputes (no transaction)."""
     part = _part(part_path, units)
     order = _order(c, order_id)
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
@@ -390,11 +455,18 @@ def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = 
         price=price_wei(int(order.pricePerCm3), dims, quantity),
         fits_envelope=fits(dims, envelope_of(order)),
         token=str(order.token),
+        arbiter=arbiter_terms(c, order_id),
     )
 
 
 def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Step:
-    """Customer: join ORDER_ID with the part in PART_PATH (public data taken from the file)."""
+    """Customer: join ORDER_ID with the part in PART_PATH (public data taken from the file).
+
+    The summary shows the terms the join accepts: the deposit (the build space's price) and
+    who resolves the job's disputes (the order's arbiter, or none: the default rule, a full
+    refund). The transaction carries no copy of them: an order's terms are fixed when it is
+    opened (or requested) and never change after, the arbiter included (there is no step that
+    names or replaces one later), so what the summary shows is what the joined job gets."""
     if quantity <= 0:
         raise StepError("quantity must be at least 1")
     q = quote(c, order_id, part_path, quantity, units)
@@ -458,6 +530,84 @@ def leave(c: Chain, order_id: int, job_id: int) -> Step:
         needs_text="only a joined job can leave its order",
         summary="job {job} left order {order}, {deposit} credited back",
     )
+
+
+def evict(c: Chain, order_id: int, job_ids: Sequence[int]) -> Step:
+    """Producer: remove joined jobs (no model yet) from its open order, all in one
+    transaction: each job's whole deposit is credited back to its customer, its build space
+    and live slot freed (the way out when one account holds an order's live slots with tiny
+    parts). Checked against the chain first: the account produces the order, the order is
+    open, every job exists and is joined. A job that is already gone (left by its customer,
+    or refunded: evicted before) is skipped; if every one is, the step is already done."""
+    wanted = list(dict.fromkeys(int(j) for j in job_ids))  # once each, in the order given
+    if not wanted:
+        raise StepError(f"name the jobs of order {order_id} to evict (e.g. --job 2 --job 5)")
+    order = c.order(order_id)
+    me = c.address
+    if str(order.producer).lower() != me.lower():
+        whose = (
+            "it is a request no producer has taken yet"
+            if is_zero_address(order.producer)
+            else f"it is produced by {order.producer}"
+        )
+        raise StepError(
+            f"{me} is not the producer of order {order_id} ({whose}): only an order's producer evicts "
+            "its jobs"
+        )
+    if int(order.status) != OrderStatus.OPEN:
+        raise StepError(
+            f"order {order_id} is {order_status(order)}; jobs are evicted only from an open order "
+            "(before it is closed and its customers submit their models)"
+        )
+    count = int(order.jobCount)
+    unknown = [j for j in wanted if not 1 <= j <= count]
+    if unknown:
+        jobs = f"its jobs are 1 to {count}" if count else "no job has joined it"
+        raise StepError(f"order {order_id} has no {_jobs_text(unknown)} ({jobs})")
+    jobs = {j: _chain_job(c, order_id, j) for j in wanted}
+    gone = {j: job for j, job in jobs.items() if int(job.status) in (JobStatus.LEFT, JobStatus.REFUNDED)}
+    for j, job in jobs.items():
+        if j not in gone and int(job.status) != JobStatus.JOINED:
+            raise StepError(
+                f"job {j} of order {order_id} is {job_status(job)}; only a joined job (no model yet) "
+                "can be evicted"
+            )
+    skipped = "; ".join(f"job {j} is already {job_status(job)}" for j, job in gone.items())
+    if len(gone) == len(wanted):
+        return Step("evict", c.actor, f"order {order_id}: {skipped}", already_done=True)
+    to_evict = [j for j in wanted if j not in gone]
+    token = str(order.token)
+    total = sum(int(jobs[j].deposit) for j in to_evict)
+    step = _send(
+        c,
+        "evict",
+        c.orders.evict,
+        order_id,
+        to_evict,
+        summary=f"order {order_id}: {_jobs_text(to_evict)} evicted, {amount_text(total, token)} refunded",
+    )
+    refunds = {
+        int(log.jobId): int(log.refund) for log in c.orders.JobEvicted.from_receipt(step.data["receipt"])
+    }
+    step.data.update(refunds=refunds, skipped=sorted(gone))
+    each = "; ".join(
+        f"job {j}: {amount_text(refunds[j], token)} credited back to {jobs[j].customer}" for j in to_evict
+    )
+    step.summary = (
+        f"order {order_id}: {_jobs_text(to_evict)} evicted, {amount_text(sum(refunds.values()), token)} "
+        f"refunded in all ({each})" + (f"; {skipped}" if skipped else "")
+    )
+    return step
+
+
+def _ids(ids: Sequence[int]) -> str:
+    """'3', '3 and 5', '2, 3 and 5'."""
+    text = [str(i) for i in ids]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+
+
+def _jobs_text(ids: Sequence[int]) -> str:
+    return ("job " if len(ids) == 1 else "jobs ") + _ids(ids)
 
 
 def close(c: Chain, order_id: int) -> Step:
@@ -950,67 +1100,6 @@ def settle(c: Chain, order_id: int, job_id: int) -> Step:
         summary="job {job} of order {order} settled after the arbitration window: "
         "{deposit} back to the customer",
     )
-
-
-def name_arbiter(c: Chain, order_id: int, arbiter: str) -> Step:
-    """Public mode: the one who sets an order's terms names the arbiter of its disputes, once:
-    the producer of an open order before any job joined, or the requester of a requested
-    order. Customers accept the arbiter by joining (or by taking, for a producer)."""
-    arbiter = address_of(arbiter, "arbiter")
-    if c.membership is not None:
-        raise StepError(
-            "this deployment is permissioned: its arbiters are the members with the arbiter role (the "
-            "admin adds one with 'ape run members add ADDRESS arbiter'); an order does not name its own"
-        )
-    order = _order(c, order_id)
-    current = str(c.call(c.orders.arbiterOf, order_id))
-    if not is_zero_address(current):
-        if current.lower() == arbiter.lower():
-            return Step(
-                "arbiter", c.actor, f"order {order_id}'s arbiter is already {current}", already_done=True
-            )
-        raise StepError(
-            f"order {order_id} already has the arbiter {current}: an arbiter is named once and not changed"
-        )
-    if is_zero_address(arbiter):
-        raise StepError("the arbiter must be an account, not the zero address")
-    me = c.address
-    if arbiter.lower() == me.lower():
-        raise StepError(f"{me} cannot be the arbiter of its own order: name another account")
-    status = int(order.status)
-    if status == OrderStatus.OPEN:
-        if str(order.producer).lower() != me.lower():
-            raise StepError(
-                f"order {order_id} is produced by {order.producer}, not by {me}: only its producer "
-                "names its arbiter"
-            )
-        if int(order.jobCount):
-            raise StepError(
-                f"order {order_id} already has {int(order.jobCount)} job(s): an arbiter is named before the "
-                "first customer joins, whose joining accepts it"
-            )
-    elif status == OrderStatus.REQUESTED:
-        requester = str(_chain_job(c, order_id, 1).customer)
-        if requester.lower() != me.lower():
-            raise StepError(
-                f"order {order_id} was requested by {requester}, not by {me}: only its requester "
-                "names its arbiter"
-            )
-    else:
-        raise StepError(
-            f"order {order_id} is {order_status(order)}: an arbiter is named for an open order before any "
-            "job joins, or for a requested order before a producer takes it"
-        )
-    step = _send(
-        c,
-        "arbiter",
-        c.orders.nameArbiter,
-        order_id,
-        arbiter,
-        summary=f"order {order_id}: its disputes are resolved by {arbiter}",
-    )
-    step.data["arbiter"] = arbiter
-    return step
 
 
 def withdraw(c: Chain, token: str = ZERO_ADDRESS) -> Step:

@@ -73,6 +73,11 @@ def _address(form: Form, name: str, label: str) -> str:
         raise FormError(f"{label}: {exc.message}") from None
 
 
+def _arbiter(form: Form) -> str | None:
+    """The arbiter an order is opened or requested with (public deployments), or None."""
+    return _address(form, "arbiter", "arbiter") if _text(form, "arbiter", "arbiter", required=False) else None
+
+
 def _optional(form: Form, name: str, parse: Callable[[str], Any]) -> Any:
     value = _text(form, name, name, required=False)
     return parse(value) if value else None
@@ -128,6 +133,7 @@ def open_order(ctx: Context, form: Form) -> Outcome:
         q.timestamp(_text(form, "delivery", "delivery deadline"), now),
         q.token_amount(_text(form, "price", "price per cm3")),
         _token(form),
+        arbiter=_arbiter(form),
     )
     return Outcome([step.line()], go_to=f"/orders/{step.data['order_id']}", steps=[step])
 
@@ -152,10 +158,10 @@ def cancel(ctx: Context, form: Form) -> Outcome:
     return _step(steps.cancel(ctx.chain, _number(form, "order", "order id")))
 
 
-def name_arbiter(ctx: Context, form: Form) -> Outcome:
-    """Public mode: whoever set the order's terms names the arbiter of its disputes."""
-    order_id = _number(form, "order", "order id")
-    return _step(steps.name_arbiter(ctx.chain, order_id, _address(form, "arbiter", "arbiter")))
+def evict(ctx: Context, form: Form) -> Outcome:
+    """The producer removes a job without a model from its open order, refunded in full."""
+    order_id, job_id = _order_job(form)
+    return _step(steps.evict(ctx.chain, order_id, [job_id]))
 
 
 def fetch_model(ctx: Context, form: Form) -> Outcome:
@@ -241,6 +247,7 @@ def request(ctx: Context, form: Form) -> Outcome:
         _text(form, "material", "material", required=False),
         _token(form),
         part.units,
+        arbiter=_arbiter(form),
     )
     return Outcome([step.line()], go_to=f"/orders/{step.data['order_id']}", steps=[step])
 
@@ -305,7 +312,7 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
     "take": (take, True),
     "close": (close, True),
     "cancel": (cancel, True),
-    "name-arbiter": (name_arbiter, True),
+    "evict": (evict, True),
     "fetch-model": (fetch_model, False),
     "ship": (ship, True),
     "finalize": (finalize, True),

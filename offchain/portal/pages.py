@@ -20,8 +20,9 @@ from offchain.chain.codec import (
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.index import JobRow, OrderRow, TrackRecord
 from offchain.orders import market, moves, report
-from offchain.orders.indexed import market_index
+from offchain.orders.indexed import market_index, market_settings
 from offchain.orders.report import UnknownOrderError
+from offchain.orders.rules import same_address
 from offchain.portal.workspace import StoredPart
 
 PAGE_SIZE = 25
@@ -144,17 +145,15 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
     if order is None:
         raise UnknownOrderError(f"order {order_id} does not exist")
     records = index.track_records([order.producer]) if not is_zero_address(order.producer) else {}
-    me = viewer.lower()
-    is_producer = str(order.producer).lower() == me
+    is_producer = same_address(order.producer, viewer)
     d = c.deployment
     now = pending_timestamp()
-    clock = moves.Clock(now, d.confirmation_window, d.arbitration_window)
+    settings = market_settings(c)
     rows = index.jobs([order_id])
-    requester = rows[0].customer.lower() if rows and int(order.status) == OrderStatus.REQUESTED else None
-    is_requester = requester == me
-    arbitrates = bool(me) and moves.is_arbiter(c, order, viewer)
+    who = moves.viewer(c, viewer)
     jobs = [
-        _job_view(c, order, j, me, is_producer, arbitrates, clock, fetched.get(j.job_id)) for j in rows
+        _job_view(c, order, j, moves.job_moves(order, rows, j, who, now, settings), fetched.get(j.job_id))
+        for j in rows
     ]
     return {
         "order": _order_view(index, order, records),
@@ -164,14 +163,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
         "arbiter": report.arbiter_text(d, order),
         "arbiter_address": "" if d.permissioned or not order.has_arbiter else str(order.arbiter),
         "windows": report.windows_text(d),
-        "order_moves": moves.order_moves(
-            int(order.status),
-            is_producer,
-            tuple(int(j.status) for j in rows),
-            is_requester=is_requester,
-            public=not d.permissioned,
-            arbiter=order.arbiter,
-        ),
+        "order_moves": moves.order_moves(order, rows, who, now, settings),
         "jobs": jobs,
         "events": report.history(c, order_id),
         "now": format_time(now),
@@ -182,15 +174,11 @@ def _job_view(
     c: Chain,
     order: OrderRow,
     j: JobRow,
-    me: str,
-    is_producer: bool,
-    arbitrates: bool,
-    clock: moves.Clock,
+    job_moves: tuple[str, ...],
     fetched: dict[str, Any] | None,
 ) -> JobView:
     from offchain.parts.units import build_space_mm3
 
-    is_customer = str(j.customer).lower() == me
     digest = bytes(j.digest).hex() if any(bytes(j.digest)) else ""
     return JobView(
         id=j.job_id,
@@ -203,16 +191,7 @@ def _job_view(
         deposit=price_text(j.deposit, order.token),
         uri=j.uri,
         digest=digest,
-        moves=moves.job_moves(
-            int(order.status),
-            int(j.status),
-            is_producer,
-            is_customer,
-            is_arbiter=arbitrates,
-            job=j,
-            deadline=int(order.deadline),
-            clock=clock,
-        ),
+        moves=job_moves,
         fetched=fetched,
         terms=report.job_terms(c.deployment, order, j),
     )
@@ -224,14 +203,15 @@ def account_page(c: Chain, address: str) -> dict[str, Any]:
     jobs = index.jobs(customer=address)
     credits = index.credits(address)
     disputes = []
+    who = moves.viewer(c, address)
     if c.deployment.permissioned:  # ARBITER_ROLE: every dispute it is no party to
-        holder = moves.is_arbiter(c, None, address)
-        candidates = index.jobs(status=JobStatus.DISPUTED) if holder else []
+        candidates = index.jobs(status=JobStatus.DISPUTED) if moves.is_arbiter(None, who) else []
     else:  # the disputes of the orders that named it
-        holder, candidates = True, index.jobs(status=JobStatus.DISPUTED, arbiter=address)
+        candidates = index.jobs(status=JobStatus.DISPUTED, arbiter=address)
+    now, settings = pending_timestamp(), market_settings(c)
     for j in candidates:
         order = index.order(j.order_id)
-        if order is not None and moves.may_resolve(c, order, j, address, arbiter=holder):
+        if order is not None and moves.may_resolve(order, index.jobs([j.order_id]), j, who, now, settings):
             disputes.append((j.order_id, j.job_id, report.job_terms(c.deployment, order, j)))
     key = index.key_of(address)
     from ape import networks
@@ -256,13 +236,15 @@ class OfferView:
     cost: str
     delivery: str
     waste: str
+    arbiter: str  # the order's terms for disputes, fixed when it opened: what a join accepts
 
 
 def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str, Any]:
     x, y, z = part.data.bbox_mm
     pairs = market.offers(c, part.path, quantity, part.units, rank=rank)
     index = market_index(c, sync=False)
-    tokens = {o.order_id: str(row.token) for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
+    rows = {o.order_id: row for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
+    tokens = {order_id: str(row.token) for order_id, row in rows.items()}
     return {
         "part": part,
         "bbox": f"{x:g} x {y:g} x {z:g} mm",
@@ -275,6 +257,7 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
                 cost=price_text(o.cost, tokens.get(o.order_id, "0x0")),
                 delivery=format_time(o.delivery),
                 waste=f"{o.waste_mm3:,} mm3",
+                arbiter=report.arbiter_text(c.deployment, rows[o.order_id]) if o.order_id in rows else "",
             )
             for o, record in pairs
         ],

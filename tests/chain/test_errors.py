@@ -137,10 +137,32 @@ def test_not_arbiter_says_who_may_resolve() -> None:
 
 
 def test_cannot_name_arbiter_gives_the_rule() -> None:
-    text = chainerrors.describe("CannotNameArbiter", {"orderId": 5, "arbiter": ADDRESS})
-    assert text.startswith(f"order 5 cannot name {ADDRESS} as its arbiter: ")
-    for needle in ("once", "public deployment", "no job has joined yet", "requester", "non-zero"):
-        assert needle in text, needle
+    caller = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+    text = chainerrors.describe("CannotNameArbiter", {"caller": caller, "arbiter": ADDRESS})
+    assert text == (
+        f"{ADDRESS} cannot be named the arbiter: an arbiter is named when the order is opened or requested, "
+        f"in public mode only, and must be another account than yours ({caller})"
+    )
+
+
+def test_the_job_errors_read_well_for_evict() -> None:
+    """evict names several jobs: the contract's refusal says which one, and what became of it."""
+    gone = chainerrors.describe("WrongJobStatus", {"orderId": 4, "jobId": 2, "status": 5})
+    assert gone == (
+        "job 2 of order 4 is left (its customer left the order, the deposit credited back); this step "
+        "needs the job in another state"
+    )
+    refunded = chainerrors.describe("WrongJobStatus", {"orderId": 4, "jobId": 3, "status": 6})
+    assert refunded.startswith("job 3 of order 4 is refunded (its deposit was credited back to its customer)")
+    odd = chainerrors.describe("WrongJobStatus", {"orderId": 4, "jobId": 3, "status": 42})
+    assert odd == "job 3 of order 4 is 42; this step needs the job in another state"
+    missing = chainerrors.describe("JobNotFound", {"orderId": 4, "jobId": 9})
+    assert missing == "order 4 has no job 9 ('ape run order status 4' lists its jobs)"
+
+
+def test_a_call_to_the_extension_itself_says_where_to_call() -> None:
+    text = chainerrors.describe("NotDelegated", {})
+    assert "the market's extension directly" in text and "the deployment's orders address" in text
 
 
 def test_token_not_allowed_says_what_to_do() -> None:

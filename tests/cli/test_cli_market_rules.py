@@ -1,7 +1,7 @@
-"""The commands of the market rules (rejects, disputes, arbiters, the token allowlist, the
-deployment's windows): bad input is one line and a usage exit code, read before any node is
-asked. Most cases run the scripts' click commands in-process (fast); two go through
-`ape run` as a user types them."""
+"""The commands of the market rules (evictions, rejects, disputes, arbiters named at open and
+request, the token allowlist, the deployment's windows): bad input is one line and a usage
+exit code, read before any node is asked. Most cases run the scripts' click commands
+in-process (fast); a few go through `ape run` as a user types them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 from tests.utils.keys import ape_run, assert_one_line_error
 
 ADDRESS = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+OPEN = ["open", "--machine", "1", "--end", "+7d", "--delivery", "+21d", "--price", "0"]
+REQUEST = ["request", str(ROOT / "README.md"), "--max-price", "0.001", "--end", "+3d", "--delivery", "+9d"]
 
 
 @cache
@@ -57,8 +59,16 @@ def one_line_usage_error(script_name: str, args: list[str], *needles: str) -> st
          ["more decimals than the token has"]),
         ("order", ["resolve", "1", "2", "--to-producer", "-1"], ["'--to-producer'"]),
         ("order", ["resolve", "1", "2", "--to-producer"], ["'--to-producer' requires an argument"]),
-        ("order", ["arbiter", "1", "0x1"], ["'ADDRESS': '0x1' is not an address: give 0x followed by 40"]),
-        ("order", ["arbiter", "1"], ["Missing argument 'ADDRESS'"]),
+        ("order", [*OPEN, "--arbiter", "0x1"], ["'--arbiter': '0x1' is not an address: give 0x followed"]),
+        ("order", [*OPEN, "--arbiter", ADDRESS[:-1]], ["'--arbiter'", "is not an address"]),
+        ("order", [*OPEN, "--arbiter"], ["'--arbiter' requires an argument"]),
+        ("order", [*REQUEST, "--arbiter", "arbiter"], ["'--arbiter': 'arbiter' is not an address"]),
+        ("order", ["arbiter", "1", ADDRESS], ["No such command 'arbiter'"]),
+        ("order", ["evict", "1"], ["Missing option '--job'"]),
+        ("order", ["evict", "--job", "2"], ["Missing argument 'ORDER_ID'"]),
+        ("order", ["evict", "1", "--job", "0"], ["'--job': 0: must be a whole number from 1"]),
+        ("order", ["evict", "1", "--job", "2", "--job", "two"], ["'--job': 'two': must be a whole number"]),
+        ("order", ["evict", "x", "--job", "2"], ["'ORDER_ID': 'x': must be a whole number"]),
         ("members", ["add", "0x1"], ["'ADDRESS': '0x1' is not an address"]),
         ("members", ["add", "0x1", "arbiter"], ["'ADDRESS': '0x1' is not an address"]),
         ("members", ["add", ADDRESS, "judge"], ["'ROLE': 'judge' is not one of 'producer', 'customer'"]),
@@ -79,8 +89,15 @@ def test_bad_input_is_one_line(script_name: str, args: list[str], needles: list[
 def test_the_new_commands_are_listed() -> None:
     result = CliRunner().invoke(script("order").cli, ["--help"])
     assert result.exit_code == 0
-    for name in ("reject", "dispute", "resolve", "settle", "arbiter"):
+    for name in ("evict", "reject", "dispute", "resolve", "settle"):
         assert f"  {name} " in result.output, name
+    assert "  arbiter " not in result.output  # an arbiter is named at open or request, never after
+    for command in ("open", "request"):
+        usage = CliRunner().invoke(script("order").cli, [command, "--help"]).output
+        assert "--arbiter ADDRESS" in usage and "for good" in " ".join(usage.split()), command
+    evict = " ".join(CliRunner().invoke(script("order").cli, ["evict", "--help"]).output.split())
+    assert "Usage: cli evict [OPTIONS] ORDER_ID" in evict
+    assert "--job INTEGER" in evict and "[required]" in evict
     for name, args in (("tokens", ["--help"]), ("members", ["add", "--help"]), ("deploy", ["--help"])):
         assert CliRunner().invoke(script(name).cli, args).exit_code == 0
     deploy_help = CliRunner().invoke(script("deploy").cli, ["--help"]).output
@@ -93,6 +110,9 @@ def test_through_ape_run() -> None:
     resolve = ape_run("order", "resolve", "1", "2", "--to-producer", "lots")
     assert resolve.returncode == 2
     assert_one_line_error(resolve, "'--to-producer': amount 'lots'")
+    evict = ape_run("order", "evict", "3")  # no --job: refused before any account is asked for
+    assert evict.returncode == 2
+    assert_one_line_error(evict, "Missing option '--job'")
 
 
 # -- the parameter types ------------------------------------------------------------------

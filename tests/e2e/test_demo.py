@@ -29,6 +29,12 @@ def test_demo_runs_the_story_and_leaves_no_secrets_behind(tmp_path: Path) -> Non
     # deposits are the price of the build space: alice's 80 x 80 x 5 mm bracket x4 is 128 cm3 at
     # 0.0002 ETH/cm3 (its 13 cm3 of material would have cost 0.0104 ETH)
     assert "13023 mm3 x4: needs 128000 mm3 of 500000 mm3 left, price 0.0256 ETH" in result.stdout
+    # the public demo names its arbiter (the admin) when the order opens; each join shows it
+    opened = re.search(r"^  \[producer\] open: order 1: .*; arbiter (0x[0-9a-fA-F]{40})(?: \(tx|$)",
+                       result.stdout, re.M)
+    assert opened, result.stdout
+    joins = re.findall(r"^  \[(?:alice|bob)\] join: job \d of order 1: .*$", result.stdout, re.M)
+    assert len(joins) == 2 and all(f"; arbiter {opened.group(1)} resolves its disputes" in j for j in joins)
     kept = re.search(r"^kept the demo's folder \(secret keys, plaintext parts\): (\S+)$", result.stdout, re.M)
     assert kept, result.stdout
     folder = Path(kept.group(1))

@@ -3,15 +3,17 @@ a model that does not match its declaration is rejected, a disputed job is resol
 order's arbiter with a split, and a dispute the arbiter leaves open is settled as a full
 refund after the arbitration window.
 
-Order D: the producer names the admin its arbiter, then alice (bracket), bob (gear) and carol
-(gear) join. Alice and carol submit their models with the CLI; bob's own client skips the
-CLI's check and records the bracket encrypted and signed as his "gear". Every refusal is one
-line on stderr and sends nothing; the credits are read from the chain. (Every other refusal
+Order D: the producer opens it naming the admin its arbiter (`order open ... --arbiter`), then
+alice (bracket), bob (gear) and carol (gear) join, each join showing that arbiter. Alice and
+carol submit their models with the CLI; bob's own client skips the CLI's check and records
+the bracket encrypted and signed as his "gear". Every refusal is one line on stderr and sends
+nothing; the credits are read from the chain. (Every other refusal
 of these steps is covered in process by tests/orders/test_steps_rules.py.)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,8 @@ REJECT_FEE_BPS = 1000  # the contract's share of a rejected deposit for the prod
 class OrderD:
     order_id: int
     jobs: dict[str, int]  # customer name -> job id, from the JobJoined logs
-    named: Result  # `order arbiter`
+    opened: Result  # `order open ... --arbiter`
+    joins: dict[str, Result]
 
 
 def _tampered_model(w: World, parts: dict[str, Path], file_store: Path, folder: Path) -> tuple[bytes, str]:
@@ -51,9 +54,14 @@ def order_d(
     public_world: World, parts: dict[str, Path], file_store: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> OrderD:
     w, p = public_world, public_world.people
-    order_id = w.open_order(capacity="1000")
-    named = w.as_producer("arbiter", str(order_id), p.admin.address).ok()
-    assert f"arbiter: order {order_id}: its disputes are resolved by {p.admin.address}" in named.stdout
+    opened = w.as_producer(
+        "open", "--machine", str(w.machine_id), "--capacity", "1000", "--end", "+7d", "--delivery", "+21d",
+        "--price", "0.0002", "--arbiter", p.admin.address.lower(),
+    ).ok()
+    order_id = opened.number(r"^open: order (\d+): ")
+    assert re.search(rf"^open: order {order_id}: .*; arbiter {p.admin.address} \(tx ", opened.stdout, re.M), (
+        opened.explain()
+    )
     assert w.orders.contract.call("arbiterOf", order_id).lower() == p.admin.address.lower()
 
     declared = {"alice": "bracket", "bob": "gear", "carol": "gear"}
@@ -61,8 +69,8 @@ def order_d(
     def join(name: str) -> Result:
         return w.cli.run(getattr(p, name), "order", "join", str(order_id), str(parts[declared[name]])).ok()
 
-    joins = parallel(*((lambda name=name: join(name)) for name in declared))
-    jobs = {name: job_of_join(w.rpc, r.tx("join"))[1] for name, r in zip(declared, joins, strict=True)}
+    joins = dict(zip(declared, parallel(*((lambda name=name: join(name)) for name in declared)), strict=True))
+    jobs = {name: job_of_join(w.rpc, r.tx("join"))[1] for name, r in joins.items()}
     w.as_producer("close", str(order_id)).ok()
 
     def submit(name: str) -> Result:
@@ -80,7 +88,22 @@ def order_d(
     assert receipt["status"] == "0x1"
     for name in jobs:
         assert w.orders.job_status(order_id, jobs[name]) == "model submitted", name
-    return OrderD(order_id, jobs, named)
+    return OrderD(order_id, jobs, opened, joins)
+
+
+def test_every_join_shows_the_arbiter_it_accepts(public_world: World, order_d: OrderD) -> None:
+    """The arbiter is a term of the order, named at open: each customer's join prints it, in the
+    quote before sending and in the step's line, and nothing can change it afterwards."""
+    admin = public_world.people.admin.address
+    terms = f"; arbiter {admin} resolves its disputes"
+    for name, joined in order_d.joins.items():
+        quote, step = (line for line in joined.stdout.splitlines() if line.strip())
+        assert quote.startswith("part ") and quote.endswith(terms), joined.explain()
+        head = f"join: job {order_d.jobs[name]} of order {order_d.order_id}: "
+        assert step.startswith(head), joined.explain()
+        assert f"{terms} (tx " in step, joined.explain()
+    refused = public_world.as_producer("arbiter", str(order_d.order_id), public_world.people.dave.address)
+    assert refused.code == 2 and "No such command 'arbiter'" in refused.stderr, refused.explain()
 
 
 def test_a_model_that_does_not_match_is_rejected(

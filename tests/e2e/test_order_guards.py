@@ -76,6 +76,10 @@ def test_joins_in_one_block_each_print_their_own_job(order_r: OrderR) -> None:
     for name, result in order_r.joins.items():
         printed = result.number(rf"^join: job (\d+) of order {order_r.order_id}: ")
         assert printed == order_r.jobs[name], f"{name}'s join printed job {printed}:\n{result.stdout}"
+        # order R names no arbiter: each join says how its disputes would end
+        assert "; no arbiter: disputes end by the default rule, a full refund (tx " in result.stdout, (
+            result.explain()
+        )
 
 
 def test_refusals_while_open(

@@ -98,18 +98,24 @@ class World:
         """One transaction in a block of its own; its receipt."""
         return self.seeder.transact(sender, self.c, name, *args, value=value)
 
-    def open(
+    def open_args(
         self,
         producer: str,
         capacity: int = 100_000,
         end_in: int = 5 * DAY,
         deadline_in: int = 10 * DAY,
         price: int = PRICE,
-    ) -> int:
+        arbiter: str = ZERO_ADDRESS,
+    ) -> tuple[Any, ...]:
+        """The arguments of PRODUCER's open on its first machine, paid in ETH, ARBITER named."""
         now = self.now()
         machine = self.machines[producer][0]
-        self.do(producer, "open", machine, ENVELOPE, capacity, now - 60, now + end_in, now + deadline_in,
-                price, ZERO_ADDRESS)
+        return (machine, ENVELOPE, capacity, now - 60, now + end_in, now + deadline_in, price, ZERO_ADDRESS,
+                arbiter)
+
+    def open(self, producer: str, **kwargs: Any) -> int:
+        """PRODUCER opens an order (see open_args); its id."""
+        self.do(producer, "open", *self.open_args(producer, **kwargs))
         return self.order_count()
 
     def join(self, customer: str, order_id: int, price: int = PRICE, quantity: int = 1) -> int:
@@ -117,18 +123,16 @@ class World:
         return self.job_count(order_id)
 
     def request(self, customer: str, max_price: int = 3 * PRICE, end_in: int = 5 * DAY,
-                deadline_in: int = 10 * DAY) -> int:
+                deadline_in: int = 10 * DAY, arbiter: str = ZERO_ADDRESS) -> int:
         now = self.now()
         self.do(customer, "request", text16("PA12"), DIMS, VOLUME, 1, max_price, ZERO_ADDRESS,
-                now + end_in, now + deadline_in, value=deposit(max_price))
+                now + end_in, now + deadline_in, arbiter, value=deposit(max_price))
         return self.order_count()
 
     def dispute_ready(self, producer: str, customers: Sequence[str], arbiter: str | None = None) -> int:
-        """An order of PRODUCER (its arbiter named first, when given) with one job of each of
+        """An order of PRODUCER (its arbiter named at open, when given) with one job of each of
         CUSTOMERS, closed, every model submitted: the producer's turn to ship or reject."""
-        order_id = self.open(producer)
-        if arbiter is not None:
-            self.do(producer, "nameArbiter", order_id, arbiter)
+        order_id = self.open(producer, arbiter=arbiter or ZERO_ADDRESS)
         for customer in customers:
             self.join(customer, order_id)
         self.do(producer, "close", order_id)
@@ -173,7 +177,8 @@ class ChainState:
     jobs: dict[tuple[int, int], dict[str, Any]]
     uris: dict[tuple[int, int], str]
     arbiters: dict[int, str]  # order -> arbiterOf (the zero address: none named)
-    outcomes: dict[tuple[int, int], tuple[int, int, str | None]]  # job -> (to producer, to customer, by)
+    #: job -> (to producer, to customer, by) of its rejection, resolution or eviction
+    outcomes: dict[tuple[int, int], tuple[int, int, str | None]]
     tokens: dict[str, bool]  # token (lower) -> tokenAllowed, of every token a TokenAllowed named
     credits: dict[str, dict[str, int]]  # account (lower) -> token (lower) -> amount, non-zero only
     events: list[tuple[int, int, str, str]]  # (block, log index, tx hash, name)
@@ -226,6 +231,8 @@ def chain_state(rpc: Rpc, c: Contracts, block: int, accounts: Iterable[str] = ()
         elif name in ("JobRejected", "JobResolved"):
             outcomes[(int(args["orderId"]), int(args["jobId"]))] = (
                 int(args["toProducer"]), int(args["toCustomer"]), args.get("arbiter"))
+        elif name == "JobEvicted":  # the whole deposit back to the customer
+            outcomes[(int(args["orderId"]), int(args["jobId"]))] = (0, int(args["refund"]), None)
         elif name == "TokenAllowed":
             named.add(args["token"])
         for key in ("account", "customer", "producer", "owner"):
@@ -300,7 +307,9 @@ def assert_index_matches(index: MarketIndex, chain: ChainState) -> None:
         wanted_uri = chain.uris.get(key, "") if j["status"] > JobStatus.JOINED else ""
         if row.uri != wanted_uri:
             problems.append(f"job {key}.uri: index {row.uri!r}, chain events {wanted_uri!r}")
-        ended = j["status"] in (JobStatus.REJECTED, JobStatus.RESOLVED)
+        # rejected, resolved, or refunded by an eviction (not by a cancel or a reclaim)
+        ended = j["status"] in (JobStatus.REJECTED, JobStatus.RESOLVED) or (
+            j["status"] == JobStatus.REFUNDED and key in chain.outcomes)
         wanted_outcome = chain.outcomes[key] if ended else (None, None, None)
         kept = (row.to_producer, row.to_customer, row.resolved_by)
         if kept != wanted_outcome:
@@ -365,10 +374,11 @@ TOKENS = ("0x1111111111111111111111111111111111111111", "0x222222222222222222222
 def build_market(w: World) -> dict[str, Any]:
     """Orders open, closed, cancelled (with refunds), requested, taken; jobs joined, left,
     submitted, shipped, confirmed, finalized without confirmation, reclaimed after the deadline
-    (one of a request never taken, which cancels it), refunded by a cancel, rejected, disputed
-    (resolved by the arbiter with a split, confirmed after all, settled by the default rule,
-    still open); arbiters named (an open order's by its producer, a request's by its requester);
-    the token allowlist changed; credits withdrawn. Returns the ids and the expected track records."""
+    (one of a request never taken, which cancels it), refunded by a cancel, evicted by the
+    producer (three in one transaction), rejected, disputed (resolved by the arbiter with a
+    split, confirmed after all, settled by the default rule, still open); arbiters named with
+    the order's terms (an open order's by its producer, a request's by its requester); the token
+    allowlist changed; credits withdrawn. Returns the ids and the expected track records."""
     c0, c1, c2, c3, c4 = w.customers
     p1, p2 = w.p1, w.p2
     # p1's orders
@@ -389,8 +399,9 @@ def build_market(w: World) -> dict[str, Any]:
     w.join(c0, o3)
     w.join(c1, o3)
     w.do(p1, "cancel", o3)
-    # requests: one left requested, one taken by p2 below its maximum (the difference credited)
-    o4 = w.request(c2)
+    # requests: one left requested (its requester named its arbiter), one taken by p2 below its
+    # maximum (the difference credited)
+    o4 = w.request(c2, arbiter=w.arbiter)
     o5 = w.request(c3)
     w.do(p2, "take", o5, w.machines[p2][0], ENVELOPE, 50_000, PRICE)
     w.join(c4, o5)
@@ -421,8 +432,11 @@ def build_market(w: World) -> dict[str, Any]:
     w.do(c1, "confirmReceipt", o8, 2)
     o9 = w.dispute_ready(p2, [c3])  # p2 rejects its only model; no arbiter named
     w.do(p2, "reject", o9, 1)
-    w.do(c2, "nameArbiter", o4, w.arbiter)  # the requester names the request's arbiter
     o10 = w.request(c4)  # never taken: reclaimed after its deadline, which cancels it
+    o11 = w.open(p2)  # stays open: p2 evicts jobs 1, 2 and 4 in one transaction; job 3 stays
+    for customer in (c0, c1, c2, c3):
+        w.join(customer, o11)
+    w.do(p2, "evict", o11, [1, 2, 4])
     w.do(w.token_admin, "allowToken", TOKENS[0], True)
     w.do(w.token_admin, "allowToken", TOKENS[1], True)
     w.do(w.token_admin, "allowToken", TOKENS[1], False)
@@ -440,7 +454,7 @@ def build_market(w: World) -> dict[str, Any]:
     return {
         "orders": {"open": o1, "closed": o2, "cancelled": o3, "requested": o4, "taken": o5,
                    "p2_closed": o6, "p2_cancelled": o7, "disputes": o8, "p2_rejected": o9,
-                   "request_reclaimed": o10},
+                   "request_reclaimed": o10, "evictions": o11},
         "records": {
             p1.lower(): {"completed": 3, "on_time": 6, "late": 0, "reclaimed": 1, "cancelled": 2,
                          "unconfirmed": 1, "rejected": 1, "disputed": 4, "for_producer": 0, "split": 1,

@@ -25,6 +25,8 @@ def test_rejections_disputes_arbiters_and_the_allowlist_are_kept(market: World, 
     assert (order.jobCount, order.liveJobs, order.used) == (5, 4, 4 * 1_000)
     request = index.order(ids["requested"])
     assert request is not None and request.arbiter == w.arbiter  # named by its requester
+    named_at_request = [e.name for e in index.timeline(ids["requested"])]
+    assert named_at_request == ["OrderRequested", "JobJoined", "ArbiterNamed"]
     rejected_only = index.order(o9)
     assert rejected_only is not None and not rejected_only.has_arbiter
     assert (rejected_only.liveJobs, rejected_only.used) == (0, 0)
@@ -54,7 +56,8 @@ def test_rejections_disputes_arbiters_and_the_allowlist_are_kept(market: World, 
     names = [e.name for e in timeline]
     assert names.count("JobDisputed") == 4 and names.count("JobResolved") == 2
     assert names.count("JobRejected") == 1 and names.count("ArbiterNamed") == 1
-    assert names.index("ArbiterNamed") == 1  # named right after it opened, before anyone joined
+    assert names.index("ArbiterNamed") == 1  # named as it opened (the same transaction), before any join
+    assert timeline[0].tx_hash == timeline[1].tx_hash
     (account,) = index.db.execute(
         "SELECT account FROM events WHERE name = 'ArbiterNamed' AND order_id = ?", (o8,)
     ).fetchone()
@@ -69,6 +72,34 @@ def test_rejections_disputes_arbiters_and_the_allowlist_are_kept(market: World, 
 
     # the allowlist as its last TokenAllowed events left it
     assert index.tokens() == {TOKENS[0]: True, TOKENS[1]: False}
+    index.close()
+
+
+def test_evicted_jobs_are_refunded_with_their_refund_kept(market: World, tmp_path: Path) -> None:
+    """The producer evicted jobs 1, 2 and 4 of an open order in one transaction: each is
+    Refunded with the whole deposit back to its customer (a JobEvicted each, in the order's
+    timeline), told apart from a cancel's refund; job 3 is still joined; the producer's track
+    record does not count them as reclaimed or cancelled."""
+    w = market
+    o11, cancelled = w.notes["orders"]["evictions"], w.notes["orders"]["cancelled"]
+    index = w.index(tmp_path)
+    index.sync()
+    d = deposit()
+    jobs = {j.job_id: j for j in index.jobs([o11])}
+    assert {n: (int(j.status), j.to_producer, j.to_customer, j.evicted) for n, j in jobs.items()} == {
+        1: (JobStatus.REFUNDED, 0, d, True),
+        2: (JobStatus.REFUNDED, 0, d, True),
+        3: (JobStatus.JOINED, None, None, False),
+        4: (JobStatus.REFUNDED, 0, d, True),
+    }
+    order = index.order(o11)
+    assert order is not None and order.status == OrderStatus.OPEN
+    assert (order.jobCount, order.liveJobs, order.used) == (4, 1, 1_000)
+    evictions = [e for e in index.timeline(o11) if e.name == "JobEvicted"]
+    assert [(e.job_id, int(e.args["refund"])) for e in evictions] == [(1, d), (2, d), (4, d)]
+    assert len({e.tx_hash for e in evictions}) == 1  # one transaction
+    refunded = index.jobs([cancelled])
+    assert refunded and all(j.status == JobStatus.REFUNDED and not j.evicted for j in refunded)
     index.close()
 
 

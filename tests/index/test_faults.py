@@ -41,6 +41,16 @@ def _schema_version(path: Path) -> None:
     db.close()
 
 
+def _schema_2(path: Path) -> None:
+    """The file as prodnet's schema 2 wrote it: the same tables, an evicted job's refund not
+    kept (and the job possibly still joined): rebuilt, never read as if it were current."""
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE jobs SET to_producer = NULL, to_customer = NULL WHERE status = 6")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    db.close()
+
+
 def _schema_1(path: Path) -> None:
     """The file as prodnet's schema 1 wrote it: no live jobs, arbiters, outcomes or allowlist."""
     db = sqlite3.connect(path)
@@ -60,10 +70,12 @@ def _schema_1(path: Path) -> None:
         (_garbage, "it is not a readable SQLite database (file is not a database)"),
         (_emptied, "it has no prodnet schema"),
         (_schema_version, f"its schema version is '0', this prodnet uses {SCHEMA_VERSION}"),
-        (_schema_1, "its schema version is '1', this prodnet uses 2 (an index of another schema is never "
-                    "read or extended)"),
+        (_schema_1, f"its schema version is '1', this prodnet uses {SCHEMA_VERSION} (an index of another "
+                    "schema is never read or extended)"),
+        (_schema_2, f"its schema version is '2', this prodnet uses {SCHEMA_VERSION} (an index of another "
+                    "schema is never read or extended)"),
     ],
-    ids=["truncated", "garbage", "empty", "schema-version", "schema-1"],
+    ids=["truncated", "garbage", "empty", "schema-version", "schema-1", "schema-2"],
 )
 def test_a_bad_index_file_is_rebuilt_with_one_notice(
     market: World, tmp_path: Path, spoil: Callable[[Path], None], problem: str

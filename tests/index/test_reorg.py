@@ -42,7 +42,7 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
         w.do(c1, "withdraw", ZERO_ADDRESS),
         w.do(c2, "join", o1, [10_000] * 3, 500, 1, value=deposit()),
         w.do(w.p1, "open", w.machines[w.p1][1], [100_000] * 3, 50_000, w.now() - 60, w.now() + 86_400,
-             w.now() + 2 * 86_400, 7, ZERO_ADDRESS),
+             w.now() + 2 * 86_400, 7, ZERO_ADDRESS, ZERO_ADDRESS),
         w.do(c0, "join", o2, [10_000] * 3, 500, 1, value=deposit()),
     ])
     a = index.sync()
@@ -56,7 +56,7 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
     branch_b = _hashes([
         w.do(c3, "join", o2, [20_000] * 3, 4_000, 2, value=deposit(dims=[20_000] * 3, quantity=2)),
         w.do(w.p2, "open", w.machines[w.p2][0], [300_000] * 3, 80_000, w.now() - 60, w.now() + 86_400,
-             w.now() + 2 * 86_400, 9, ZERO_ADDRESS),
+             w.now() + 2 * 86_400, 9, ZERO_ADDRESS, w.arbiter),
         w.do(c4, "join", 3, [10_000] * 3, 500, 1, value=deposit(price=9)),
         w.do(w.p1, "close", o1),
         w.do(c0, "submitModel", o1, 1, b"\x11" * 32, "ipfs://branch-b"),
@@ -72,6 +72,7 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
     assert index.credits(c1), "the credit c1 withdrew only on the undone branch is gone"
     order3 = index.order(3)
     assert order3 is not None and order3.producer.lower() == w.p2.lower()
+    assert order3.arbiter == w.arbiter, "branch B's order 3 named its arbiter at open; A's did not"
     assert index.order(o1).status == OrderStatus.CLOSED  # type: ignore[union-attr]
     assert index.job(o1, 1).uri == "ipfs://branch-b"  # type: ignore[union-attr]
     assert index.job(o1, 3) is None and index.job(o2, 1).customer.lower() == c3  # type: ignore[union-attr]
@@ -100,51 +101,63 @@ def test_a_reorg_is_rolled_back_to_the_fork_and_the_new_branch_read(
     index.close()
 
 
-def test_a_reorg_drops_a_resolution_a_rejection_an_arbiter_and_an_allowed_token(
+def test_a_reorg_drops_a_resolution_a_rejection_an_eviction_an_arbiter_and_an_allowed_token(
     new_world: Callable[[], World], tmp_path: Path
 ) -> None:
     w = new_world()
-    c0, c1, c2, *_ = w.customers
+    c0, c1, c2, c3, c4 = w.customers
     o1 = w.dispute_ready(w.p1, [c0, c1], arbiter=w.arbiter)
     for job, customer in ((1, c0), (2, c1)):
         w.do(w.p1, "ship", o1, job)
         w.do(customer, "dispute", o1, job)
     o2 = w.dispute_ready(w.p2, [c2])
+    crowded = w.open(w.p2)  # open, three joined jobs: evicted on branch A, one left on branch B
+    for customer in (c3, c4, c3):
+        w.join(customer, crowded)
     index = w.index(tmp_path)
     index.sync()
     fork = w.rpc.head()
     d = deposit()
     token = "0x3333333333333333333333333333333333333333"
 
-    # branch A: the arbiter splits job 1, p2 rejects its model, a token is allowed, a new order
-    # gets an arbiter
+    # branch A: the arbiter splits job 1, p2 rejects its model and evicts every job of the crowded
+    # order in one transaction, a token is allowed, a fresh order names its arbiter at open
     snapshot = w.rpc.request("evm_snapshot")
     branch_a = _hashes([
         w.do(w.arbiter, "resolve", o1, 1, d // 3),
         w.do(w.p2, "reject", o2, 1),
+        w.do(w.p2, "evict", crowded, [1, 2, 3]),
         w.do(w.token_admin, "allowToken", token, True),
+        w.do(w.p1, "open", *w.open_args(w.p1, arbiter=w.arbiter)),
     ])
-    o3 = w.open(w.p1)
-    branch_a |= _hashes([w.do(w.p1, "nameArbiter", o3, w.arbiter)])
+    fresh = w.order_count()
     assert index.sync().rolled_back_to is None
     assert_index_matches_chain(index, w.rpc, w.c)
     job = index.job(o1, 1)
     assert job is not None
     assert (job.to_producer, job.to_customer, job.resolved_by) == (d // 3, d - d // 3, w.arbiter)
     assert index.job(o2, 1).status == JobStatus.REJECTED  # type: ignore[union-attr]
-    assert index.order(o2).liveJobs == 0 and index.order(o3).arbiter == w.arbiter  # type: ignore[union-attr]
+    assert index.order(o2).liveJobs == 0 and index.order(fresh).arbiter == w.arbiter  # type: ignore[union-attr]
+    evicted = index.jobs([crowded])
+    assert [(j.status, j.to_producer, j.to_customer, j.evicted) for j in evicted] == [
+        (JobStatus.REFUNDED, 0, d, True)] * 3
+    assert (index.order(crowded).liveJobs, index.order(crowded).used) == (0, 0)  # type: ignore[union-attr]
+    assert [e.name for e in index.timeline(crowded)][-3:] == ["JobEvicted"] * 3
+    assert index.credits(c3) and index.credits(c4)
     assert index.tokens() == {token: True}
     assert _record(index, w.p1).split == 1
 
     # branch B from the fork: the customer confirms job 1 after all, the arbiter refunds job 2,
-    # p2 ships instead of rejecting; order 3 opens without an arbiter; no token
+    # p2 ships instead of rejecting; c3 leaves its first job of the crowded order, nobody is
+    # evicted; the fresh order opens without an arbiter; no token
     assert w.rpc.request("evm_revert", snapshot) is True
     branch_b = _hashes([
         w.do(c0, "confirmReceipt", o1, 1),
         w.do(w.arbiter, "resolve", o1, 2, 0),
         w.do(w.p2, "ship", o2, 1),
+        w.do(c3, "leave", crowded, 1),
     ])
-    assert w.open(w.p1) == o3
+    assert w.open(w.p1) == fresh
     w.rpc.request("evm_mine")
     b = index.sync()
     assert b.rolled_back_to == fork and not b.rebuilt
@@ -158,7 +171,12 @@ def test_a_reorg_drops_a_resolution_a_rejection_an_arbiter_and_an_allowed_token(
     rejected = index.job(o2, 1)
     assert rejected is not None and rejected.status == JobStatus.SHIPPED and rejected.to_producer is None
     assert index.order(o2).liveJobs == 1 and index.order(o2).used == 1_000  # type: ignore[union-attr]
-    assert not index.order(o3).has_arbiter  # type: ignore[union-attr]
+    assert not index.order(fresh).has_arbiter  # type: ignore[union-attr]
+    kept = [(j.status, j.to_customer, j.evicted) for j in index.jobs([crowded])]
+    assert kept == [(JobStatus.LEFT, None, False)] + [(JobStatus.JOINED, None, False)] * 2
+    assert (index.order(crowded).liveJobs, index.order(crowded).used) == (2, 2_000)  # type: ignore[union-attr]
+    assert "JobEvicted" not in {e.name for e in index.timeline(crowded)}, "a dropped JobEvicted"
+    assert not index.credits(c4), "c4's refund of the undone eviction is gone"
     assert index.tokens() == {}
     record = _record(index, w.p1)
     assert (record.split, record.confirmed_after_dispute, record.refunded_by_arbiter) == (0, 1, 1)

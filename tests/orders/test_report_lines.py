@@ -41,3 +41,20 @@ def test_a_settle_reads_as_the_default_rule_in_the_order_token() -> None:
 def test_other_events_keep_their_arguments() -> None:
     line = event_line(_event("JobShipped", {"jobId": 2, "shippedAt": 1_800_000_100}))
     assert "JobShipped order 3 job 2" in line and "shippedAt" in line
+
+
+def test_an_eviction_reads_as_the_producers_with_its_refund() -> None:
+    line = event_line(_event("JobEvicted", {"jobId": 2, "refund": 4 * 10**14}))
+    assert line.endswith("JobEvicted order 3 job 2 evicted, removed by the producer; 0.0004 ETH refunded to "
+                         "the customer"), line
+    in_token = event_line(_event("JobEvicted", {"jobId": 2, "refund": 12}), TOKEN)
+    assert in_token.endswith(f"12 units of token {TOKEN} refunded to the customer"), in_token
+
+
+def test_the_arbiter_named_with_the_order_reads_as_a_term() -> None:
+    arbiter = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+    line = event_line(_event("ArbiterNamed", {"arbiter": arbiter}, job_id=None))
+    assert line.endswith(
+        f"ArbiterNamed order 3 arbiter {arbiter} named with the order's terms, for good: it resolves "
+        "this order's disputes"
+    ), line

@@ -1,8 +1,9 @@
 """offchain.orders.steps and offchain.chain.deploy on the market rules, in process on an Anvil
 of the module's own: space pricing in every deposit and refund, the lead time and the token
-allowlist refused before sending, and every refusal, "already done" and success of reject,
-dispute, resolve, settle and name_arbiter, in both modes. The CLI runs them the same way
-(tests/e2e/test_disputes.py covers the commands)."""
+allowlist refused before sending, the arbiter named when an order is opened or requested
+(and shown to whoever joins), and every refusal, "already done" and success of evict, reject,
+dispute, resolve and settle, in both modes. The CLI runs them the same way
+(tests/e2e/test_disputes.py and tests/e2e/test_evict.py cover the commands)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from offchain import config
+from offchain.chain import errors as chainerrors
 from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS, EncodingError, JobStatus, OrderStatus
 from offchain.chain.deploy import DeployError, add_member, allow_token, allowed_tokens, deploy, remove_member
@@ -23,8 +25,8 @@ from offchain.chain.session import contracts_of
 from offchain.devtools import parts as testdata
 from offchain.devtools.anvil import AnvilNode
 from offchain.formats import format_amount
-from offchain.orders import steps
-from offchain.orders.indexed import forget_indexes
+from offchain.orders import report, steps
+from offchain.orders.indexed import forget_indexes, market_index
 from offchain.orders.steps import StepError
 from offchain.parts import stl
 from offchain.parts.units import build_space_mm3, price_wei
@@ -69,21 +71,30 @@ class Rules:
         self.rpc.request("evm_increaseTime", seconds)
         self.rpc.request("evm_mine")
 
-    def open(self, *, days: int = 5, lead: int = 14, price: int = PRICE, token: str = ZERO_ADDRESS) -> int:
+    def open(
+        self, *, days: int = 5, lead: int = 14, price: int = PRICE, token: str = ZERO_ADDRESS,
+        arbiter: str | None = None,
+    ) -> int:
         now = pending_timestamp()
         opened = steps.open_order(
             self.producer, self.machine, None, 1_000_000, now, now + days * DAY, now + (days + lead) * DAY,
-            price, token,
+            price, token, arbiter=arbiter,
         )
         return int(opened.data["order_id"])
+
+    def joined(self, order_id: int, *joins: tuple[str, str]) -> list[int]:
+        """Job ids of the customers (name, part) joining ORDER_ID, in order."""
+        return [
+            int(steps.join(self.people[who], order_id, self.parts[part], 1).data["job_id"])
+            for who, part in joins
+        ]
 
     def closed_with_models(
         self, joins: list[tuple[str, str]], arbiter: str | None = None
     ) -> tuple[int, list[int]]:
-        """An order the customers (name, part) joined, closed, with every model submitted."""
-        order_id = self.open()
-        if arbiter:
-            steps.name_arbiter(self.producer, order_id, arbiter)
+        """An order (its arbiter named at open, when given) the customers (name, part) joined,
+        closed, with every model submitted."""
+        order_id = self.open(arbiter=arbiter)
         jobs = [
             int(steps.join(self.people[who], order_id, self.parts[part], 1).data["job_id"])
             for who, part in joins
@@ -292,39 +303,173 @@ def test_reject_after_the_deadline_is_refused(w: Rules) -> None:
         steps.cancel(w.producer, order_id)
 
 
-# -- name_arbiter ------------------------------------------------------------------------
-def test_name_arbiter(w: Rules) -> None:
+# -- the arbiter: a term named at open or request ------------------------------------------
+def _names(step: Any) -> list[str]:
+    """The events of STEP's transaction, in order."""
+    return [log.event_name for log in step.data["receipt"].events]
+
+
+def _refusal(c: Chain, method: Any, *args: Any) -> str:
+    """The sentence of the contract's own refusal of METHOD(*ARGS) from C's account, asked with
+    eth_call (nothing is sent): what the steps' checks forestall."""
+    data = c.revert_data(method, args)
+    assert data is not None, "the call does not revert"
+    decoded = chainerrors.decode_revert(data, c.error_abis())
+    assert decoded is not None, data.hex()
+    return chainerrors.describe(*decoded)
+
+
+def test_the_arbiter_is_named_when_the_order_is_opened_or_requested(w: Rules) -> None:
     arbiter = w.arbiter.address
-    order_id = w.open()
-    with pytest.raises(StepError, match="only its producer names its arbiter"):
-        steps.name_arbiter(w.alice, order_id, arbiter)
-    with pytest.raises(StepError, match="cannot be the arbiter of its own order"):
-        steps.name_arbiter(w.producer, order_id, w.producer.address.lower())
-    with pytest.raises(StepError, match="not the zero address"):
-        steps.name_arbiter(w.producer, order_id, ZERO_ADDRESS)
-    with pytest.raises(EncodingError, match="arbiter '0x1' is not an address"):
-        steps.name_arbiter(w.producer, order_id, "0x1")
-    named = steps.name_arbiter(w.producer, order_id, arbiter.lower())
-    assert named.summary == f"order {order_id}: its disputes are resolved by {arbiter}"
-    assert w.orders.arbiterOf(order_id) == arbiter
-    assert steps.name_arbiter(w.producer, order_id, arbiter).already_done
-    with pytest.raises(StepError, match=f"already has the arbiter {arbiter}: an arbiter is named once"):
-        steps.name_arbiter(w.producer, order_id, w.stranger.address)
-
-    late = w.open()
-    steps.join(w.alice, late, w.parts["bracket"], 1)
-    with pytest.raises(StepError, match=r"already has 1 job\(s\): an arbiter is named before the first"):
-        steps.name_arbiter(w.producer, late, arbiter)
-
     now = pending_timestamp()
-    requested = steps.request_order(w.bob, w.parts["gear"], 1, PRICE, now + DAY, now + 9 * DAY)
+    window = (now, now + 5 * DAY, now + 19 * DAY)
+    rule = "an arbiter is named when the order is opened or requested, in public mode only, and must be "
+
+    # refused before anything is sent: the account itself, a malformed address
+    before = w.nonce("producer"), w.nonce("bob")
+    own = w.producer.address
+    with pytest.raises(StepError, match=rf"^{own} cannot be named the arbiter: {rule}another account "
+                       rf"than yours \({own}\); name another account, or none"):
+        steps.open_order(w.producer, w.machine, None, 1_000_000, *window, PRICE, arbiter=own.lower())
+    with pytest.raises(EncodingError, match="arbiter '0x1' is not an address"):
+        steps.open_order(w.producer, w.machine, None, 1_000_000, *window, PRICE, arbiter="0x1")
+    with pytest.raises(StepError, match=rf"another account than yours \({w.bob.address}\)"):
+        steps.request_order(w.bob, w.parts["gear"], 1, PRICE, now + DAY, now + 9 * DAY, arbiter=w.bob.address)
+    # the contract's own refusal reads the same
+    refused = _refusal(w.producer, w.orders.open, w.machine, list(ENVELOPE), 1_000_000, *window, PRICE,
+                       ZERO_ADDRESS, own)
+    assert refused == f"{own} cannot be named the arbiter: {rule}another account than yours ({own})"
+    assert (w.nonce("producer"), w.nonce("bob")) == before
+
+    # named at open: ArbiterNamed right after OrderOpened, in the same transaction
+    opened = steps.open_order(w.producer, w.machine, None, 1_000_000, *window, PRICE, arbiter=arbiter.lower())
+    order_id = int(opened.data["order_id"])
+    assert opened.summary.endswith(f"; arbiter {arbiter}") and opened.data["arbiter"] == arbiter
+    assert _names(opened) == ["OrderOpened", "ArbiterNamed"]
+    assert w.orders.arbiterOf(order_id) == arbiter
+    # whoever joins sees the arbiter it accepts, in the quote and in the step's summary
+    quoted = steps.quote(w.alice, order_id, w.parts["bracket"], 1)
+    assert quoted.arbiter == f"arbiter {arbiter} resolves its disputes"
+    assert quoted.describe().endswith(f"; arbiter {arbiter} resolves its disputes")
+    joined = steps.join(w.alice, order_id, w.parts["bracket"], 1)
+    assert joined.summary.endswith(f"; arbiter {arbiter} resolves its disputes")
+    deposit = int(w.job(order_id, joined.data["job_id"]).deposit)
+    assert f"price {format_amount(deposit)} (ETH); " in joined.summary
+
+    # without one, the open and the join say how a dispute ends
+    plain = steps.open_order(w.producer, w.machine, None, 1_000_000, *window, PRICE)
+    assert plain.summary.endswith("; no arbiter: disputes end by the default rule, a full refund")
+    assert _names(plain) == ["OrderOpened"] and plain.data["arbiter"] == ZERO_ADDRESS
+    joined = steps.join(w.bob, int(plain.data["order_id"]), w.parts["gear"], 1)
+    assert joined.summary.endswith("; no arbiter: disputes end by the default rule, a full refund")
+    # the zero address, given, is no arbiter either
+    zero = steps.open_order(w.producer, w.machine, None, 1_000_000, *window, PRICE, arbiter=ZERO_ADDRESS)
+    assert w.orders.arbiterOf(zero.data["order_id"]) == ZERO_ADDRESS
+
+    # named at request: after OrderRequested and JobJoined; the producer accepts it by taking
+    requested = steps.request_order(
+        w.bob, w.parts["gear"], 1, PRICE, now + DAY, now + 9 * DAY, arbiter=arbiter
+    )
     request_id = int(requested.data["order_id"])
-    with pytest.raises(StepError, match="only its requester names its arbiter"):
-        steps.name_arbiter(w.alice, request_id, arbiter)
-    assert steps.name_arbiter(w.bob, request_id, arbiter).tx_hash
-    steps.close(w.producer, late)
-    with pytest.raises(StepError, match=f"order {late} is closed: an arbiter is named for an open order"):
-        steps.name_arbiter(w.producer, late, arbiter)
+    assert requested.summary.endswith(f"; arbiter {arbiter}")
+    assert _names(requested) == ["OrderRequested", "JobJoined", "ArbiterNamed"]
+    taken = steps.take(w.producer, request_id, w.machine, None, None, PRICE)
+    assert f"/cm3; arbiter {arbiter} resolves its disputes" in taken.summary
+    assert w.orders.arbiterOf(request_id) == arbiter
+    # and nothing names or replaces an arbiter afterwards
+    assert not hasattr(steps, "name_arbiter") and not hasattr(w.orders, "nameArbiter")
+
+
+# -- evict ---------------------------------------------------------------------------------
+def test_evict(w: Rules) -> None:
+    order_id = w.open()
+    a1, b1, a2, b2 = w.joined(
+        order_id, ("alice", "bracket"), ("bob", "gear"), ("alice", "gear"), ("bob", "bracket")
+    )
+    steps.leave(w.bob, order_id, b2)
+    deposits = {j: int(w.job(order_id, j).deposit) for j in (a1, b1, a2)}
+
+    # refused before anything is sent
+    before = w.nonce("producer"), w.nonce("alice"), w.nonce("stranger")
+    with pytest.raises(StepError, match=rf"{w.alice.address} is not the producer of order {order_id} \(it is "
+                       rf"produced by {w.producer.address}\): only an order's producer evicts its jobs"):
+        steps.evict(w.alice, order_id, [a1])
+    with pytest.raises(StepError, match=f"name the jobs of order {order_id} to evict"):
+        steps.evict(w.producer, order_id, [])
+    with pytest.raises(StepError, match=rf"^order {order_id} has no job 9 \(its jobs are 1 to 4\)$"):
+        steps.evict(w.producer, order_id, [a1, 9])
+    with pytest.raises(StepError, match=rf"^order {order_id} has no jobs 0 and 7 "):
+        steps.evict(w.producer, order_id, [0, a1, 7])
+    with pytest.raises(ChainError, match="order 999 does not exist"):
+        steps.evict(w.producer, 999, [1])
+    assert (w.nonce("producer"), w.nonce("alice"), w.nonce("stranger")) == before
+    # the contract's own refusals, one job at a time, read as well
+    assert _refusal(w.producer, w.orders.evict, order_id, [a1, b2]) == (
+        f"job {b2} of order {order_id} is left (its customer left the order, the deposit credited back); "
+        "this step needs the job in another state"
+    )
+    assert _refusal(w.producer, w.orders.evict, order_id, [a1, 9]) == (
+        f"order {order_id} has no job 9 ('ape run order status {order_id}' lists its jobs)"
+    )
+    assert _refusal(w.alice, w.orders.evict, order_id, [a1]).startswith(
+        f"{w.alice.address} is not the producer of order {order_id}"
+    )
+
+    # three jobs in one transaction, each refunded in full; the one bob left is skipped
+    credits, used = (w.credit("alice"), w.credit("bob")), int(w.orders.getOrder(order_id).used)
+    evicted = steps.evict(w.producer, order_id, [a1, b1, a2, a1, b2])
+    assert evicted.tx_hash and _names(evicted) == ["JobEvicted"] * 3
+    assert evicted.data["refunds"] == deposits and evicted.data["skipped"] == [b2]
+    total = format_amount(sum(deposits.values()))
+    assert evicted.summary == (
+        f"order {order_id}: jobs {a1}, {b1} and {a2} evicted, {total} refunded in all ("
+        f"job {a1}: {format_amount(deposits[a1])} credited back to {w.alice.address}; "
+        f"job {b1}: {format_amount(deposits[b1])} credited back to {w.bob.address}; "
+        f"job {a2}: {format_amount(deposits[a2])} credited back to {w.alice.address}); "
+        f"job {b2} is already left"
+    )
+    assert {int(w.job(order_id, j).status) for j in deposits} == {JobStatus.REFUNDED}
+    assert (w.credit("alice"), w.credit("bob")) == (
+        credits[0] + deposits[a1] + deposits[a2], credits[1] + deposits[b1])
+    order = w.orders.getOrder(order_id)
+    assert (int(order.used), int(order.liveJobs), int(order.status)) == (0, 0, OrderStatus.OPEN) and used > 0
+    again = steps.evict(w.producer, order_id, [a1])
+    assert again.already_done and again.summary == f"order {order_id}: job {a1} is already refunded"
+
+    # the index and the history tell an eviction from a cancel's refund
+    index = market_index(w.producer)
+    row = index.job(order_id, a1)
+    assert row is not None and row.evicted and (row.to_producer, row.to_customer) == (0, deposits[a1])
+    assert not index.job(order_id, b2).evicted  # type: ignore[union-attr]
+    lines = [e.detail for e in report.history(w.producer, order_id) if e.name == "JobEvicted"]
+    assert lines == [
+        f"job {j}: evicted, removed by the producer; {format_amount(deposits[j])} refunded to the customer"
+        for j in (a1, b1, a2)
+    ]
+    assert "evicted: removed by the producer before it had a model; " in report.status(w.producer, order_id)
+
+    # the order goes on: a new job joins, the order closes, and then nothing is evicted
+    (a3,) = w.joined(order_id, ("alice", "bracket"))
+    steps.close(w.producer, order_id)
+    with pytest.raises(StepError, match=f"order {order_id} is closed; jobs are evicted only from an open"):
+        steps.evict(w.producer, order_id, [a3])
+    steps.submit_model(w.alice, order_id, a3, w.parts["bracket"], w.store, w.secret["alice"])
+    assert int(w.job(order_id, a3).status) == JobStatus.MODEL_SUBMITTED
+
+
+def test_a_request_is_evicted_from_only_by_its_producer_once_taken(w: Rules) -> None:
+    now = pending_timestamp()
+    request_id = int(
+        steps.request_order(w.alice, w.parts["bracket"], 1, PRICE, now + DAY, now + 9 * DAY).data["order_id"]
+    )
+    with pytest.raises(StepError, match=rf"not the producer of order {request_id} \(it is a request no "
+                       r"producer has taken yet\)"):
+        steps.evict(w.alice, request_id, [1])
+    steps.take(w.producer, request_id, w.machine, None, None, PRICE)
+    (bob,) = w.joined(request_id, ("bob", "gear"))
+    evicted = steps.evict(w.producer, request_id, [1, bob])  # the requester's own part too
+    assert sorted(evicted.data["refunds"]) == [1, bob]
+    assert int(w.orders.getOrder(request_id).liveJobs) == 0
 
 
 # -- disputes ----------------------------------------------------------------------------
@@ -412,9 +557,23 @@ def test_members_with_the_arbiter_role_resolve(members: Rules) -> None:
         add_member(m.admin, "0x1", "arbiter")
     with pytest.raises(DeployError, match="unknown role 'judge': use producer, customer or arbiter"):
         add_member(m.admin, m.arbiter.address, "judge")
+    # an order names no arbiter of its own here: refused before sending, and by the contract
+    now = pending_timestamp()
+    before = m.nonce("producer"), m.nonce("alice")
+    permissioned = "this deployment is permissioned: its disputes go to the members with the arbiter role"
+    with pytest.raises(StepError, match=rf"cannot be named the arbiter: .*; {permissioned}"):
+        m.open(arbiter=m.arbiter.address)
+    with pytest.raises(StepError, match=permissioned):
+        steps.request_order(
+            m.alice, m.parts["gear"], 1, PRICE, now + DAY, now + 9 * DAY, arbiter=m.arbiter.address
+        )
+    assert (m.nonce("producer"), m.nonce("alice")) == before
+    refused = _refusal(m.producer, m.orders.open, m.machine, list(ENVELOPE), 1_000_000, now, now + DAY,
+                       now + 9 * DAY, PRICE, ZERO_ADDRESS, m.arbiter.address)
+    assert refused.startswith(f"{m.arbiter.address} cannot be named the arbiter: ")
+    assert "in public mode only" in refused
     order_id, (job,) = m.closed_with_models([("alice", "bracket")])
-    with pytest.raises(StepError, match="this deployment is permissioned: its arbiters are the members"):
-        steps.name_arbiter(m.producer, order_id, m.arbiter.address)
+    assert m.orders.arbiterOf(order_id) == ZERO_ADDRESS
     steps.ship(m.producer, order_id, job)
     steps.dispute(m.alice, order_id, job)
     with pytest.raises(StepError, match=f"{m.arbiter.address} is not a member with the arbiter role"):
@@ -427,6 +586,22 @@ def test_members_with_the_arbiter_role_resolve(members: Rules) -> None:
     steps.resolve(m.arbiter, order_id, job, deposit)
     assert m.credit("producer") >= deposit and int(m.job(order_id, job).status) == JobStatus.RESOLVED
     assert remove_member(m.admin, m.arbiter.address, "arbiter").summary.endswith("is no longer an arbiter")
+
+
+def test_members_evict_and_join_under_the_arbiter_role(members: Rules) -> None:
+    m = members
+    order_id = m.open()
+    joined = steps.join(m.bob, order_id, m.parts["gear"], 1)
+    job = int(joined.data["job_id"])
+    role = "disputes resolved by a member with the arbiter role (never a party to the job)"
+    assert joined.summary.endswith(f"; {role}") and joined.data["quote"].arbiter == role
+    before = m.nonce("bob")
+    with pytest.raises(StepError, match="only an order's producer evicts its jobs"):
+        steps.evict(m.bob, order_id, [job])
+    assert m.nonce("bob") == before
+    deposit, credit = int(m.job(order_id, job).deposit), m.credit("bob")
+    evicted = steps.evict(m.producer, order_id, [job])
+    assert evicted.data["refunds"] == {job: deposit} and m.credit("bob") == credit + deposit
 
 
 def test_deploying_again_with_other_settings_is_refused(w: Rules) -> None:

@@ -29,21 +29,18 @@ def _nonce(address: str) -> int:
 
 
 def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, people):
-    from ape import chain as ape_chain
-
     orders = portal.reader.orders
     producer, alice, bob, arbiter = (people[n] for n in ("producer", "alice", "bob", "arbiter"))
-    now = int(ape_chain.pending_timestamp)
-    opened = steps.open_order(producer, 1, None, 600_000, now, now + 5 * DAY, now + 20 * DAY, 2 * 10**14)
-    order_id = int(opened.data["order_id"])
-
-    # the producer names the order's arbiter from the order page, before anyone joins
+    # the producer names the order's arbiter on the account page's form, when it opens the order
     act_as(page, "producer")
-    page.goto(f"{portal.url}/orders/{order_id}")
-    assert "none named: a dispute is refunded after the arbitration window" in page.inner_text("dd.arbiter")
-    text = submit(page, f"name-arbiter order {order_id}", {"arbiter": arbiter.address})
-    assert arbiter.address in text, text
+    page.goto(f"{portal.url}/account")
+    text = submit(page, "open order", {"capacity": "600cm3", "end": "+5d", "delivery": "+20d",
+                                       "price": "0.0002", "arbiter": arbiter.address}, {"machine": "1"})
+    order_id = orders.orderCount()
+    assert f"order {order_id}" in text and arbiter.address in text, text
     assert orders.arbiterOf(order_id) == arbiter.address
+    page.goto(f"{portal.url}/orders/{order_id}")
+    assert arbiter.address in page.inner_text("dd.arbiter")
 
     # alice and bob join, the order closes, both models are submitted, alice's part ships (library)
     parts, store = portal.world.parts, storage.open_store("file", root=portal.world.file_store)
