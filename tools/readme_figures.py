@@ -42,7 +42,8 @@ PAYS_FOR = {
     "request": "6 fresh slots at once (an Order and its first Job) + the counter + two events",
     "leave": "the job and two order slots (`used`, `liveJobs`) updated + the customer's credit written fresh "
     "(22,100) + the event",
-    "name_arbiter": "one fresh slot apart from the order (22,100; open pays nothing for it) + the event",
+    "evict": "the order's producer check + one job's status, `used` and `liveJobs` updated + the customer's "
+    "credit written fresh (22,100) + the event; each further job in the same call pays only its own updates",
     "reject": "the job, `used` and `liveJobs` updated + two credits (producer's and customer's, one fresh) "
     "+ the event",
     "dispute": "the job's status slot read and updated + the event; no new slot (the arbitration window "
