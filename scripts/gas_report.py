@@ -25,6 +25,11 @@ from ape.cli import ConnectedProviderCommand
 from offchain._fs import write_json_atomic
 from offchain.chain import evm
 from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.chain.deploy import (
+    DEFAULT_ARBITRATION_WINDOW,
+    DEFAULT_CONFIRMATION_WINDOW,
+    DEFAULT_MAX_LEAD_TIME,
+)
 from offchain.cli import commands
 from offchain.parts.units import price_wei
 
@@ -88,8 +93,8 @@ def run_lifecycle(
         gate = membership.address
     registry = _deploy(deployer, evm.container("CapacityRegistry", target), gate, deployed=deployed)
     orders = _deploy(
-        deployer, evm.container("ProductionOrders", target), registry, gate, deployer, 14 * DAY, 7 * DAY,
-        90 * DAY, deployed=deployed
+        deployer, evm.container("ProductionOrders", target), registry, gate, deployer,
+        DEFAULT_CONFIRMATION_WINDOW, DEFAULT_ARBITRATION_WINDOW, DEFAULT_MAX_LEAD_TIME, deployed=deployed
     )
     orders = evm.market(orders)
     registry.publishKey(b"\x11" * 20 + b"\0" * 12, b"-----BEGIN PGP PUBLIC KEY BLOCK-----", sender=producer)

@@ -88,8 +88,7 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "TooManyJobs": lambda a: (
         f"order {a['orderId']} takes no more jobs: it has reached its limit of {a['max']} "
-        "(an order holds at most 100 live jobs at a time and gives out at most 1000 job ids); "
-        "join another order"
+        "(the live jobs an order holds at a time, or the job ids it ever gives out); join another order"
     ),
     "MaterialMismatch": lambda a: (
         f"material mismatch: requested {_text(a['requested'])}, the machine prints {_text(a['machine'])}"

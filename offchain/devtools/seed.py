@@ -18,14 +18,21 @@ from eth_abi import encode
 from offchain.chain import evm
 from offchain.chain.abi import Abi
 from offchain.chain.codec import ZERO_ADDRESS, text16
+from offchain.chain.deploy import (
+    DEFAULT_ARBITRATION_WINDOW,
+    DEFAULT_CONFIRMATION_WINDOW,
+    DEFAULT_MAX_LEAD_TIME,
+)
 from offchain.chain.deployments import Deployment
 from offchain.chain.rpc import NodeError, Rpc
 from offchain.errors import ProdnetError
 from offchain.parts.units import price_wei
 
 DAY = 86_400
-#: The seeded deployment's settings: confirmation window, arbitration window, longest lead time.
-CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME = 14 * DAY, 7 * DAY, 90 * DAY
+#: The seeded deployment's settings: `ape run deploy`'s defaults.
+CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME = (
+    DEFAULT_CONFIRMATION_WINDOW, DEFAULT_ARBITRATION_WINDOW, DEFAULT_MAX_LEAD_TIME
+)
 BLOCK_GAS = 29_000_000  # under Anvil's 30M block gas limit
 GAS = {"open": 250_000, "join": 160_000, "request": 260_000, "close": 80_000, "default": 400_000}
 #: (process, material, envelope um): the seeded machines, each producer gets all of them.

@@ -83,7 +83,8 @@ def test_invalid_window_names_the_lead_time() -> None:
 def test_too_many_jobs_names_both_limits_and_what_to_do() -> None:
     text = chainerrors.describe("TooManyJobs", {"orderId": 4, "max": 100})
     assert text.startswith("order 4 takes no more jobs: it has reached its limit of 100")
-    assert "100 live jobs at a time" in text and "1000 job ids" in text and "join another order" in text
+    # the limit it reached comes from the error (the contract's constant), not from a copy here
+    assert "live jobs" in text and "job ids" in text and "join another order" in text
 
 
 @pytest.mark.parametrize(

@@ -6,15 +6,21 @@ from eth_utils import keccak
 
 # the contracts' enums and the zero address, as the clients encode them
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
+from offchain.chain.deploy import (
+    DEFAULT_ARBITRATION_WINDOW,
+    DEFAULT_CONFIRMATION_WINDOW,
+    DEFAULT_MAX_LEAD_TIME,
+)
 
 __all__ = ["ZERO_ADDRESS", "JobStatus", "OrderStatus"]  # re-exported for the tests
 ZERO_BYTES32 = b"\0" * 32
 
 HOUR = 3600
 DAY = 24 * HOUR
-CONFIRMATION_WINDOW = 14 * DAY
-ARBITRATION_WINDOW = 7 * DAY
-MAX_LEAD_TIME = 90 * DAY
+# the deployment's settings the tests deploy with: `ape run deploy`'s defaults
+CONFIRMATION_WINDOW = DEFAULT_CONFIRMATION_WINDOW
+ARBITRATION_WINDOW = DEFAULT_ARBITRATION_WINDOW
+MAX_LEAD_TIME = DEFAULT_MAX_LEAD_TIME
 MAX_LIVE_JOBS = 100
 MAX_JOB_IDS = 1000
 REJECT_FEE_BPS = 1000
