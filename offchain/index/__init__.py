@@ -25,7 +25,7 @@ from offchain.chain.rpc import NodeError, Rpc
 from offchain.index import views
 from offchain.index.db import get_meta, index_path, open_index, set_meta, transaction
 from offchain.index.sync import Syncer, SyncProgress, SyncResult
-from offchain.index.views import EventRow, JobRow, MachineRow, OrderRow, TrackRecord
+from offchain.index.views import EventRow, JobRow, MachineRow, OrderRow, ProducerCounts
 
 __all__ = [
     "EventRow",
@@ -33,9 +33,9 @@ __all__ = [
     "MachineRow",
     "MarketIndex",
     "OrderRow",
+    "ProducerCounts",
     "SyncProgress",
     "SyncResult",
-    "TrackRecord",
 ]
 
 
@@ -199,8 +199,10 @@ class MarketIndex:
     def machines(self, owner: str | None = None) -> list[MachineRow]:
         return views.machines(self.db, owner)
 
-    def track_records(self, producers: Iterable[str] | None = None) -> dict[str, TrackRecord]:
-        return views.track_records(self.db, producers)
+    def producer_counts(self, producers: Iterable[str] | None = None) -> dict[str, ProducerCounts]:
+        """What the events of each producer's orders count (all producers, or PRODUCERS); their
+        meaning to the market, the track record: ``offchain.orders.record``."""
+        return views.producer_counts(self.db, producers)
 
     def gas_used(self, tx_hashes: Iterable[str]) -> dict[str, int]:
         """gasUsed of each transaction, from the node once, then from the index."""

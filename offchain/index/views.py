@@ -1,5 +1,5 @@
 """Reads of the index: orders and jobs shaped like the contracts' structs, timelines, credits,
-and each producer's track record from the events.
+and what the events of each producer's orders count (``ProducerCounts``).
 
 Rows carry the structs' own field names (``envX``, ``pricePerCm3``, ``liveJobs``, ...), so
 code written against ``getOrder``/``getJob`` reads an index row the same way; what the
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, text16
@@ -98,79 +98,26 @@ class EventRow:
     args: dict[str, Any]
 
 
-@dataclass
-class TrackRecord:
-    """What a producer's jobs came to, from the events."""
+@dataclass(frozen=True)
+class ProducerCounts:
+    """What the events of one producer's orders count, as facts: no wording, no judgement
+    (what they mean to the market, e.g. on time or late: ``offchain.orders.record``)."""
 
-    completed: int = 0
-    on_time: int = 0  # shipped no later than the order's delivery deadline
-    late: int = 0  # shipped after it
-    reclaimed: int = 0  # refunded to a customer who reclaimed an unshipped job at the deadline
-    cancelled: int = 0  # refunded because the producer cancelled the order
-    unconfirmed: int = 0  # completed by the producer's finalize, without the customer's confirmation
-    rejected: int = 0  # models the producer rejected (keeping the reject fee)
-    disputed: int = 0  # shipped jobs the customer disputed
-    for_producer: int = 0  # disputes the arbiter resolved wholly for the producer
-    split: int = 0  # disputes the arbiter resolved with a split
-    refunded_by_arbiter: int = 0  # disputes the arbiter resolved with a full refund
-    refunded_by_default: int = 0  # disputes settled by the default rule (no arbiter in time): refunded
-    confirmed_after_dispute: int = 0  # disputes the customer ended by confirming receipt after all
-    extra: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def shipped(self) -> int:
-        return self.on_time + self.late
-
-    @property
-    def on_time_share(self) -> float | None:
-        """On-time share of the shipped and reclaimed jobs (None without any)."""
-        judged = self.shipped + self.reclaimed
-        return None if judged == 0 else self.on_time / judged
-
-    @property
-    def disputes_open(self) -> int:
-        """Disputes not resolved, settled or confirmed yet."""
-        ended = (
-            self.for_producer + self.split + self.refunded_by_arbiter + self.refunded_by_default
-            + self.confirmed_after_dispute
-        )
-        return max(0, self.disputed - ended)
-
-    def disputes_text(self) -> str:
-        """Rejections and disputes, and how the disputes ended: 'none' without any."""
-        if not (self.rejected or self.disputed):
-            return "none"
-        parts = []
-        if self.rejected:
-            parts.append(f"{self.rejected} rejected")
-        if self.disputed:
-            outcomes = [
-                f"{n} {what}"
-                for n, what in (
-                    (self.for_producer, "for the producer"),
-                    (self.split, "split"),
-                    (self.refunded_by_arbiter, "refunded by the arbiter"),
-                    (self.refunded_by_default, "refunded by default"),
-                    (self.confirmed_after_dispute, "confirmed after all"),
-                    (self.disputes_open, "open"),
-                )
-                if n
-            ]
-            parts.append(f"{self.disputed} disputed ({', '.join(outcomes)})")
-        return ", ".join(parts)
-
-    def text(self, disputes: bool = True) -> str:
-        """The record in a line ('new' without any); DISPUTES: with the rejections and disputes
-        (where they have no column of their own)."""
-        if not (self.completed or self.shipped or self.reclaimed or self.cancelled or self.rejected):
-            return "new"
-        text = (
-            f"{self.completed} done, {self.on_time} on time, {self.late} late, "
-            f"{self.reclaimed} reclaimed, {self.cancelled} cancelled, {self.unconfirmed} unconfirmed"
-        )
-        if disputes and (self.rejected or self.disputed):
-            text += "; " + self.disputes_text()
-        return text
+    completed: int = 0  # JobCompleted
+    confirmed: int = 0  # ... by the customer's confirmReceipt
+    finalized: int = 0  # ... by the producer's finalize (no confirmation from the customer)
+    confirmed_after_dispute: int = 0  # ... by a confirmReceipt of a job its customer had disputed
+    shipped: int = 0  # JobShipped (the contract refuses a ship at or after the delivery deadline)
+    reclaimed: int = 0  # JobRefunded by the customer's reclaim (the deadline passed, not shipped)
+    reclaimed_with_model: int = 0  # ... of a job whose model the producer had (ModelSubmitted)
+    cancelled: int = 0  # JobRefunded by the producer's cancel of the order
+    evicted: int = 0  # JobEvicted
+    rejected: int = 0  # JobRejected (the producer kept the reject fee)
+    disputed: int = 0  # JobDisputed
+    for_producer: int = 0  # JobResolved by the arbiter: all to the producer
+    split: int = 0  # JobResolved by the arbiter: some to each
+    refunded_by_arbiter: int = 0  # JobResolved by the arbiter: all to the customer
+    refunded_by_default: int = 0  # JobResolved by the default rule (no arbiter in time): refunded
 
 
 _ORDER_COLUMNS = (
@@ -454,27 +401,48 @@ _AFTER_DISPUTE = """EXISTS (SELECT 1 FROM events x WHERE x.order_id = e.order_id
 _ARBITER = "json_extract(e.args, '$.arbiter')"
 _TO_PRODUCER = "json_extract(e.args, '$.toProducer')"
 _TO_CUSTOMER = "json_extract(e.args, '$.toCustomer')"
+#: An event of a job whose model was submitted (whatever came of it).
+_WITH_MODEL = """EXISTS (SELECT 1 FROM events x WHERE x.order_id = e.order_id AND x.job_id = e.job_id
+      AND x.name = 'ModelSubmitted')"""
+
+#: ProducerCounts' fields, in order, as SQL over the events E of the producer's orders O.
+_COUNTS = {
+    "completed": "e.name = 'JobCompleted'",
+    "confirmed": "e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') != 0",
+    "finalized": "e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') = 0",
+    "confirmed_after_dispute": f"e.name = 'JobCompleted' AND {_AFTER_DISPUTE}",
+    "shipped": "e.name = 'JobShipped'",
+    "reclaimed": f"e.name = 'JobRefunded' AND NOT {_BY_CANCEL}",
+    "reclaimed_with_model": f"e.name = 'JobRefunded' AND NOT {_BY_CANCEL} AND {_WITH_MODEL}",
+    "cancelled": f"e.name = 'JobRefunded' AND {_BY_CANCEL}",
+    "evicted": "e.name = 'JobEvicted'",
+    "rejected": "e.name = 'JobRejected'",
+    "disputed": "e.name = 'JobDisputed'",
+    "for_producer": f"e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_CUSTOMER} = 0",
+    "split": (
+        f"e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_CUSTOMER} != 0 AND {_TO_PRODUCER} != 0"
+    ),
+    "refunded_by_arbiter": (
+        f"e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_PRODUCER} = 0 AND {_TO_CUSTOMER} != 0"
+    ),
+    "refunded_by_default": f"e.name = 'JobResolved' AND {_ARBITER} = :zero",
+}
+if tuple(_COUNTS) != tuple(ProducerCounts.__dataclass_fields__):  # one sum per field, in order
+    raise AssertionError("_COUNTS does not follow ProducerCounts' fields")
 
 
-def track_records(db: sqlite3.Connection, producers: Iterable[str] | None = None) -> dict[str, TrackRecord]:
-    """Each producer's record (all producers, or PRODUCERS), from the events of its orders."""
+def producer_counts(
+    db: sqlite3.Connection, producers: Iterable[str] | None = None
+) -> dict[str, ProducerCounts]:
+    """Each producer's counts (all producers with a job event, or PRODUCERS), from the events
+    of its orders."""
+    sums = ",\n      ".join(f"sum({condition})" for condition in _COUNTS.values())
     sql = f"""
     SELECT o.producer,
-      sum(e.name = 'JobCompleted'),
-      sum(e.name = 'JobShipped' AND b.timestamp <= o.deadline),
-      sum(e.name = 'JobShipped' AND b.timestamp > o.deadline),
-      sum(e.name = 'JobRefunded' AND NOT {_BY_CANCEL}),
-      sum(e.name = 'JobRefunded' AND {_BY_CANCEL}),
-      sum(e.name = 'JobCompleted' AND json_extract(e.args, '$.confirmed') = 0),
-      sum(e.name = 'JobRejected'),
-      sum(e.name = 'JobDisputed'),
-      sum(e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_CUSTOMER} = 0),
-      sum(e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_CUSTOMER} != 0 AND {_TO_PRODUCER} != 0),
-      sum(e.name = 'JobResolved' AND {_ARBITER} != :zero AND {_TO_PRODUCER} = 0 AND {_TO_CUSTOMER} != 0),
-      sum(e.name = 'JobResolved' AND {_ARBITER} = :zero),
-      sum(e.name = 'JobCompleted' AND {_AFTER_DISPUTE})
-    FROM events e JOIN orders o ON o.id = e.order_id JOIN blocks b ON b.number = e.block
-    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded', 'JobRejected', 'JobDisputed', 'JobResolved')
+      {sums}
+    FROM events e JOIN orders o ON o.id = e.order_id
+    WHERE e.name IN ('JobCompleted', 'JobShipped', 'JobRefunded', 'JobEvicted', 'JobRejected', 'JobDisputed',
+                     'JobResolved')
       AND o.producer != :zero
     """
     # a request its customer cancelled had no producer
@@ -484,9 +452,8 @@ def track_records(db: sqlite3.Connection, producers: Iterable[str] | None = None
         sql += f" AND lower(o.producer) IN ({','.join(f':p{i}' for i in range(len(wanted)))})"
         params.update({f"p{i}": p for i, p in enumerate(wanted)})
     sql += " GROUP BY o.producer"
-    return {
-        producer: TrackRecord(*(int(n or 0) for n in counts)) for producer, *counts in db.execute(sql, params)
-    }
+    rows = db.execute(sql, params)
+    return {producer: ProducerCounts(*(int(n or 0) for n in counts)) for producer, *counts in rows}
 
 
 def gas_used(db: sqlite3.Connection, tx_hashes: Iterable[str]) -> dict[str, int]:

@@ -10,9 +10,10 @@ from pathlib import Path
 from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import OrderStatus, dims_of, envelope_of
 from offchain.formats import dims_mm, format_amount, format_time, table
-from offchain.index import MarketIndex, OrderRow, TrackRecord
+from offchain.index import MarketIndex, OrderRow
 from offchain.orders import matching
 from offchain.orders.indexed import market_index
+from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.steps import StepError
 from offchain.parts import stl
 
@@ -90,7 +91,7 @@ def offers(
         max_price_per_cm3=max_price_per_cm3 if max_price_per_cm3 is not None else NO_LIMIT,
     )
     ranked = matching.offers_for(demand, orders, pending_timestamp())
-    records = index.track_records({o.producer for o in ranked})
+    records = track_records(index, {o.producer for o in ranked})
     result = [(o, records.get(o.producer)) for o in ranked]
     if rank == "record":
         result.sort(key=lambda pair: _record_key(pair[1]))  # stable: price order within a record

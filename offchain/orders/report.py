@@ -22,6 +22,7 @@ from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_duration, format_time, table
 from offchain.index import EventRow, JobRow, MarketIndex, OrderRow
 from offchain.orders.indexed import market_index
+from offchain.orders.record import track_records
 
 ORDER_EVENTS = (
     "OrderOpened",
@@ -193,7 +194,7 @@ def status(c: Chain, order_id: int | None = None) -> str:
                 ]
             )
     producers = sorted({o.producer for o in orders if not is_zero_address(o.producer)})
-    records = index.track_records(producers)
+    records = track_records(index, producers)
     lines = [
         f"track record of {_short(p)}: {records[p].text() if p in records else 'new'}" for p in producers
     ]

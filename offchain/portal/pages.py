@@ -18,9 +18,10 @@ from offchain.chain.codec import (
     order_status,
 )
 from offchain.formats import dims_mm, format_amount, format_time
-from offchain.index import JobRow, OrderRow, TrackRecord
+from offchain.index import JobRow, OrderRow
 from offchain.orders import market, moves, report
 from offchain.orders.indexed import market_index, market_settings
+from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.report import UnknownOrderError
 from offchain.orders.rules import same_address
 from offchain.portal.workspace import StoredPart
@@ -93,7 +94,7 @@ def market_page(c: Chain, filters: dict[str, Any], page: int) -> dict[str, Any]:
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = index.open_orders(order_by="price", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **selected)
-    records = index.track_records({o.producer for o in rows})
+    records = track_records(index, {o.producer for o in rows})
     requested = index.orders(status=OrderStatus.REQUESTED, order_by="deadline", limit=PAGE_SIZE)
     first_jobs = {j.order_id: j for j in index.jobs([o.id for o in requested])} if requested else {}
     requests = []
@@ -144,7 +145,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
     order = index.order(order_id)
     if order is None:
         raise UnknownOrderError(f"order {order_id} does not exist")
-    records = index.track_records([order.producer]) if not is_zero_address(order.producer) else {}
+    records = track_records(index, [order.producer]) if not is_zero_address(order.producer) else {}
     is_producer = same_address(order.producer, viewer)
     d = c.deployment
     now = pending_timestamp()

@@ -14,7 +14,7 @@ from offchain.chain.codec import ZERO_ADDRESS, JobStatus, text16
 from offchain.chain.rpc import NodeError, RawLog, Rpc
 from offchain.devtools.anvil import AnvilNode
 from offchain.devtools.seed import DAY, MACHINES, Contracts, Seeder
-from offchain.index import MarketIndex
+from offchain.index import MarketIndex, ProducerCounts
 from offchain.parts.units import price_wei
 
 PRICE = 10**12  # wei per cm3
@@ -378,7 +378,7 @@ def build_market(w: World) -> dict[str, Any]:
     producer (three in one transaction), rejected, disputed (resolved by the arbiter with a
     split, confirmed after all, settled by the default rule, still open); arbiters named with
     the order's terms (an open order's by its producer, a request's by its requester); the token
-    allowlist changed; credits withdrawn. Returns the ids and the expected track records."""
+    allowlist changed; credits withdrawn. Returns the ids and each producer's expected counts."""
     c0, c1, c2, c3, c4 = w.customers
     p1, p2 = w.p1, w.p2
     # p1's orders
@@ -455,12 +455,13 @@ def build_market(w: World) -> dict[str, Any]:
         "orders": {"open": o1, "closed": o2, "cancelled": o3, "requested": o4, "taken": o5,
                    "p2_closed": o6, "p2_cancelled": o7, "disputes": o8, "p2_rejected": o9,
                    "request_reclaimed": o10, "evictions": o11},
-        "records": {
-            p1.lower(): {"completed": 3, "on_time": 6, "late": 0, "reclaimed": 1, "cancelled": 2,
-                         "unconfirmed": 1, "rejected": 1, "disputed": 4, "for_producer": 0, "split": 1,
-                         "refunded_by_arbiter": 0, "refunded_by_default": 1, "confirmed_after_dispute": 1,
-                         "disputes_open": 1},
-            p2.lower(): {"completed": 1, "on_time": 2, "late": 0, "reclaimed": 1, "cancelled": 1,
-                         "unconfirmed": 0, "rejected": 1, "disputed": 0, "disputes_open": 0},
+        "counts": {
+            p1.lower(): ProducerCounts(completed=3, confirmed=2, finalized=1, confirmed_after_dispute=1,
+                                       shipped=6, reclaimed=1, reclaimed_with_model=1, cancelled=2,
+                                       evicted=0, rejected=1, disputed=4, for_producer=0, split=1,
+                                       refunded_by_arbiter=0, refunded_by_default=1),
+            p2.lower(): ProducerCounts(completed=1, confirmed=1, finalized=0, confirmed_after_dispute=0,
+                                       shipped=2, reclaimed=1, reclaimed_with_model=0, cancelled=1,
+                                       evicted=3, rejected=1, disputed=0),
         },
     }

@@ -1,12 +1,14 @@
 """The fair market rules in the index: rejections (fee and refund), disputes (resolved by the
 arbiter's split, settled by the default rule, confirmed after all, still open), named arbiters,
-live jobs and the token allowlist; each kept as the chain has it, and in the track records."""
+live jobs and the token allowlist; each kept as the chain has it, and counted per producer
+(read as the market's track records by offchain.orders.record)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
+from offchain.orders.record import track_records
 from tests.index.helpers import TOKENS, World, assert_index_matches_chain, deposit
 
 
@@ -103,17 +105,23 @@ def test_evicted_jobs_are_refunded_with_their_refund_kept(market: World, tmp_pat
     index.close()
 
 
-def test_the_track_record_counts_rejections_and_how_disputes_ended(market: World, tmp_path: Path) -> None:
+def test_the_track_record_counts_rejections_how_disputes_ended_and_late_jobs(
+    market: World, tmp_path: Path
+) -> None:
+    """The market's reading of the index's counts (offchain.orders.record): p1's job reclaimed
+    after the deadline with its model submitted is late; p2's, reclaimed without one, is not."""
     w = market
     index = w.index(tmp_path)
     index.sync()
-    records = {p.lower(): r for p, r in index.track_records().items()}
+    records = {p.lower(): r for p, r in track_records(index).items()}
     p1, p2 = records[w.p1.lower()], records[w.p2.lower()]
     disputes = "1 rejected, 4 disputed (1 split, 1 refunded by default, 1 confirmed after all, 1 open)"
     assert p1.disputes_text() == disputes
     assert p1.text() == (
-        "3 done, 6 on time, 0 late, 1 reclaimed, 2 cancelled, 1 unconfirmed; " + disputes
+        "3 done, 6 on time, 1 late, 1 reclaimed, 2 cancelled, 1 unconfirmed; " + disputes
     )
+    assert (p1.late, p1.on_time_share) == (1, 6 / 7)
     assert p2.disputes_text() == "1 rejected"
-    assert p2.text().endswith("; 1 rejected")
+    assert p2.text() == "1 done, 2 on time, 0 late, 1 reclaimed, 1 cancelled, 0 unconfirmed; 1 rejected"
+    assert (p2.late, p2.on_time_share, p2.evicted) == (0, 1.0, 3)
     index.close()

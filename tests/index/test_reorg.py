@@ -13,9 +13,9 @@ from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
 from tests.index.helpers import World, assert_index_matches_chain, deposit, event_txs
 
 
-def _record(index: Any, producer: str) -> Any:
-    (record,) = index.track_records([producer]).values()
-    return record
+def _counts(index: Any, producer: str) -> Any:
+    (counts,) = index.producer_counts([producer]).values()
+    return counts
 
 
 def _hashes(receipts: list[dict[str, Any]]) -> set[str]:
@@ -145,7 +145,7 @@ def test_a_reorg_drops_a_resolution_a_rejection_an_eviction_an_arbiter_and_an_al
     assert [e.name for e in index.timeline(crowded)][-3:] == ["JobEvicted"] * 3
     assert index.credits(c3) and index.credits(c4)
     assert index.tokens() == {token: True}
-    assert _record(index, w.p1).split == 1
+    assert _counts(index, w.p1).split == 1
 
     # branch B from the fork: the customer confirms job 1 after all, the arbiter refunds job 2,
     # p2 ships instead of rejecting; c3 leaves its first job of the crowded order, nobody is
@@ -178,9 +178,9 @@ def test_a_reorg_drops_a_resolution_a_rejection_an_eviction_an_arbiter_and_an_al
     assert "JobEvicted" not in {e.name for e in index.timeline(crowded)}, "a dropped JobEvicted"
     assert not index.credits(c4), "c4's refund of the undone eviction is gone"
     assert index.tokens() == {}
-    record = _record(index, w.p1)
-    assert (record.split, record.confirmed_after_dispute, record.refunded_by_arbiter) == (0, 1, 1)
-    assert _record(index, w.p2).rejected == 0
+    counts = _counts(index, w.p1)
+    assert (counts.split, counts.confirmed_after_dispute, counts.refunded_by_arbiter) == (0, 1, 1)
+    assert _counts(index, w.p2).rejected == 0
     index.close()
 
 

@@ -66,19 +66,14 @@ def test_a_second_sync_reads_only_the_new_blocks(new_world: Callable[[], World],
     index.close()
 
 
-def test_track_records_count_each_producers_jobs(market: World, tmp_path: Path) -> None:
+def test_producer_counts_count_each_producers_jobs(market: World, tmp_path: Path) -> None:
     w = market
     index = w.index(tmp_path)
     index.sync()
-    records = {producer.lower(): record for producer, record in index.track_records().items()}
-    assert set(records) == {w.p1.lower(), w.p2.lower()}
-    for producer, expected in w.notes["records"].items():
-        record = records[producer]
-        got = {k: getattr(record, k) for k in expected}
-        assert got == expected, producer
-        assert record.shipped == expected["on_time"]
-    # asked for one producer, only that one's record
-    only = index.track_records([w.p2])
+    counts = {producer.lower(): row for producer, row in index.producer_counts().items()}
+    assert counts == w.notes["counts"]  # p1's and p2's: a request never taken has no producer
+    # asked for one producer, only that one's counts
+    only = index.producer_counts([w.p2])
     assert [p.lower() for p in only] == [w.p2.lower()]
-    assert only[next(iter(only))] == records[w.p2.lower()]
+    assert only[next(iter(only))] == counts[w.p2.lower()]
     index.close()
