@@ -47,7 +47,7 @@ def test_the_house_keeps_its_contracts(copy_of_the_house: Path) -> None:
         ("parts/units.py", "from offchain.orders import matching"),
         ("transfer/storage.py", "from offchain.chain import codec"),
         ("chain/codec.py", "from offchain.transfer import storage"),
-        ("orders/steps.py", "from offchain.cli import quantities"),
+        ("orders/steps/book.py", "from offchain.cli import quantities"),
         ("cli/output.py", "from offchain.devtools import kubo"),
         ("cli/output.py", "from offchain.portal import app"),
         ("portal/state.py", "from offchain.devtools import kubo"),

@@ -1,0 +1,212 @@
+"""Joining an order: the quote, the join, leaving it, and the producer's eviction of joined
+jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from offchain.chain.client import Chain, Step, pending_timestamp
+from offchain.chain.codec import (
+    ZERO_ADDRESS,
+    JobStatus,
+    OrderStatus,
+    currency,
+    envelope_of,
+    is_zero_address,
+    job_status,
+    order_status,
+)
+from offchain.formats import dims_mm, format_amount, format_time
+from offchain.orders.report import amount_text
+from offchain.orders.rules import same_address
+from offchain.orders.steps.base import StepError, _chain_job, _job_step, _order, _part, _send
+from offchain.orders.steps.payments import _approve
+from offchain.orders.steps.terms import arbiter_terms
+from offchain.parts.units import build_space_mm3, fits, price_wei
+
+
+@dataclass(frozen=True)
+class Quote:
+    order_id: int
+    dims_um: tuple[int, int, int]
+    volume_mm3: int
+    quantity: int
+    build_space: int
+    space_left: int
+    price: int
+    fits_envelope: bool
+    token: str
+    #: Who would resolve the job's disputes (the order's arbiter, a term fixed at creation).
+    arbiter: str = ""
+
+    def describe(self) -> str:
+        return (
+            f"part {dims_mm(self.dims_um)}, {self.volume_mm3} mm3 x{self.quantity}: needs "
+            f"{self.build_space} mm3 of {self.space_left} mm3 left, price "
+            f"{format_amount(self.price)} ({currency(self.token)})"
+        ) + (f"; {self.arbiter}" if self.arbiter else "")
+
+
+def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Quote:
+    """What joining ORDER_ID with this part would use and cost, and who would resolve its
+    disputes (no transaction)."""
+    part = _part(part_path, units)
+    order = _order(c, order_id)
+    dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
+    return Quote(
+        order_id=order_id,
+        dims_um=dims,
+        volume_mm3=volume,
+        quantity=quantity,
+        build_space=build_space_mm3(dims, quantity),
+        space_left=int(order.capacity) - int(order.used),
+        price=price_wei(int(order.pricePerCm3), dims, quantity),
+        fits_envelope=fits(dims, envelope_of(order)),
+        token=str(order.token),
+        arbiter=arbiter_terms(c, order_id),
+    )
+
+
+def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "mm") -> Step:
+    """Customer: join ORDER_ID with the part in PART_PATH (public data taken from the file).
+
+    The summary shows the terms the join accepts: the deposit (the build space's price) and
+    who resolves the job's disputes (the order's arbiter, or none: the default rule, a full
+    refund). The transaction carries no copy of them: an order's terms are fixed when it is
+    opened (or requested) and never change after, the arbiter included (there is no step that
+    names or replaces one later), so what the summary shows is what the joined job gets."""
+    if quantity <= 0:
+        raise StepError("quantity must be at least 1")
+    q = quote(c, order_id, part_path, quantity, units)
+    order = _order(c, order_id)
+    if int(order.status) != OrderStatus.OPEN:
+        raise StepError(f"order {order_id} is {order_status(order)}; parts join only open orders")
+    now = pending_timestamp()
+    if now >= int(order.end):
+        raise StepError(
+            f"order {order_id} is closed; it stopped taking parts at {format_time(int(order.end))}"
+        )
+    if now < int(order.start):
+        raise StepError(f"order {order_id} takes parts from {format_time(int(order.start))}")
+    if not q.fits_envelope:
+        raise StepError(
+            f"the part ({dims_mm(q.dims_um)}) does not fit order {order_id}'s envelope "
+            f"({dims_mm(envelope_of(order))}) in any orientation"
+        )
+    if q.build_space > q.space_left:
+        raise StepError(
+            f"order {order_id} has {q.space_left} mm3 of build space left; this part x{quantity} "
+            f"needs {q.build_space} mm3"
+        )
+    if q.token != ZERO_ADDRESS:
+        _approve(c, q.token, q.price)
+    step = _send(
+        c,
+        "join",
+        c.orders.join,
+        order_id,
+        list(q.dims_um),
+        q.volume_mm3,
+        quantity,
+        value=q.price if q.token == ZERO_ADDRESS else 0,
+        summary=f"order {order_id}: {part_path.name} - {q.describe()}",
+    )
+    job_id = c.event_arg(step, "JobJoined", "jobId")
+    step.data.update(job_id=job_id, quote=q)
+    step.summary = f"job {job_id} of " + step.summary
+    return step
+
+
+def leave(c: Chain, order_id: int, job_id: int) -> Step:
+    """Customer: leave an open order; the deposit is credited back."""
+    return _job_step(
+        c,
+        "leave",
+        c.orders.leave,
+        order_id,
+        job_id,
+        done=(JobStatus.LEFT,),
+        needs=(JobStatus.JOINED,),
+        needs_text="only a joined job can leave its order",
+        summary="job {job} left order {order}, {deposit} credited back",
+    )
+
+
+def evict(c: Chain, order_id: int, job_ids: Sequence[int]) -> Step:
+    """Producer: remove joined jobs (no model yet) from its open order, all in one
+    transaction: each job's whole deposit is credited back to its customer, its build space
+    and live slot freed (the way out when one account holds an order's live slots with tiny
+    parts). Checked against the chain first: the account produces the order, the order is
+    open, every job exists and is joined. A job that is already gone (left by its customer,
+    or refunded: evicted before) is skipped; if every one is, the step is already done."""
+    wanted = list(dict.fromkeys(int(j) for j in job_ids))  # once each, in the order given
+    if not wanted:
+        raise StepError(f"name the jobs of order {order_id} to evict (e.g. --job 2 --job 5)")
+    order = c.order(order_id)
+    me = c.address
+    if not same_address(order.producer, me):
+        whose = (
+            "it is a request no producer has taken yet"
+            if is_zero_address(order.producer)
+            else f"it is produced by {order.producer}"
+        )
+        raise StepError(
+            f"{me} is not the producer of order {order_id} ({whose}): only an order's producer evicts "
+            "its jobs"
+        )
+    if int(order.status) != OrderStatus.OPEN:
+        raise StepError(
+            f"order {order_id} is {order_status(order)}; jobs are evicted only from an open order "
+            "(before it is closed and its customers submit their models)"
+        )
+    count = int(order.jobCount)
+    unknown = [j for j in wanted if not 1 <= j <= count]
+    if unknown:
+        jobs = f"its jobs are 1 to {count}" if count else "no job has joined it"
+        raise StepError(f"order {order_id} has no {_jobs_text(unknown)} ({jobs})")
+    jobs = {j: _chain_job(c, order_id, j) for j in wanted}
+    gone = {j: job for j, job in jobs.items() if int(job.status) in (JobStatus.LEFT, JobStatus.REFUNDED)}
+    for j, job in jobs.items():
+        if j not in gone and int(job.status) != JobStatus.JOINED:
+            raise StepError(
+                f"job {j} of order {order_id} is {job_status(job)}; only a joined job (no model yet) "
+                "can be evicted"
+            )
+    skipped = "; ".join(f"job {j} is already {job_status(job)}" for j, job in gone.items())
+    if len(gone) == len(wanted):
+        return Step("evict", c.actor, f"order {order_id}: {skipped}", already_done=True)
+    to_evict = [j for j in wanted if j not in gone]
+    token = str(order.token)
+    total = sum(int(jobs[j].deposit) for j in to_evict)
+    step = _send(
+        c,
+        "evict",
+        c.orders.evict,
+        order_id,
+        to_evict,
+        summary=f"order {order_id}: {_jobs_text(to_evict)} evicted, {amount_text(total, token)} refunded",
+    )
+    refunds = {
+        int(log.jobId): int(log.refund) for log in c.orders.JobEvicted.from_receipt(step.data["receipt"])
+    }
+    step.data.update(refunds=refunds, skipped=sorted(gone))
+    each = "; ".join(
+        f"job {j}: {amount_text(refunds[j], token)} credited back to {jobs[j].customer}" for j in to_evict
+    )
+    step.summary = (
+        f"order {order_id}: {_jobs_text(to_evict)} evicted, {amount_text(sum(refunds.values()), token)} "
+        f"refunded in all ({each})" + (f"; {skipped}" if skipped else "")
+    )
+    return step
+
+
+def _ids(ids: Sequence[int]) -> str:
+    """'3', '3 and 5', '2, 3 and 5'."""
+    text = [str(i) for i in ids]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+
+
+def _jobs_text(ids: Sequence[int]) -> str:
+    return ("job " if len(ids) == 1 else "jobs ") + _ids(ids)

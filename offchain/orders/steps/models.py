@@ -1,0 +1,183 @@
+"""The model: encrypted, signed and stored by the customer (through the outbox), fetched,
+verified and decrypted by the producer."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offchain import config
+from offchain._fs import read_json, write_json_atomic
+from offchain.chain.client import Chain, Step
+from offchain.chain.codec import JobStatus, OrderStatus, dims_of, job_status, order_status
+from offchain.formats import dims_mm, format_time
+from offchain.orders.rules import same_address
+from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _order, _part, _send
+from offchain.orders.steps.keys import published_key
+from offchain.parts import stl
+from offchain.transfer import keys, message, storage
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _outbox(c: Chain, order_id: int, job_id: int) -> Path:
+    d = c.deployment
+    return config.home() / "outbox" / f"{d.chain_id}-{d.orders.lower()}-{order_id}-{job_id}"
+
+
+def _check_declared(part: stl.PartData, job: Any, what: str) -> None:
+    """Refuse a model whose public data differs from what was declared on chain."""
+    declared = sorted(dims_of(job))
+    actual = sorted(part.chain_dims_um())
+    problems = []
+    if any(abs(a - d) > 1 for a, d in zip(actual, declared, strict=True)):
+        problems.append(f"bounding box {dims_mm(tuple(actual))} vs declared {dims_mm(tuple(declared))}")
+    volume, declared_volume = part.chain_volume_mm3(), int(job.partVolume)
+    if abs(volume - declared_volume) > 1:
+        problems.append(f"volume {volume} mm3 vs declared {declared_volume} mm3")
+    if problems:
+        raise ModelMismatchError(f"{what} does not match the part declared on chain: " + "; ".join(problems))
+
+
+def submit_model(
+    c: Chain,
+    order_id: int,
+    job_id: int,
+    part_path: Path,
+    store: storage.Store,
+    secret_key_path: Path,
+    passphrase: str | None = None,
+    units: str = "mm",
+) -> Step:
+    """Customer: encrypt the model to the producer's key from the chain, sign it, store it,
+    record URI + sha256. Safe to re-run: the ciphertext is kept in the outbox until the
+    transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
+    the transaction only if it is missing."""
+    order, job = _order(c, order_id), _job(c, order_id, job_id)
+    if not same_address(job.customer, c.address):
+        raise StepError(f"job {job_id} of order {order_id} belongs to {job.customer}, not to {c.address}")
+    outbox = _outbox(c, order_id, job_id)
+    meta_path = outbox / "meta.json"
+    meta = read_json(meta_path) or {}
+    if int(job.status) != JobStatus.JOINED:
+        digest = bytes(job.digest).hex()
+        if any(bytes(job.digest)) and (meta.get("ciphertext_sha256") == digest or not meta):
+            return Step(
+                "submit-model",
+                c.actor,
+                f"job {job_id} of order {order_id}: model {meta.get('uri') or job.uri} already recorded",
+                already_done=True,
+                data={"uri": meta.get("uri") or job.uri, "sha256": digest},
+            )
+        raise StepError(
+            f"job {job_id} of order {order_id} is {job_status(job)}; a model can be submitted "
+            "only once, for a joined job"
+        )
+    if int(order.status) != OrderStatus.CLOSED:
+        raise StepError(
+            f"order {order_id} is {order_status(order)}; models are submitted once it is closed "
+            f"(by its producer, when full, or by anyone after {format_time(int(order.end))})"
+        )
+    part = _part(part_path, units)
+    _check_declared(part, job, str(part_path))
+    plain_sha = sha256_file(part_path)
+    producer_key = published_key(c, str(order.producer))
+    recipient = keys.fingerprint(producer_key)
+    ciphertext = outbox / "model.pgp"
+    if not (
+        meta.get("plaintext_sha256") == plain_sha
+        and meta.get("recipient") == recipient
+        and ciphertext.exists()
+        and sha256_file(ciphertext) == meta.get("ciphertext_sha256")
+    ):
+        signer = keys.read_key(secret_key_path)
+        outbox.mkdir(parents=True, exist_ok=True)
+        message.encrypt_file(part_path, ciphertext, producer_key, signer=signer, passphrase=passphrase)
+        meta = {
+            "plaintext_sha256": plain_sha,
+            "recipient": recipient,
+            "ciphertext_sha256": sha256_file(ciphertext),
+        }
+        write_json_atomic(meta_path, meta)
+    stored = store.put(ciphertext)
+    if stored.sha256 != meta["ciphertext_sha256"]:
+        raise StepError("the store returned another sha256 than the ciphertext's: refusing to record it")
+    meta["uri"] = stored.uri
+    write_json_atomic(meta_path, meta)
+    step = _send(
+        c,
+        "submit-model",
+        c.orders.submitModel,
+        order_id,
+        job_id,
+        bytes.fromhex(stored.sha256),
+        stored.uri,
+        summary=f"job {job_id} of order {order_id}: {stored.uri} sha256 {stored.sha256[:16]}…",
+    )
+    # mined: the outbox's ciphertext and notes are no longer needed (a re-run finds the job
+    # already has this model on chain and says so)
+    shutil.rmtree(outbox, ignore_errors=True)
+    step.data.update(uri=stored.uri, sha256=stored.sha256)
+    return step
+
+
+@dataclass(frozen=True)
+class FetchedModel:
+    path: Path
+    uri: str
+    sha256: str
+    signer: str
+    part: stl.PartData
+
+
+def model_location(c: Chain, order_id: int, job_id: int) -> tuple[str, str]:
+    """(URI, sha256 hex) of the model recorded for the job."""
+    job = _job(c, order_id, job_id)
+    digest = bytes(job.digest)
+    if not any(digest):
+        raise StepError(
+            f"job {job_id} of order {order_id} is {job_status(job)}: no model has been submitted yet"
+        )
+    if not job.uri:
+        raise StepError(f"no ModelSubmitted event found for job {job_id} of order {order_id}")
+    return job.uri, digest.hex()
+
+
+def fetch_model(
+    c: Chain,
+    order_id: int,
+    job_id: int,
+    secret_key_path: Path,
+    out_path: Path,
+    passphrase: str | None = None,
+    ipfs_api: str | None = None,
+) -> FetchedModel:
+    """Producer: fetch the ciphertext, verify its digest, decrypt, verify the customer's
+    signature with the key on chain, and check the STL against the public data on chain."""
+    order, job = _order(c, order_id), _job(c, order_id, job_id)
+    if not same_address(order.producer, c.address):
+        raise StepError(f"order {order_id} is produced by {order.producer}, not by {c.address}")
+    uri, digest = model_location(c, order_id, job_id)
+    customer_key = published_key(c, str(job.customer))
+    secret = keys.read_key(secret_key_path)
+    out_path = Path(out_path)
+    ciphertext = out_path.with_name(f".{out_path.name}.pgp.partial")
+    try:
+        storage.fetch(uri, digest, ciphertext, ipfs_api=ipfs_api)
+        result = message.decrypt_file(
+            ciphertext, out_path, secret, passphrase=passphrase, verify_with=customer_key
+        )
+    finally:
+        ciphertext.unlink(missing_ok=True)
+    part = stl.inspect(out_path)
+    _check_declared(part, job, f"the decrypted model of job {job_id} ({out_path})")
+    return FetchedModel(out_path, uri, digest, result.signer or "", part)
