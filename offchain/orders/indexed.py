@@ -42,7 +42,11 @@ def forget_indexes() -> None:
 def market_settings(c: Chain) -> Settings:
     """The deployment's settings and the contract's limits, read from the chain once per index
     (they never change) and kept: the one object every rule reads them from."""
-    index = market_index(c, sync=False)
+    return settings_of(market_index(c, sync=False))
+
+
+def settings_of(index: MarketIndex) -> Settings:
+    """The settings of INDEX's deployment (see market_settings)."""
     return Settings(**{field: index.constant(name) for field, name in SETTINGS_VIEWS.items()})
 
 

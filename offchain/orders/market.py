@@ -12,7 +12,7 @@ from offchain.chain.codec import OrderStatus, dims_of, envelope_of
 from offchain.formats import dims_mm, format_amount, format_time, table
 from offchain.index import MarketIndex, OrderRow
 from offchain.orders import matching
-from offchain.orders.indexed import market_index
+from offchain.orders.indexed import market_index, settings_of
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.steps import StepError
 from offchain.parts import stl
@@ -31,7 +31,8 @@ class JobLimits:
 
     @classmethod
     def of(cls, index: MarketIndex) -> JobLimits:
-        return cls(index.constant("MAX_LIVE_JOBS"), index.constant("MAX_JOB_IDS"))
+        settings = settings_of(index)
+        return cls(settings.max_live_jobs, settings.max_job_ids)
 
     def left(self, o: OrderRow) -> int:
         """Jobs ORDER can still take. An index row without ``liveJobs`` counts every job id

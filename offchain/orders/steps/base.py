@@ -13,7 +13,7 @@ from offchain.chain.codec import job_status
 from offchain.errors import ProdnetError
 from offchain.formats import format_amount
 from offchain.index import JobRow, MachineRow, OrderRow
-from offchain.orders.indexed import market_index
+from offchain.orders.indexed import market_index, market_settings
 from offchain.parts import stl
 
 
@@ -66,12 +66,6 @@ def _chain_job(c: Chain, order_id: int, job_id: int) -> Any:
     """Job JOB_ID of ORDER_ID as the chain has it now (a step's precondition is the chain's
     state, which an index row may not show yet); unknown ids refused in one sentence."""
     return c.job(order_id, job_id)
-
-
-def _setting(c: Chain, name: str) -> int:
-    """A deployment setting of the orders contract (confirmationWindow, arbitrationWindow,
-    maxLeadTime), as the contract has it (one eth_call)."""
-    return int(c.call(getattr(c.orders, name)))
 
 
 def _part(path: Path, units: str = "mm") -> stl.PartData:
@@ -133,9 +127,9 @@ def _job_step(
 
 def _confirmation_end(c: Chain, job: Any) -> int:
     """Until when the customer may confirm or dispute a shipped job."""
-    return int(job.shippedAt) + _setting(c, "confirmationWindow")
+    return int(job.shippedAt) + market_settings(c).confirmation_window
 
 
 def _arbitration_end(c: Chain, job: Any) -> int:
     """Until when the arbiter has a disputed job to itself (after it, anyone may settle it)."""
-    return _confirmation_end(c, job) + _setting(c, "arbitrationWindow")
+    return _confirmation_end(c, job) + market_settings(c).arbitration_window

@@ -9,8 +9,9 @@ from offchain.chain.errors import describe as describe_refusal
 from offchain.chain.errors import duration_text
 from offchain.chain.session import has_code
 from offchain.formats import format_time
+from offchain.orders.indexed import market_settings
 from offchain.orders.rules import same_address
-from offchain.orders.steps.base import StepError, _setting
+from offchain.orders.steps.base import StepError
 
 
 def _check_window(c: Chain, start: int, end: int, deadline: int) -> None:
@@ -21,7 +22,7 @@ def _check_window(c: Chain, start: int, end: int, deadline: int) -> None:
         raise StepError(
             f"the window must start before it ends, end in the future, and end before delivery: {times}"
         )
-    lead = _setting(c, "maxLeadTime")
+    lead = market_settings(c).max_lead_time
     if deadline - end > lead:
         raise StepError(
             f"delivery {format_time(deadline)} is {duration_text(deadline - end)} after the window ends "
