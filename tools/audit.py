@@ -528,8 +528,36 @@ def _smt_one(run: SmtRun, run_timeout: float) -> dict[str, Any]:
     return result
 
 
+# A target the SMTChecker must find violated: without an answering solver (a compiler build
+# without z3) every run would come back empty and the gate would pass on nothing.
+CANARY = (
+    "// SPDX-License-Identifier: MIT\npragma solidity >=0.8.0;\n"
+    "contract Canary { function f(uint8 a) external pure returns (uint8) { return a + 1; } }\n"
+)
+
+
+def smt_canary() -> list[str]:
+    request = json.dumps({
+        "language": "Solidity",
+        "sources": {"Canary.sol": {"content": CANARY}},
+        "settings": {"modelChecker": {"engine": SMT_ENGINE, "targets": ["overflow"]}, "outputSelection": {}},
+    })
+    try:
+        output = run_solc(request, 120)
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        return [f"smt: the canary did not compile: {exc}"]
+    messages = [e.get("message", "") for e in output.get("errors", [])]
+    if any(m.startswith("CHC: Overflow") and "happens here" in m for m in messages):
+        return []
+    said = "; ".join(m.splitlines()[0] for m in messages if m) or "nothing"
+    return [f"smt: the SMTChecker did not find the canary's overflow (is z3 in this solc build?): {said}"]
+
+
 def run_smt(jobs: int, run_timeout: float, full: bool) -> dict[str, Any]:
     started = time.monotonic()
+    canary = smt_canary()
+    if canary:
+        return {"problems": canary}
     try:
         listing = run_solc(solc_request(project_sources(), {"outputSelection": {"*": {"": ["ast"]}}}), 300)
     except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:

@@ -237,3 +237,14 @@ def test_the_lint_plan_leaves_out_the_slow_targets_and_full_runs_all(audit: Any)
     assert {(r.contract, k) for r in full_runs for k in r.targets} == {
         (c, k) for _, c in contracts for k in audit.SMT_TARGETS
     }
+
+
+def test_a_silent_smtchecker_is_a_problem_not_a_pass(audit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A solc build whose SMTChecker has no solver says nothing: the canary makes that fail."""
+    monkeypatch.setattr(audit, "run_solc", lambda request, timeout: {"errors": []})
+    result = audit.run_smt(jobs=1, run_timeout=10, full=False)
+    assert result["problems"] and "canary" in result["problems"][0]
+    assert "findings" not in result
+    overflow = {"message": "CHC: Overflow (resulting value larger than 255) happens here.\nCounterexample:"}
+    monkeypatch.setattr(audit, "run_solc", lambda request, timeout: {"errors": [overflow]})
+    assert audit.smt_canary() == []
