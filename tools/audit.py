@@ -1,6 +1,6 @@
 """The auditors' gate: Slither and the compiler's SMTChecker on contracts/, against audit/triage.toml.
 
-    .venv/bin/python tools/audit.py            what `make lint` runs (about 2 minutes here)
+    .venv/bin/python tools/audit.py            what `make lint` runs (75 s here)
     .venv/bin/python tools/audit.py --full     every SMTChecker target of every contract (long)
     .venv/bin/python tools/audit.py --only slither|smt
 
@@ -23,11 +23,12 @@ the OpenZeppelin guard they import. Findings only in OpenZeppelin's files are co
 
 The SMTChecker is the CHC engine of the npm solc (soljson.js) with its embedded z3, on the
 Cancun build. Its `timeout` setting cannot be used there: z3 starts a timer thread, which the
-WebAssembly build cannot ("thread constructor failed"). Each query is bounded by the compiler's
-own z3 resource limit instead (deterministic: the same verdicts on any machine), and each
-compiler process by --run-timeout. One process per contract and target kind (SMT_BATCHES
-groups a few): all kinds in one process crashed z3 on CapacityRegistry ("memory access out of
-bounds"). LINT_SKIP names the targets too slow for `make lint`; --full runs them too.
+WebAssembly build cannot ("thread constructor failed"). Without it each query is bounded by
+the compiler's z3 resource limit, rlimit 2,000,000 (not a setting; deterministic: the same
+verdicts for the same input on any machine), and each compiler process by --run-timeout. One
+process per contract and target kind (SMT_BATCHES groups a few): all kinds in one process
+crashed z3 on CapacityRegistry ("memory access out of bounds"). LINT_SKIP names the targets
+too slow for `make lint`; --full runs them too.
 """
 
 from __future__ import annotations
