@@ -82,14 +82,15 @@ _SMT_MESSAGE = re.compile(
 SMT_NOTE_CODES = frozenset({"7650", "7737", "8364", "5188", "6031", "4639", "2339", "2788"})
 
 # Targets left out of `make lint` (run by --full). Measured on this 2-core machine (npm solc
-# 0.8.30, CHC, one process per target; the machine was shared, so times are upper bounds):
-#   Membership        every target under 1 s
-#   CapacityRegistry  35 s for all seven (outOfBounds 25 s, overflow 5 s, the others ~1 s)
-#   ProductionOrders  assert, balance, popEmptyArray ~20 s each (it has no such target: the
-#                     time is the encoding of the contract); underflow 197 s, and it proved
-#                     none of the 12 subtractions (each query ran out of z3's limit);
-#                     divByZero over 300 s; overflow and outOfBounds likewise.
-# The BMC engine is no way out: ProductionOrders underflow did not finish in 600 s.
+# 0.8.30, CHC, one process per target, two at a time; the machine was shared):
+#   Membership        ~3 s per target (it compiles all of contracts/); it has no target
+#   CapacityRegistry  ~80 s for all seven (outOfBounds 40-50 s, overflow 10 s, others ~3 s)
+#   ProductionOrders  assert + balance + popEmptyArray 25-30 s in one process (it has no such
+#                     target: the time is the encoding of the contract); underflow 183-392 s,
+#                     overflow 1538 s, divByZero 340 s, and none of their 35 targets proved
+#                     (z3 gave up on each); outOfBounds did not finish in 1800 s.
+# `make lint` takes ~70 s with them left out. The BMC engine is no way out: ProductionOrders
+# underflow did not finish in 600 s.
 LINT_SKIP = {"ProductionOrders": ("underflow", "overflow", "divByZero", "outOfBounds")}
 # Kinds checked in one process (one encoding of the contract) rather than one each: those
 # that have no target in the contract, so z3 is never asked (all kinds at once crashed it).
@@ -440,7 +441,7 @@ class Scopes:
 def read_smt(output: dict[str, Any], run: SmtRun) -> tuple[list[Finding], Counter[str], list[str]]:
     """The unproved and violated targets of one run, counts per "kind.outcome", problems."""
     scopes = Scopes(output.get("sources", {}))
-    texts: dict[str, str] = {}
+    texts: dict[str, bytes] = {}
     findings: list[Finding] = []
     outcomes: Counter[str] = Counter()
     problems: list[str] = []
@@ -475,11 +476,12 @@ def read_smt(output: dict[str, Any], run: SmtRun) -> tuple[list[Finding], Counte
     return findings, outcomes, problems
 
 
-def _line_of(source: str, offset: int, cache: dict[str, str]) -> int:
+def _line_of(source: str, offset: int, cache: dict[str, bytes]) -> int:
+    """Line of a compiler source offset, which counts bytes (OpenZeppelin's comments have UTF-8)."""
     if source not in cache:
         path = ROOT / source
-        cache[source] = path.read_text() if path.is_file() else ""
-    return cache[source].count("\n", 0, max(offset, 0)) + 1
+        cache[source] = path.read_bytes() if path.is_file() else b""
+    return cache[source].count(b"\n", 0, max(offset, 0)) + 1
 
 
 def smt_plan(contracts: Iterable[tuple[str, str]], full: bool) -> tuple[list[SmtRun], list[str]]:
