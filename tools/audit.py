@@ -299,13 +299,14 @@ def run_slither() -> dict[str, Any]:
         "sources": {path: {"urls": [path]} for path in sources},
         "settings": {"remappings": remappings("london"), "evmVersion": "london"},
     }
-    version = subprocess.run([str(SLITHER), "--version"], capture_output=True, text=True).stdout.strip()
+    # solc-select (crytic-compile imports it) makes its folder in $VIRTUAL_ENV, not in ~.
+    env = dict(os.environ, VIRTUAL_ENV=str(SLITHER.parent.parent))
+    said = subprocess.run([str(SLITHER), "--version"], env=env, capture_output=True, text=True)
+    version = said.stdout.strip()
     with tempfile.TemporaryDirectory(prefix="prodnet-slither-") as tmp:
         input_json, output_json = Path(tmp) / "input.json", Path(tmp) / "slither.json"
         input_json.write_text(json.dumps(request))
         command = slither_command(input_json, output_json)
-        # solc-select (crytic-compile imports it) keeps its folder in $VIRTUAL_ENV, not in ~.
-        env = dict(os.environ, VIRTUAL_ENV=str(SLITHER.parent.parent))
         try:
             proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         except subprocess.TimeoutExpired:
