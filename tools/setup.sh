@@ -114,7 +114,9 @@ step_slither() {
   want="$(digest tools/slither-requirements.lock)"
   version="$(sed -n 's/^slither-analyzer==//p' tools/slither-requirements.lock)"
   [ -n "$version" ] || die "tools/slither-requirements.lock does not pin slither-analyzer"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && reports "$version" "$venv/bin/slither" --version; then
+  # VIRTUAL_ENV: solc-select (imported by slither) makes its folder there instead of in ~.
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+      && reports "$version" env VIRTUAL_ENV="$venv" "$venv/bin/slither" --version; then
     say "slither: $version in .tools/slither-venv up to date"
     return
   fi
@@ -122,7 +124,8 @@ step_slither() {
   say "slither: installing slither-analyzer $version into .tools/slither-venv (tools/slither-requirements.lock)"
   "$PYTHON" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/slither-requirements.lock
-  reports "$version" "$venv/bin/slither" --version || die "slither in .tools/slither-venv does not report version $version"
+  reports "$version" env VIRTUAL_ENV="$venv" "$venv/bin/slither" --version \
+    || die "slither in .tools/slither-venv does not report version $version"
   echo "$want" > "$stamp"
 }
 
