@@ -22,7 +22,9 @@ help:
 	@echo "make gas     gas per order step -> reports/gas.json"
 	@echo "make bench   benchmarks -> reports/bench.json"
 	@echo "make chain   a long-running local Anvil on :8545 whose state survives restarts (.prodnet/chain)"
-	@echo "make lint    ruff, import-linter (offchain's layers import downwards only), tools/lint_scripts.py (no script but demo, network and portal imports offchain.devtools)"
+	@echo "make lint    ruff, import-linter (offchain's layers import downwards only), tools/lint_scripts.py"
+	@echo "             (no script but demo, network and portal imports offchain.devtools), and the auditors'"
+	@echo "             gate: Slither and the SMTChecker against audit/triage.toml (tools/audit.py)"
 
 setup:
 	@tools/setup.sh
@@ -30,10 +32,13 @@ setup:
 compile: setup
 	$(APE) compile
 
+# The auditors' gate last (tools/audit.py, ~1-3 min): Slither and the SMTChecker on contracts/,
+# every accepted finding in audit/triage.toml; report in reports/audit.json.
 lint: setup
 	$(VENV)/bin/ruff check offchain scripts tests benchmarks tools
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/python tools/lint_scripts.py
+	$(VENV)/bin/python tools/audit.py
 
 # Two processes, one per core (tools/test.sh): the contracts (then the contract tests again
 # on the London build the members' geth network gets; offchain/chain/evm.py), and the rest.

@@ -5,7 +5,7 @@
 # redone on the next run instead of being trusted.
 #
 #   tools/setup.sh            all steps
-#   tools/setup.sh STEP...    some of: prereqs python node solc anvil kubo geth gpg chromium
+#   tools/setup.sh STEP...    some of: prereqs python node solc slither anvil kubo geth gpg chromium
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -105,6 +105,30 @@ SH
   say "solc: $("$wrapper" --version | tail -n1) via tools/solc-adapter.js"
 }
 
+step_slither() {
+  # Slither for the auditors' gate (tools/audit.py) in a venv of its own, .tools/slither-venv:
+  # it brings solc-select, whose `solc` command downloads compilers and must not land in
+  # .venv/bin (make's PATH; py-solc-x takes the `solc` on PATH as its default). A changed lock
+  # rebuilds the venv whole, so it holds exactly the pinned set.
+  local want venv="$TOOLS/slither-venv" stamp="$TOOLS/slither-venv/.prodnet-installed" version
+  want="$(digest tools/slither-requirements.lock)"
+  version="$(sed -n 's/^slither-analyzer==//p' tools/slither-requirements.lock)"
+  [ -n "$version" ] || die "tools/slither-requirements.lock does not pin slither-analyzer"
+  # VIRTUAL_ENV: solc-select (imported by slither) makes its folder there instead of in ~.
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+      && reports "$version" env VIRTUAL_ENV="$venv" "$venv/bin/slither" --version; then
+    say "slither: $version in .tools/slither-venv up to date"
+    return
+  fi
+  rm -rf "$venv"
+  say "slither: installing slither-analyzer $version into .tools/slither-venv (tools/slither-requirements.lock)"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/slither-requirements.lock
+  reports "$version" env VIRTUAL_ENV="$venv" "$venv/bin/slither" --version \
+    || die "slither in .tools/slither-venv does not report version $version"
+  echo "$want" > "$stamp"
+}
+
 step_anvil() {
   local arch platform bin
   case "$(uname -m)" in
@@ -193,7 +217,7 @@ step_chromium() {
   fi
 }
 
-ALL_STEPS=(prereqs python node solc anvil kubo geth gpg chromium)
+ALL_STEPS=(prereqs python node solc slither anvil kubo geth gpg chromium)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${ALL_STEPS[@]}")
 for s in "${steps[@]}"; do
