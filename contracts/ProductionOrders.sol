@@ -11,6 +11,8 @@ import {Escrow} from "./market/Escrow.sol";
 import {Fulfilment} from "./market/Fulfilment.sol";
 import {MarketStorage} from "./market/MarketStorage.sol";
 import {OrderBook} from "./market/OrderBook.sol";
+import {Requests} from "./market/Requests.sol";
+import {TokenPolicy} from "./market/TokenPolicy.sol";
 
 /// @title ProductionOrders
 /// @notice The market for additive-manufacturing capacity at one address: a producer's
@@ -19,13 +21,13 @@ import {OrderBook} from "./market/OrderBook.sol";
 /// producer's reject of a mismatched model and disputes settled by an arbiter. Clients call
 /// it through IProductionOrders.
 /// @dev Contracts by concern (docs/DESIGN.md, "Contracts by concern"): this contract runs
-/// the steps of every order (the order book, fulfilment, arbitration, escrow); every other
-/// selector (requests, the token allowlist, views) falls through to ProductionOrdersExtension,
-/// deployed by this constructor with the same settings and run by delegatecall in this
-/// contract's storage. The extension's address is immutable: nothing here is upgradable.
+/// every state change (the order book, requests, fulfilment, arbitration, the token
+/// allowlist, escrow); every other selector (the views) falls through to
+/// ProductionOrdersExtension, deployed by this constructor with the same settings and run by
+/// delegatecall in this contract's storage. The extension's address is immutable: nothing here is upgradable.
 /// State machine in docs/DESIGN.md, "The contract state machine". Every mutating function is
 /// nonReentrant and follows checks-effects-interactions; value leaves only through withdraw.
-contract ProductionOrders is OrderBook, Fulfilment, Arbitration, Escrow, Proxy {
+contract ProductionOrders is OrderBook, Requests, Fulfilment, Arbitration, TokenPolicy, Escrow, Proxy {
     /// @notice The contract that runs the market's other concerns in this one's storage.
     address public immutable extension;
 

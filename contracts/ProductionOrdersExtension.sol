@@ -5,16 +5,15 @@ import {ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 import {MarketStorage} from "./market/MarketStorage.sol";
 import {MarketViews} from "./market/MarketViews.sol";
-import {Requests} from "./market/Requests.sol";
-import {TokenPolicy} from "./market/TokenPolicy.sol";
 
 /// @title ProductionOrdersExtension
-/// @notice The market's less frequent concerns: requests, the token allowlist and the views. It runs only behind ProductionOrders, which deploys it and delegates to it
-/// every selector it does not serve itself; called directly, its mutating functions revert
-/// with NotDelegated.
+/// @notice The market's views: reads of its orders, jobs, credits and arbiters and of the
+/// deployment's settings. ProductionOrders deploys it and delegates to it every selector it
+/// does not serve itself, so it reads the market's storage. It has no state-changing
+/// function: called directly it reads its own empty storage, and it cannot hold value.
 /// @dev Same storage layout as ProductionOrders (both derive it from MarketStorage alone);
 /// its immutables are the market's settings, given by the market's constructor.
-contract ProductionOrdersExtension is Requests, TokenPolicy, MarketViews {
+contract ProductionOrdersExtension is MarketViews {
     /// @param registry_ The capacity registry.
     /// @param membership_ Membership contract, or address(0) for public mode.
     /// @param tokenAdmin_ The account that keeps the token allowlist.

@@ -218,8 +218,6 @@ interface IMarketTypes {
     error NotTokenAdmin(address caller);
     /// @notice A deployment setting is outside [min, max].
     error InvalidSetting(uint256 value, uint256 min, uint256 max);
-    /// @notice The market's extension runs only behind the market's address (delegatecall).
-    error NotDelegated();
 
 }
 
@@ -357,6 +355,9 @@ interface IArbitration is IMarketTypes {
     /// @notice Anyone: apply the default rule to a dispute the arbiter left unresolved past
     /// shippedAt + confirmationWindow + arbitrationWindow: the deposit goes back to the customer.
     function settle(uint256 orderId, uint256 jobId) external;
+
+    /// @notice The arbiter named for order `orderId` (public mode), or address(0).
+    function arbiterOf(uint256 orderId) external view returns (address);
 }
 
 /// @title ITokenPolicy
@@ -376,6 +377,9 @@ interface IEscrow is IMarketTypes {
     /// needed, so a member removed since keeps what it earned.
     /// @return amount What was sent.
     function withdraw(address token) external returns (uint256 amount);
+
+    /// @notice Credit of `account` in `token` (address(0): ETH), withdrawable.
+    function credits(address account, address token) external view returns (uint256);
 }
 
 /// @title IMarketViews
@@ -404,12 +408,6 @@ interface IMarketViews is IMarketTypes {
         external
         view
         returns (bool fits, uint256 buildSpace, uint256 price);
-
-    /// @notice Credit of `account` in `token` (address(0): ETH), withdrawable.
-    function credits(address account, address token) external view returns (uint256);
-
-    /// @notice The arbiter named for order `orderId` (public mode), or address(0).
-    function arbiterOf(uint256 orderId) external view returns (address);
 
     /// @notice The registry whose machines orders run on.
     function registry() external view returns (ICapacityRegistry);
@@ -449,8 +447,8 @@ interface IMarketViews is IMarketTypes {
 }
 
 /// @title IProductionOrders
-/// @notice The market at one address: the union of its concerns. ProductionOrders serves the
-/// steps of every order (order book, fulfilment, arbitration, escrow) itself and delegates the rest to its extension.
+/// @notice The market at one address: the union of its concerns. ProductionOrders serves every
+/// state change itself and delegates the views to its extension.
 interface IProductionOrders is
     IOrderBook,
     IRequests,

@@ -3,14 +3,15 @@ pragma solidity ^0.8.24;
 
 import {IMembership, PRODUCER_ROLE, CUSTOMER_ROLE, ARBITER_ROLE} from "../interfaces/IMembership.sol";
 import {IArbitration} from "../interfaces/IProductionOrders.sol";
-import {MarketLimits, MarketStorage} from "./MarketStorage.sol";
+import {MarketLimits} from "./MarketStorage.sol";
+import {MarketSteps} from "./MarketSteps.sol";
 
 /// @title Arbitration
 /// @notice When a job goes wrong: the producer may reject a model that does not match the
 /// job's public data (for a fee), the customer may dispute a shipped job within the
 /// confirmation window, the order's arbiter splits the deposit, and after the arbitration
 /// window anyone may settle by the default rule (a full refund).
-abstract contract Arbitration is IArbitration, MarketStorage {
+abstract contract Arbitration is IArbitration, MarketSteps {
     /// @inheritdoc IArbitration
     function reject(uint256 orderId, uint256 jobId) external nonReentrant {
         _checkRole(PRODUCER_ROLE);
@@ -64,5 +65,10 @@ abstract contract Arbitration is IArbitration, MarketStorage {
         uint256 deposit = job.deposit;
         _split(order, job, 0, deposit);
         emit JobResolved(orderId, jobId, address(0), 0, deposit);
+    }
+
+    /// @inheritdoc IArbitration
+    function arbiterOf(uint256 orderId) external view returns (address) {
+        return _arbiters[orderId];
     }
 }

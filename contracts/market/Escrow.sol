@@ -6,12 +6,12 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 
 import {IEscrow} from "../interfaces/IProductionOrders.sol";
-import {MarketStorage} from "./MarketStorage.sol";
+import {MarketSteps} from "./MarketSteps.sol";
 
 /// @title Escrow
 /// @notice Deposits stay in the market until a rule credits them; value leaves only here,
 /// pulled by the account credited.
-abstract contract Escrow is IEscrow, MarketStorage {
+abstract contract Escrow is IEscrow, MarketSteps {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IEscrow
@@ -25,5 +25,10 @@ abstract contract Escrow is IEscrow, MarketStorage {
         } else {
             IERC20(token).safeTransfer(msg.sender, amount);
         }
+    }
+
+    /// @inheritdoc IEscrow
+    function credits(address account, address token) external view returns (uint256) {
+        return _credits[account][token];
     }
 }

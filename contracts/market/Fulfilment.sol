@@ -3,13 +3,13 @@ pragma solidity ^0.8.24;
 
 import {PRODUCER_ROLE, CUSTOMER_ROLE} from "../interfaces/IMembership.sol";
 import {IFulfilment} from "../interfaces/IProductionOrders.sol";
-import {MarketStorage} from "./MarketStorage.sol";
+import {MarketSteps} from "./MarketSteps.sol";
 
 /// @title Fulfilment
 /// @notice From a closed order to completed jobs: the customer records its encrypted model,
 /// the producer ships before the deadline, the customer confirms (or the producer finalizes
 /// after the confirmation window); a job not shipped by the deadline is reclaimed.
-abstract contract Fulfilment is IFulfilment, MarketStorage {
+abstract contract Fulfilment is IFulfilment, MarketSteps {
     /// @inheritdoc IFulfilment
     function submitModel(uint256 orderId, uint256 jobId, bytes32 sha256Digest, string calldata uri)
         external

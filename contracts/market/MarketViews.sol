@@ -48,16 +48,6 @@ abstract contract MarketViews is IMarketViews, MarketStorage {
     }
 
     /// @inheritdoc IMarketViews
-    function credits(address account, address token) external view returns (uint256) {
-        return _credits[account][token];
-    }
-
-    /// @inheritdoc IMarketViews
-    function arbiterOf(uint256 orderId) external view returns (address) {
-        return _arbiters[orderId];
-    }
-
-    /// @inheritdoc IMarketViews
     function registry() external view returns (ICapacityRegistry) {
         return _registry;
     }

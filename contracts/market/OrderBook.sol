@@ -6,13 +6,14 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {PRODUCER_ROLE, CUSTOMER_ROLE} from "../interfaces/IMembership.sol";
 import {IOrderBook} from "../interfaces/IProductionOrders.sol";
 import {PartMath} from "../utils/PartMath.sol";
-import {MarketLimits, MarketStorage} from "./MarketStorage.sol";
+import {MarketLimits} from "./MarketStorage.sol";
+import {MarketSteps} from "./MarketSteps.sol";
 
 /// @title OrderBook
 /// @notice Producers open orders on their machines; customers join them with parts and may
 /// leave while they are open; the producer may evict jobs without a model while the order is
 /// open; orders close (by the producer, or by anyone after the window) or are cancelled.
-abstract contract OrderBook is IOrderBook, MarketStorage {
+abstract contract OrderBook is IOrderBook, MarketSteps {
     using SafeCast for uint256;
 
     /// @inheritdoc IOrderBook

@@ -6,14 +6,13 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {PRODUCER_ROLE, CUSTOMER_ROLE} from "../interfaces/IMembership.sol";
 import {IRequests} from "../interfaces/IProductionOrders.sol";
 import {PartMath} from "../utils/PartMath.sol";
-import {Delegated} from "./Delegated.sol";
-import {MarketStorage} from "./MarketStorage.sol";
+import {MarketSteps} from "./MarketSteps.sol";
 
 /// @title Requests
 /// @notice A customer asks for a part to be made (a Requested order whose job 1 is the part,
 /// paid at the customer's maximum price); a producer takes it with a machine at a price up to
 /// that maximum, and the difference is credited back.
-abstract contract Requests is IRequests, MarketStorage, Delegated {
+abstract contract Requests is IRequests, MarketSteps {
     using SafeCast for uint256;
 
     /// @inheritdoc IRequests
@@ -27,7 +26,7 @@ abstract contract Requests is IRequests, MarketStorage, Delegated {
         uint40 end,
         uint40 deadline,
         address arbiter
-    ) external payable onlyDelegated nonReentrant returns (uint256 orderId) {
+    ) external payable nonReentrant returns (uint256 orderId) {
         _checkRole(CUSTOMER_ROLE);
         _checkWindow(uint40(block.timestamp), end, deadline);
         _checkToken(token);
@@ -68,7 +67,7 @@ abstract contract Requests is IRequests, MarketStorage, Delegated {
         uint32[3] calldata envelope,
         uint64 capacity,
         uint96 pricePerCm3
-    ) external onlyDelegated nonReentrant {
+    ) external nonReentrant {
         _checkRole(PRODUCER_ROLE);
         Order storage order = _order(orderId);
         if (order.status != OrderStatus.Requested) revert WrongOrderStatus(orderId, order.status);

@@ -151,10 +151,6 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"deployment setting {duration_text(a['value'])} is out of range: it must be between "
         f"{duration_text(a['min'])} and {duration_text(a['max'])}"
     ),
-    "NotDelegated": lambda a: (
-        "this call went to the market's extension directly, which serves only through the market: "
-        "call the deployment's orders address (the one in its deployment record) instead"
-    ),
     "NotMember": lambda a: f"{a['account']} is not a member with the {_role(a['role'])} role",
     "EmptyFingerprint": lambda a: "the key fingerprint is empty",
     "KeyNotPublished": lambda a: (

@@ -161,11 +161,6 @@ def test_the_job_errors_read_well_for_evict() -> None:
     assert missing == "order 4 has no job 9 ('ape run order status 4' lists its jobs)"
 
 
-def test_a_call_to_the_extension_itself_says_where_to_call() -> None:
-    text = chainerrors.describe("NotDelegated", {})
-    assert "the market's extension directly" in text and "the deployment's orders address" in text
-
-
 def test_token_not_allowed_says_what_to_do() -> None:
     text = chainerrors.describe("TokenNotAllowed", {"token": ADDRESS})
     assert text.startswith(f"{ADDRESS} is not on this deployment's token allowlist: pay in ETH")
