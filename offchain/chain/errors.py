@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from offchain.chain.codec import JOB_STATUS, ORDER_STATUS, label, untext16
 from offchain.errors import ProdnetError
-from offchain.formats import dims_mm, format_duration, format_time
+from offchain.formats import dims_mm, format_amount, format_duration, format_time
 
 
 def _role_names() -> dict[str, str]:
@@ -264,4 +265,16 @@ def from_exception(
         message = str(exc).strip() or "the contract reverted without a reason"
         return ChainError(f"the contract refused: {message}")
     message = " ".join(str(exc).split()) or type(exc).__name__
+    short = _TOO_POOR.search(message)
+    if short is not None:
+        cost, balance = (int(v) for v in short.groups())
+        return ChainError(
+            f"the account's balance is too low for this step: it costs {format_amount(cost)} with the most "
+            f"its gas may cost, the account holds {format_amount(balance)}; fund it, or act with another "
+            "account (nothing was sent)"
+        )
     return ChainError(f"{type(exc).__name__}: {message}")
+
+
+#: Ape's refusal to send more than an account holds (amounts in wei), before anything is sent.
+_TOO_POOR = re.compile(r"exceeds account balance.*\(transfer_value=(\d+), balance=(\d+)\)")

@@ -245,7 +245,7 @@ def _order_filters(
         where.append(f"id IN ({','.join('?' * len(wanted))})")
         params.extend(wanted)
     if material:
-        where.append("material = ?")
+        where.append("lower(material) = lower(?)")  # a search: "pla" finds PLA
         params.append(material)
     if producer:
         where.append("lower(producer) = lower(?)")

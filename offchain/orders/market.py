@@ -73,12 +73,14 @@ def offers(
     max_price_per_cm3: int | None = None,
     deadline: int | None = None,
     rank: str = "price",
+    part: stl.PartData | None = None,
 ) -> list[tuple[matching.Offer, TrackRecord | None]]:
     """Open orders the part can join now, best first: by price, delivery and fit, or with
-    RANK='record' by the producer's track record first (then price, delivery, fit)."""
+    RANK='record' by the producer's track record first (then price, delivery, fit). PART: the
+    file's public data if already read (the portal keeps each part's)."""
     if rank not in RANKINGS:
         raise matching.MatchingInputError(f"unknown ranking {rank!r}: use one of {', '.join(RANKINGS)}")
-    part = stl.inspect(part_path, units=units)
+    part = part or stl.inspect(part_path, units=units)
     index = market_index(c)
     limits = JobLimits.of(index)
     orders = [_order(o, limits, None if material else ANY) for o in index.open_orders()]

@@ -16,7 +16,7 @@ from offchain.chain.codec import ZERO_ADDRESS
 from offchain.cli import files, params
 from offchain.cli import quantities as q
 from offchain.errors import ProdnetError
-from offchain.orders import steps
+from offchain.orders import previews, steps
 from offchain.portal.workspace import Workspace
 from offchain.transfer import keys, storage
 
@@ -34,6 +34,8 @@ class Context:
     ipfs_api: str | None
     file_store: str | None
     chain_key: str
+    owner: str = ""  # the acting account (what it drops and makes is recorded as its own)
+    published: dict[str, str] = field(default_factory=dict)  # account -> its fingerprint on chain
     progress: Callable[[str, int, int], None] = lambda what, done, total: None
 
 
@@ -87,6 +89,18 @@ def _step(step: Step) -> Outcome:
     return Outcome([step.line()], steps=[step])
 
 
+def _own_key(ctx: Context, form: Form, name: str, kind: str, label: str) -> Path:
+    """The key file the form names, if it is the acting account's (``Workspace.key_choices``):
+    another account's key is never used, whatever the form says."""
+    chosen = _text(form, name, label)
+    if chosen not in {k for k, _ in ctx.workspace.key_choices(kind, ctx.owner, ctx.published)}:
+        raise FormError(
+            f"{label}: {chosen} is not one of this account's keys (it is another account's, or not a key): "
+            "choose one of yours, or make one on your account page"
+        )
+    return ctx.workspace.key_path(chosen, kind)
+
+
 def _order_job(form: Form) -> tuple[int, int]:
     return _number(form, "order", "order id"), _number(form, "job", "job id")
 
@@ -101,13 +115,13 @@ def generate_key(ctx: Context, form: Form) -> Outcome:
     passphrase = form.get("key_passphrase") or None
     key = keys.generate_key(name, email, passphrase)
     pub, sec = keys.write_key_files(key, ctx.workspace.key_folder, name)
+    if ctx.owner:
+        ctx.workspace.record_key_owner(name, ctx.owner)
     return Outcome([f"key {keys.fingerprint(key)}: {pub.name} and {sec.name} written to {pub.parent}"])
 
 
 def register_key(ctx: Context, form: Form) -> Outcome:
-    return _step(
-        steps.register_key(ctx.chain, ctx.workspace.key_path(_text(form, "public_key", "public key"), "pub"))
-    )
+    return _step(steps.register_key(ctx.chain, _own_key(ctx, form, "public_key", "pub", "public key")))
 
 
 def register_machine(ctx: Context, form: Form) -> Outcome:
@@ -167,7 +181,7 @@ def evict(ctx: Context, form: Form) -> Outcome:
 def fetch_model(ctx: Context, form: Form) -> Outcome:
     """Fetch, verify and decrypt a job's model into the folder the user chose."""
     order_id, job_id = _order_job(form)
-    secret = ctx.workspace.key_path(_text(form, "secret_key", "secret key"), "sec")
+    secret = _own_key(ctx, form, "secret_key", "sec", "secret key")
     folder = Path(_text(form, "folder", "folder to save the model in")).expanduser()
     if not folder.is_dir():
         raise FormError(f"{folder} is not a folder: create it first or choose another one")
@@ -260,7 +274,7 @@ def submit_model(ctx: Context, form: Form) -> Outcome:
     """Encrypt the part to the producer's key from the chain, store it, record it."""
     order_id, job_id = _order_job(form)
     part = ctx.workspace.part(_text(form, "part", "part"))
-    secret = ctx.workspace.key_path(_text(form, "secret_key", "secret key (to sign with)"), "sec")
+    secret = _own_key(ctx, form, "secret_key", "sec", "secret key (to sign with)")
     kind = _text(form, "store", "store")
     store = storage.open_store(kind, ipfs_api=ctx.ipfs_api, root=ctx.file_store)
     ctx.progress("encrypting and storing", 0, 1)
@@ -328,3 +342,44 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
     "resolve": (resolve, True),
     "settle": (settle, True),
 }
+
+
+# -- what a step that moves money would move, shown before it is sent ---------------------
+def _join_preview(ctx: Context, form: Form) -> list[str]:
+    part = ctx.workspace.part(_text(form, "part", "part"))
+    quantity = _number(form, "quantity", "quantity", params.COUNT)
+    return previews.join(ctx.chain, _number(form, "order", "order id"), part.path, quantity, part.units)
+
+
+def _request_preview(ctx: Context, form: Form) -> list[str]:
+    part = ctx.workspace.part(_text(form, "part", "part"))
+    return previews.request(
+        ctx.chain, part.path, _number(form, "quantity", "quantity", params.COUNT),
+        q.token_amount(_text(form, "max_price", "most you pay per cm3")), part.units, _token(form),
+    )
+
+
+def _refund_preview(what: str) -> Callable[[Context, Form], list[str]]:
+    return lambda ctx, form: previews.refund(ctx.chain, *_order_job(form), what)
+
+
+# name in the URL -> the lines a person confirms before the step is sent
+PREVIEWS: dict[str, Callable[[Context, Form], list[str]]] = {
+    "join": _join_preview,
+    "request": _request_preview,
+    "leave": _refund_preview("leave"),
+    "evict": _refund_preview("evict"),
+    "reclaim": _refund_preview("reclaim"),
+    "cancel": lambda ctx, form: previews.cancel(ctx.chain, _number(form, "order", "order id")),
+    "reject": lambda ctx, form: previews.reject(ctx.chain, *_order_job(form)),
+    "confirm": lambda ctx, form: previews.confirm(ctx.chain, *_order_job(form)),
+    "dispute": lambda ctx, form: previews.dispute(ctx.chain, *_order_job(form)),
+    "resolve": lambda ctx, form: previews.resolve(
+        ctx.chain, *_order_job(form), q.token_amount(_text(form, "to_producer", "to the producer"))
+    ),
+    "withdraw": lambda ctx, form: previews.withdraw(ctx.chain, _token(form)),
+}
+
+#: Steps styled apart: they give something up (a place in an order, an order, a model, a
+#: shipment's acceptance).
+DESTRUCTIVE = frozenset({"leave", "cancel", "evict", "reject", "dispute"})

@@ -12,10 +12,14 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from offchain.portal.dependencies import Visit
 from offchain.portal.routes import ROUTERS
 from offchain.portal.security import Guard, Secrets
+from offchain.portal.session import UnknownActorError
 from offchain.portal.state import Portal, PortalSetupError, Settings
 
 __all__ = ["Portal", "PortalSetupError", "Settings", "check_port", "create_app", "serve"]
@@ -41,8 +45,32 @@ def create_app(settings: Settings, keys: Secrets | None = None) -> tuple[Any, Po
     app.state.portal = portal  # what the routes get through dependencies.PortalDep
     for router in ROUTERS:
         app.include_router(router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(UnknownActorError, _unknown_account)
     # outside the whole app, so every response (a 500 too) gets the security headers
     return Guard(app, keys, settings.max_upload + (64 << 10)), portal
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An unknown path gets the portal's own page (with its header), not a framework's JSON."""
+    status = getattr(exc, "status_code", 500)
+    if status != 404:
+        return PlainTextResponse(str(getattr(exc, "detail", "")) or "error", status_code=status)
+    page = await _default_visit(request)
+    return page.render("error.html", status=404, message=f"there is no page at {request.url.path}: start "
+                       "from the market, or check the address")
+
+
+async def _unknown_account(request: Request, exc: Exception) -> Response:
+    """A page whose address names an account this portal does not hold: said, never guessed."""
+    page = await _default_visit(request)
+    return page.render("error.html", status=400, message=str(exc))
+
+
+async def _default_visit(request: Request) -> Visit:
+    portal: Portal = request.app.state.portal
+    assert portal.accounts is not None
+    return Visit(request, portal, portal.accounts.actor(None))
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -1,8 +1,8 @@
 """The routes' FastAPI dependencies, and the route class of the forms that change state.
 
 - ``PortalDep``: the app's shared state (``Portal``: settings, accounts, index reader, ...).
-- ``VisitDep``: who acts in this request (the account its cookie names) and the pages
-  rendered for that account.
+- ``VisitDep``: who acts in this request (the account its URL names, ``?as=ADDRESS``: one
+  per tab, never a cookie shared by every tab) and the pages rendered for that account.
 - ``CsrfForm``: the posted form, read once and refused unless it carries the CSRF token;
   every route that changes state takes it (the access token and the Origin are checked
   before, by ``security.Guard``).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -27,8 +28,12 @@ from offchain.errors import ProdnetError
 from offchain.portal.security import CSRF_FIELD, CSRF_HEADER, TOO_LARGE, BodyTooLargeError, too_large
 from offchain.portal.session import Actor
 from offchain.portal.state import Portal, log
+from offchain.wording import for_page
 
-ACTOR_COOKIE = "prodnet_actor"
+#: The query parameter that names the acting account of a page (and every link it renders).
+ACTOR_PARAM = "as"
+#: The form field that names the account a state-changing form was rendered for.
+ACCOUNT_FIELD = "account"
 STALE_FORM = "forbidden: this form is stale or from elsewhere (no valid CSRF token); reload the page"
 
 
@@ -49,6 +54,12 @@ class Visit:
     portal: Portal
     actor: Actor
 
+    def link(self, path: str, **params: Any) -> str:
+        """PATH as a link of this page: it keeps the acting account (and adds PARAMS)."""
+        query = urlencode({**{k: v for k, v in params.items() if v not in (None, "")},
+                           ACTOR_PARAM: self.actor.address})
+        return f"{path}{'&' if '?' in path else '?'}{query}"
+
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         assert self.portal.accounts is not None
         page = self.portal.templates.get_template(name).render(
@@ -57,15 +68,19 @@ class Visit:
             actors=self.portal.accounts.actors,
             label=self.portal.label,
             path=self.request.url.path,
+            params={k: v for k, v in self.request.query_params.items() if k != ACTOR_PARAM},
+            link=self.link,
+            intent=self.portal.intents.token,
             **context,
         )
         return HTMLResponse(page, status_code=status)
 
 
 async def visit(request: Request, portal: PortalDep) -> Visit:
-    """The account the actor cookie names (``/use`` sets it), else the portal's first."""
+    """The account the page's URL names (``?as=``), else the portal's first: each tab acts
+    as the account its own URL names."""
     assert portal.accounts is not None
-    return Visit(request, portal, portal.accounts.actor(request.cookies.get(ACTOR_COOKIE)))
+    return Visit(request, portal, portal.accounts.actor(request.query_params.get(ACTOR_PARAM)))
 
 
 VisitDep = Annotated[Visit, Depends(visit)]
@@ -126,10 +141,12 @@ class FormRoute(APIRoute):
 
 # -- errors as sentences -----------------------------------------------------------------
 def error_text(exc: BaseException) -> str:
+    """A refusal as the page says it: the library's sentence with its command-line phrases in
+    their page wording (``offchain.wording``); anything unexpected without a Python name."""
     if isinstance(exc, ProdnetError):
-        return " ".join(str(exc).split())
-    if config.debug():
-        log.exception("unexpected error")
+        return for_page(" ".join(str(exc).split()))
+    log.error("unexpected %s: %s", type(exc).__name__, exc, exc_info=config.debug())
     return (
-        f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())} (PRODNET_DEBUG=1 logs the traceback)"
+        "something unexpected stopped this step; nothing more was done. The portal's log says what "
+        "(start it with PRODNET_DEBUG=1 for every detail)"
     )

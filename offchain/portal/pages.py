@@ -138,6 +138,8 @@ class JobView:
     moves: tuple[str, ...]
     fetched: dict[str, Any] | None
     terms: str  # a shipped/disputed job's deadline, an ended job's outcome
+    dims_um: tuple[int, int, int] = (0, 0, 0)  # the public data it was joined with
+    volume_mm3: int = 0
 
 
 def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -195,7 +197,21 @@ def _job_view(
         moves=job_moves,
         fetched=fetched,
         terms=report.job_terms(market_settings(c), order, j),
+        dims_um=dims_of(j),
+        volume_mm3=int(j.partVolume),
     )
+
+
+def published_fingerprints(c: Chain, accounts: list[str]) -> dict[str, str]:
+    """The OpenPGP fingerprint (40 hex digits) each of ACCOUNTS published on chain, by address
+    (lower case): whose a key file is."""
+    index = market_index(c, sync=False)
+    found = {}
+    for account in accounts:
+        key = index.key_of(account)
+        if key is not None:
+            found[account.lower()] = key[0].removeprefix("0x")[:40].upper()
+    return found
 
 
 def account_page(c: Chain, address: str) -> dict[str, Any]:
@@ -238,28 +254,52 @@ class OfferView:
     delivery: str
     waste: str
     arbiter: str  # the order's terms for disputes, fixed when it opened: what a join accepts
+    per_part: str = ""
+    lead: str = ""  # the delivery deadline in days from now
+    material: str = ""
+    process: str = ""
 
 
 def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str, Any]:
+    from offchain.parts.units import build_space_mm3
+
     x, y, z = part.data.bbox_mm
-    pairs = market.offers(c, part.path, quantity, part.units, rank=rank)
+    pairs = market.offers(c, part.path, quantity, part.units, rank=rank, part=part.data)
     index = market_index(c, sync=False)
     rows = {o.order_id: row for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
     tokens = {order_id: str(row.token) for order_id, row in rows.items()}
+    machines = {r.machineId: index.machine(r.machineId) for r in rows.values()}
+    now = pending_timestamp()
+    dims = part.data.chain_dims_um()
+    box, space = build_space_mm3(dims, 1), build_space_mm3(dims, quantity)
+
+    def offer(o: Any, record: Any) -> OfferView:
+        row = rows.get(o.order_id)
+        machine = machines.get(row.machineId) if row is not None else None
+        token = tokens.get(o.order_id, "0x0")
+        return OfferView(
+            order_id=o.order_id,
+            producer=o.producer,
+            record=record.text() if record else "new",
+            price=price_text(o.price_per_cm3, token) + "/cm3",
+            cost=price_text(o.cost, token),
+            delivery=format_time(o.delivery),
+            waste=f"{o.waste_mm3 / 1000:,.1f} cm3",
+            arbiter=report.arbiter_text(c.deployment, row) if row is not None else "",
+            per_part=price_text(o.cost // quantity, token) if quantity > 1 else "",
+            lead=f"in {max(0, o.delivery - now) / 86_400:.0f} days",
+            material=row.material_text if row is not None else "",
+            process=machine.process if machine is not None else "",
+        )
+
     return {
         "part": part,
         "bbox": f"{x:g} x {y:g} x {z:g} mm",
-        "offers": [
-            OfferView(
-                order_id=o.order_id,
-                producer=o.producer,
-                record=record.text() if record else "new",
-                price=price_text(o.price_per_cm3, tokens.get(o.order_id, "0x0")) + "/cm3",
-                cost=price_text(o.cost, tokens.get(o.order_id, "0x0")),
-                delivery=format_time(o.delivery),
-                waste=f"{o.waste_mm3:,} mm3",
-                arbiter=report.arbiter_text(c.deployment, rows[o.order_id]) if o.order_id in rows else "",
-            )
-            for o, record in pairs
-        ],
+        "price_rule": (
+            f"You pay for build space, not for the part's own volume: its bounding box ({x:g} x {y:g} x "
+            f"{z:g} mm = {box / 1000:,.1f} cm3 per part; the part itself is "
+            f"{part.data.volume_mm3 / 1000:,.1f} cm3) x {quantity} = {space / 1000:,.1f} cm3, at each "
+            "order's price per cm3."
+        ),
+        "offers": [offer(o, record) for o, record in pairs],
     }

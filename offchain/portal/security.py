@@ -150,9 +150,11 @@ class Guard:
         await self.app(scope, receive, _with_headers(send))
 
 
-def too_large(limit: int) -> str:
+def too_large(limit: int, what: str = "the upload") -> str:
+    """The one refusal of a file over the upload limit (the server's, the drop zone's, the page
+    script's: it reads this sentence from the page)."""
     return (
-        f"the upload is larger than the portal's limit of {limit >> 20} MiB: "
+        f"{what} is larger than the portal's limit of {limit >> 20} MiB: "
         "send a smaller file, or start the portal with a larger --max-upload"
     )
 

@@ -23,6 +23,7 @@ from offchain.chain.session import open_chain
 from offchain.errors import ProdnetError
 from offchain.formats import format_time
 from offchain.orders.indexed import market_index
+from offchain.portal.intents import Intents
 from offchain.portal.security import Secrets
 from offchain.portal.session import Accounts, ChainThread
 from offchain.portal.workspace import Workspace
@@ -97,6 +98,7 @@ class Portal:
         self.keys = keys
         self.thread = ChainThread()
         self.live = Live()
+        self.intents = Intents()
         self.vendor = _vendor_files()
         home = config.home()
         self.workspace = Workspace(home / "portal", settings.key_folder or home / "keys")

@@ -14,6 +14,7 @@ from offchain._fs import AtomicFile, read_json, write_json_atomic
 from offchain.errors import ProdnetError
 from offchain.parts import stl
 from offchain.parts.units import parse_units
+from offchain.portal.security import too_large
 
 PART_ID = re.compile(r"[0-9a-f]{64}")
 KEY_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.(pub|sec)\.asc")
@@ -25,11 +26,18 @@ class WorkspaceError(ProdnetError):
 
 @dataclass(frozen=True)
 class StoredPart:
-    id: str  # sha256 of the file
-    name: str  # the name it was dropped with
+    id: str  # sha256 of the file's sha256 and the unit it was read in
+    name: str  # the name it was first dropped with
     units: str
     path: Path
     data: stl.PartData
+    owners: tuple[str, ...] = ()  # the accounts that dropped it
+    sha256: str = ""  # of the file
+
+
+def part_id(file_sha256: str, units: str) -> str:
+    """A part is a file read in one unit: the same file in another unit is another part."""
+    return hashlib.sha256(f"{file_sha256}:{units}".encode()).hexdigest()
 
 
 class Workspace:
@@ -38,11 +46,15 @@ class Workspace:
         self.parts_folder = folder / "parts"
         self.key_folder = key_folder
         self._fetched_path = folder / "fetched.json"
+        self._key_owners_path = folder / "key-owners.json"
+        self._read: dict[str, stl.PartData] = {}  # public data of each part, read once
 
     # -- parts ------------------------------------------------------------------------
-    def add_part(self, name: str, chunks: Any, units: str, limit: int) -> StoredPart:
+    def add_part(self, name: str, chunks: Any, units: str, limit: int, owner: str = "") -> StoredPart:
         """Store the upload (an iterable of byte chunks) as a part if it is a readable STL;
-        otherwise nothing is kept and the STL reader's sentence is raised."""
+        otherwise nothing is kept and the STL reader's sentence is raised. A stored part never
+        changes: the same file in the same unit is the same part (OWNER is added to those who
+        dropped it), in another unit another part."""
         self.parts_folder.mkdir(parents=True, exist_ok=True)
         units = parse_units(units)
         safe_name = Path(name).name[:120] or "part.stl"
@@ -53,26 +65,29 @@ class Workspace:
                 digest.update(chunk)
                 temp.write(chunk)
                 if temp.tell() > limit:
-                    raise WorkspaceError(
-                        f"{safe_name} is larger than the portal's limit of {limit >> 20} MiB: send a smaller "
-                        "file, or start the portal with a larger --max-upload"
-                    )
+                    raise WorkspaceError(too_large(limit, safe_name))
             temp.file.flush()
             try:
-                stl.inspect(temp.path, units=units)  # refuses anything that is not an STL part
+                data = stl.inspect(temp.path, units=units)  # refuses anything that is not an STL part
             except stl.StlError as exc:  # the same sentence, naming the file as the user knows it
                 raise type(exc)(str(exc).replace(str(temp.path), safe_name)) from None
         except BaseException:
             temp.abort()
             raise
-        part_id = digest.hexdigest()
-        final = self.parts_folder / f"{part_id}.stl"
+        pid = part_id(digest.hexdigest(), units)
+        final = self.parts_folder / f"{pid}.stl"
         if final.exists():
             temp.abort()
         else:
             temp.commit(final)
-        write_json_atomic(self.parts_folder / f"{part_id}.json", {"name": safe_name, "units": units})
-        return self.part(part_id)
+        meta_path = self.parts_folder / f"{pid}.json"
+        meta = read_json(meta_path) or {"name": safe_name, "units": units, "sha256": digest.hexdigest()}
+        owners = [str(o) for o in meta.get("owners", [])]
+        if owner and owner.lower() not in (o.lower() for o in owners):
+            owners.append(owner)
+        write_json_atomic(meta_path, {**meta, "owners": owners})
+        self._read[pid] = data
+        return self.part(pid)
 
     def part(self, part_id: str) -> StoredPart:
         if not PART_ID.fullmatch(part_id or ""):
@@ -82,19 +97,24 @@ class Workspace:
         if meta is None or not path.exists():
             raise WorkspaceError(f"part {part_id[:12]}… is not in this portal: drop its STL file again")
         units = str(meta.get("units", "mm"))
+        data = self._read.get(part_id)
+        if data is None:
+            data = self._read[part_id] = stl.inspect(path, units=units)
+        owners = tuple(str(o) for o in meta.get("owners", []))
         return StoredPart(
-            part_id, str(meta.get("name", "part.stl")), units, path, stl.inspect(path, units=units)
+            part_id, str(meta.get("name", "part.stl")), units, path, data, owners, str(meta.get("sha256", ""))
         )
 
-    def parts(self) -> list[tuple[str, str]]:
-        """(id, name) of every stored part, newest first."""
+    def parts(self, owner: str | None = None) -> list[tuple[str, str]]:
+        """(id, name) of every stored part (OWNER's only, if given), newest first."""
         if not self.parts_folder.is_dir():
             return []
         found = []
         for meta_path in sorted(self.parts_folder.glob("*.json"), key=lambda p: -p.stat().st_mtime):
             meta = read_json(meta_path) or {}
-            if (self.parts_folder / f"{meta_path.stem}.stl").exists():
-                found.append((meta_path.stem, str(meta.get("name", "part.stl"))))
+            mine = owner is None or owner.lower() in (str(o).lower() for o in meta.get("owners", []))
+            if mine and (self.parts_folder / f"{meta_path.stem}.stl").exists():
+                found.append((meta_path.stem, f"{meta.get('name', 'part.stl')} ({meta.get('units', 'mm')})"))
         return found
 
     # -- keys --------------------------------------------------------------------------
@@ -103,6 +123,34 @@ class Workspace:
         if not self.key_folder.is_dir():
             return []
         return sorted(p.name for p in self.key_folder.glob(f"*.{kind}.asc") if KEY_FILE.fullmatch(p.name))
+
+    def record_key_owner(self, name: str, owner: str) -> None:
+        """Key files NAME(.pub.asc / .sec.asc) were made by OWNER (the account acting then)."""
+        owners = read_json(self._key_owners_path) or {}
+        owners[name] = owner
+        write_json_atomic(self._key_owners_path, owners)
+
+    def key_choices(self, kind: str, account: str, published: dict[str, str]) -> list[tuple[str, bool]]:
+        """The KIND key files ACCOUNT may use, and which one to preselect: a key file belongs to
+        the account that published its fingerprint on chain (PUBLISHED: account -> fingerprint),
+        else to the account that made it in this portal; another account's key is never
+        offered. ACCOUNT's published key comes first, selected."""
+        from offchain.transfer import keys
+
+        made_by = {k: str(v).lower() for k, v in (read_json(self._key_owners_path) or {}).items()}
+        owner_of = {fpr.upper(): who.lower() for who, fpr in published.items()}
+        mine = published.get(account.lower(), "").upper()
+        offered: list[tuple[str, bool]] = []
+        for name in self.key_files(kind):
+            try:
+                fpr = keys.fingerprint(keys.read_key(self.key_folder / name))
+            except ProdnetError:
+                continue  # not a key this portal can read: never offered
+            owner = owner_of.get(fpr) or made_by.get(name.rsplit(".", 2)[0])
+            if owner and owner != account.lower():
+                continue
+            offered.append((name, bool(mine) and fpr == mine))
+        return sorted(offered, key=lambda choice: not choice[1])
 
     def key_path(self, name: str, kind: str) -> Path:
         if not name:

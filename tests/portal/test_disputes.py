@@ -17,7 +17,7 @@ from offchain.formats import format_amount
 from offchain.orders import report, steps
 from offchain.transfer import storage
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, submit
+from tests.portal.helpers import act_as, go, submit
 
 DAY = 86400
 
@@ -33,13 +33,13 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
     producer, alice, bob, arbiter = (people[n] for n in ("producer", "alice", "bob", "arbiter"))
     # the producer names the order's arbiter on the account page's form, when it opens the order
     act_as(page, "producer")
-    page.goto(f"{portal.url}/account")
+    go(page, portal, "/account")
     text = submit(page, "open order", {"capacity": "600cm3", "end": "+5d", "delivery": "+20d",
                                        "price": "0.0002", "arbiter": arbiter.address}, {"machine": "1"})
     order_id = orders.orderCount()
     assert f"order {order_id}" in text and arbiter.address in text, text
     assert orders.arbiterOf(order_id) == arbiter.address
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     assert arbiter.address in page.inner_text("dd.arbiter")
 
     # alice and bob join, the order closes, both models are submitted, alice's part ships (library)
@@ -67,7 +67,7 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
 
     # alice disputes her shipped part within the confirmation window
     act_as(page, "alice")
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     assert "may confirm or dispute until" in page.inner_text("#job-1 .outcome")
     text = submit(page, "dispute job 1")
     assert "disputed" in text, text
@@ -78,7 +78,7 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
     act_as(page, "arbiter")
     page.click("text=My account")
     assert f"order {order_id}, job 1: disputed" in page.inner_text("ul.arbitrate")
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     assert "arbiter" in page.inner_text("dd.arbiter")
 
     # a split larger than the deposit: the library's sentence, nothing sent, nothing changed
@@ -119,7 +119,7 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
     assert "job 2: model rejected by the producer" in history
 
     # the market shows the producer's record of rejections and disputes
-    page.goto(portal.url + "/")
+    go(page, portal, "/")
     cells = page.locator("table.orders td.disputes").all_inner_texts()
     assert cells and all(re.search(r"\b1 rejected, 1 disputed \(1 split\)", c) for c in cells), cells
     assert portal.reader.orders.getOrder(order_id).status == OrderStatus.CLOSED

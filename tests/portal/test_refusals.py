@@ -9,7 +9,7 @@ from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from offchain.orders import steps
 from tests.portal.conftest import LOCKED_PASSPHRASE, UPLOAD_LIMIT_MIB, screenshot
-from tests.portal.helpers import act_as, submit
+from tests.portal.helpers import act_as, form_of, go, submit
 
 DAY = 86400
 
@@ -42,7 +42,7 @@ def test_a_file_that_is_not_stl_is_refused_and_not_kept(page, portal, tmp_path):
     before = portal.workspace.parts()
     fake = tmp_path / "drawing.stl"
     fake.write_bytes(b"%PDF-1.7\n" + b"x" * 400)
-    page.goto(portal.url + "/parts")
+    go(page, portal, "/parts")
     page.set_input_files("#stl", str(fake))
     with page.expect_navigation():
         page.click("text=read the part")
@@ -55,7 +55,7 @@ def test_a_file_that_is_not_stl_is_refused_and_not_kept(page, portal, tmp_path):
 def test_a_file_over_the_limit_is_refused_before_sending(page, portal, tmp_path):
     big = testdata.write_binary(tmp_path / "big.stl", testdata.torus_with_triangles(30_000).triangles())
     assert big.stat().st_size > UPLOAD_LIMIT_MIB << 20
-    page.goto(portal.url + "/parts")
+    go(page, portal, "/parts")
     page.set_input_files("#stl", str(big))
     page.click("text=read the part")
     message = page.locator("#upload-result .result.refused").inner_text()
@@ -68,7 +68,7 @@ def test_a_stale_join_form_after_the_order_closed_changes_nothing(page, portal, 
     act_as(page, "alice")
     bracket = portal.world.parts["bracket"]
     part_id = portal.workspace.add_part(bracket.name, [bracket.read_bytes()], "mm", 1 << 20).id
-    page.goto(f"{portal.url}/parts/{part_id}")
+    go(page, portal, f"/parts/{part_id}")
     button = f"join order {order_id}"
     page.get_by_role("button", name=button).wait_for()
     steps.close(producer, order_id)  # meanwhile the producer closes the order
@@ -81,20 +81,26 @@ def test_a_stale_join_form_after_the_order_closed_changes_nothing(page, portal, 
     screenshot(page, "refused-stale-join")
 
 
-def test_a_wrong_key_cannot_fetch_a_model_and_nothing_is_saved(page, portal, tmp_path):
+def test_another_accounts_key_is_neither_offered_nor_used_and_nothing_is_saved(page, portal, tmp_path):
     # order 2 of the demo world: closed, bob's model submitted, the producer's turn
     act_as(page, "producer")
-    page.goto(f"{portal.url}/orders/2")
+    go(page, portal, "/orders/2")
+    form = form_of(page, "fetch-model job 1")
+    offered = form.locator("select[name=secret_key] option").all_inner_texts()
+    assert offered[0] == "producer.sec.asc" and "alice.sec.asc" not in offered, offered
     folder = tmp_path / "inbox"
     folder.mkdir()
+    # a form that names alice's key anyway (edited by hand) is refused, nothing fetched
+    form.locator("select[name=secret_key]").evaluate(
+        "s => { const o = document.createElement('option'); o.text = 'alice.sec.asc'; s.add(o); }"
+    )
     text = submit(
         page,
         "fetch-model job 1",
         {"folder": str(folder), "ipfs_api": portal.world.producer_ipfs_api},
         {"secret_key": "alice.sec.asc"},
     )
-    assert "this ciphertext is encrypted to key id(s)" in text, text
-    assert text.endswith("decrypt it with the recipient's secret key"), text
+    assert text.startswith("secret key: alice.sec.asc is not one of this account's keys"), text
     assert list(folder.iterdir()) == []
     assert portal.reader.orders.getJob(2, 1).status == JobStatus.MODEL_SUBMITTED
 
@@ -102,8 +108,11 @@ def test_a_wrong_key_cannot_fetch_a_model_and_nothing_is_saved(page, portal, tmp
 def test_a_wrong_passphrase_signs_nothing(page, portal, locked_account):
     act_as(page, "locked")
     page.click("text=My account")
+    made = submit(page, "generate", {"name": "locked-key", "email": "locked@prodnet.example"})
+    assert "locked-key.pub.asc" in made, made
+    page.reload()
     nonce = _nonce(locked_account.address)
-    key = {"public_key": "alice.pub.asc"}
+    key = {"public_key": "locked-key.pub.asc"}
     text = submit(page, "register key", {"account_passphrase": "not it"}, key)
     assert text == "cannot unlock account 'locked': wrong passphrase; nothing was sent"
     assert _nonce(locked_account.address) == nonce

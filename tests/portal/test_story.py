@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, submit
+from tests.portal.helpers import act_as, go, submit
 
 CUSTOMER = "test account 5"
 
@@ -58,27 +58,35 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     focused = page.evaluate("document.activeElement.textContent")
     assert focused == f"join order {order_id}"
     page.keyboard.press("Enter")
-    join_form.locator(".result.ok").wait_for()
+    # the deposit is shown before anything is sent; confirmed by keyboard too
+    row = page.locator("table.offers tr", has=join_form)
+    confirm = row.get_by_role("button", name="confirm join")
+    confirm.wait_for()
+    assert "into escrow" in row.locator(".result.confirm").inner_text()
+    assert chain.orders.jobCount(order_id) == 0  # nothing sent before the confirmation
+    confirm.focus()
+    page.keyboard.press("Enter")
+    row.locator(".result.ok").wait_for()
     assert chain.orders.jobCount(order_id) == 1
     job = chain.orders.getJob(order_id, 1)
     assert job.quantity == 3 and job.status == JobStatus.JOINED
 
     # the producer closes it from the order page
     act_as(page, "producer")
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     assert "closed" in submit(page, f"close order {order_id}")
     assert chain.orders.getOrder(order_id).status == OrderStatus.CLOSED
 
     # the customer submits the encrypted model over IPFS
     act_as(page, CUSTOMER)
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     text = submit(page, "submit-model job 1", selects={"secret_key": "dave.sec.asc", "store": "ipfs"})
     assert "ipfs://" in text, text
     assert chain.orders.getJob(order_id, 1).status == JobStatus.MODEL_SUBMITTED
 
     # the producer fetches it through its own node, verifies, decrypts, then ships
     act_as(page, "producer")
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     text = submit(
@@ -99,7 +107,7 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
 
     # the customer confirms receipt; the producer withdraws
     act_as(page, CUSTOMER)
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     assert "received" in submit(page, "confirm job 1")
     assert chain.orders.getJob(order_id, 1).status == JobStatus.COMPLETED
     act_as(page, "producer")
@@ -110,7 +118,7 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert chain.orders.credits(page_address(portal, "producer"), "0x" + "0" * 40) == 0
 
     # the timeline shows every step with its transaction and gas
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     timeline = page.inner_text("table.timeline")
     for event in ("OrderOpened", "JobJoined", "OrderClosed", "ModelSubmitted", "JobShipped", "JobCompleted"):
         assert event in timeline
@@ -121,7 +129,7 @@ def page_address(portal, label: str) -> str:
 
 
 def test_market_page_filters_and_live_update(page, portal):
-    page.goto(portal.url + "/")
+    go(page, portal, "/")
     assert "Open orders" in page.inner_text("main")
     screenshot(page, "market")
     rows = page.locator("table.orders tbody tr").count()

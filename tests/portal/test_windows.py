@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus
 from offchain.orders import report, steps
 from offchain.transfer import storage
-from tests.portal.helpers import act_as, submit
+from tests.portal.helpers import act_as, go, submit
 
 DAY = 86400
 
@@ -50,7 +50,7 @@ def test_a_dispute_without_an_arbiter_is_settled_from_the_page_once_the_window_i
 
     # while the arbitration window runs, nobody is offered settle; the page says when it ends
     act_as(page, "bob")
-    page.goto(f"{portal.url}/orders/{order_id}")
+    go(page, portal, f"/orders/{order_id}")
     expect(page.locator("#job-1 .outcome")).to_contain_text("disputed", timeout=15_000)
     assert page.get_by_role("button", name="settle job 1").count() == 0
     _mine_at(until - 2)

@@ -11,8 +11,10 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 
 from offchain import config
 from offchain.errors import ProdnetError
-from offchain.portal import pages
+from offchain.portal import actions, pages
 from offchain.portal.dependencies import PortalDep, Visit, VisitDep, error_text
+from offchain.portal.security import too_large
+from offchain.wording import for_page
 
 router = APIRouter()
 
@@ -59,14 +61,42 @@ async def order_view(page: Visit, order_id: int, name: str) -> HTMLResponse:
         data = await portal.read(pages.order_page, portal.reader, order_id, page.actor.address, fetched)
     except ProdnetError as exc:
         return page.render("error.html", status=404, message=error_text(exc))
+    parts = portal.workspace.parts(owner=page.actor.address)
     return page.render(
         name,
-        parts=portal.workspace.parts(),
-        secret_keys=portal.workspace.key_files("sec"),
+        parts=parts,
+        job_parts=_joined_parts(page, parts, data["jobs"]),
+        secret_keys=await _key_choices(page, "sec"),
         ipfs_api=portal.settings.ipfs_api or config.ipfs_api(),
         has_file_store=bool(portal.settings.file_store or config.file_store()),
+        previewed=actions.PREVIEWS,
+        destructive=actions.DESTRUCTIVE,
         **data,
     )
+
+
+def _joined_parts(page: Visit, parts: list[tuple[str, str]], jobs: list[Any]) -> dict[int, str]:
+    """For each job waiting for its model, the acting account's part with the public data the
+    job was joined with (the one to preselect)."""
+    found: dict[int, str] = {}
+    for job in jobs:
+        if "submit-model" not in job.moves:
+            continue
+        for part_id, _ in parts:
+            data = page.portal.workspace.part(part_id).data
+            if (data.chain_dims_um(), data.chain_volume_mm3()) == (job.dims_um, job.volume_mm3):
+                found[job.id] = part_id
+                break
+    return found
+
+
+async def _key_choices(page: Visit, kind: str) -> list[tuple[str, bool]]:
+    """The acting account's key files of KIND (another account's are never offered)."""
+    portal = page.portal
+    assert portal.accounts is not None
+    accounts = [a.address for a in portal.accounts.actors]
+    published = await portal.read(pages.published_fingerprints, portal.reader, accounts)
+    return portal.workspace.key_choices(kind, page.actor.address, published)
 
 
 def upload_page(page: Visit, status: int = 200, message: str | None = None) -> HTMLResponse:
@@ -75,8 +105,9 @@ def upload_page(page: Visit, status: int = 200, message: str | None = None) -> H
     return page.render(
         "upload.html",
         status=status,
-        parts=portal.workspace.parts(),
+        parts=portal.workspace.parts(owner=page.actor.address),
         limit=portal.settings.max_upload >> 20,
+        too_large=for_page(too_large(portal.settings.max_upload, "{name}")),
         message=message,
     )
 
@@ -97,7 +128,7 @@ async def account_page(page: VisitDep) -> HTMLResponse:
     data = await portal.read(pages.account_page, portal.reader, page.actor.address)
     return page.render(
         "account.html",
-        public_keys=portal.workspace.key_files("pub"),
+        public_keys=await _key_choices(page, "pub"),
         key_folder=portal.workspace.key_folder,
         **data,
     )
@@ -115,11 +146,18 @@ async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
         part = portal.workspace.part(part_id)
     except ProdnetError as exc:
         return page.render("error.html", status=404, message=error_text(exc))
-    text = page.request.query_params.get("quantity", "1")
-    quantity = int(text) if text.isdigit() and 0 < int(text) < 2**32 else 1
+    text = page.request.query_params.get("quantity", "1").strip()
+    quantity, problem = 1, None
+    if text.isdigit() and 0 < int(text) < 2**32:
+        quantity = int(text)
+    else:
+        problem = (
+            f"quantity {text[:20]!r} is not a whole number from 1 to {2**32 - 1:,}: showing the offers for 1"
+        )
     rank = page.request.query_params.get("rank", "price")
     try:
         data = await portal.read(pages.part_page, portal.reader, part, quantity, rank)
+        data["problem"] = problem
     except ProdnetError as exc:
         data = {"part": part, "offers": [], "problem": error_text(exc)}
     return page.render("part.html", quantity=quantity, rank=rank, **data)

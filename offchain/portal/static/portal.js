@@ -39,8 +39,7 @@
     const file = input.files[0];
     if (tooLarge(file)) {
       e.preventDefault();
-      refuse(file.name + " is larger than the portal's limit of " + form.dataset.limitText +
-        " MiB: send a smaller file, or start the portal with a larger --max-upload");
+      refuse(form.dataset.tooLarge.replace("{name}", file.name));  // the server's own sentence
     }
   });
   ["dragenter", "dragover"].forEach(function (name) {

@@ -1,0 +1,183 @@
+"""A portal a company can trust with money, as its people use it: one payment per click (a
+double-click, a resubmitted form), each tab acting as its own account, keys and parts that
+belong to their owner, pages that follow the chain and keep a real address. Each story is
+checked on chain."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from offchain.chain.codec import ZERO_ADDRESS
+from offchain.orders import steps
+from offchain.portal.workspace import part_id
+from tests.portal.conftest import screenshot
+from tests.portal.helpers import act_as, form_of, go, submit
+
+DAY = 86400
+
+
+def _address(portal, label: str) -> str:
+    return next(a for a, name in portal.world.labels.items() if name == label)
+
+
+def _nonce(address: str) -> int:
+    from ape import networks
+
+    return int(networks.provider.web3.eth.get_transaction_count(address))
+
+
+@pytest.fixture
+def fresh_order(portal):
+    """An open order of the demo producer, opened through the library (not the page)."""
+    from ape import accounts, chain
+
+    producer = next(a for a in accounts.test_accounts if a.address == _address(portal, "producer"))
+    c = portal.reader.__class__(
+        portal.reader.deployment, portal.reader.registry, portal.reader.orders, None, producer, "producer"
+    )
+    now = int(chain.pending_timestamp)
+    step = steps.open_order(c, 1, None, 900_000, now, now + 5 * DAY, now + 20 * DAY, 2 * 10**14)
+    return c, int(step.data["order_id"])
+
+
+def _bracket(portal, owner: str, units: str = "mm") -> str:
+    bracket = portal.world.parts["bracket"]
+    return portal.workspace.add_part(bracket.name, [bracket.read_bytes()], units, 1 << 20, owner).id
+
+
+def test_a_double_click_and_a_resubmitted_form_pay_once(page, portal, fresh_order):
+    _, order_id = fresh_order
+    alice = _address(portal, "alice")
+    act_as(page, "alice")
+    go(page, portal, f"/parts/{_bracket(portal, alice)}")
+    amounts = submit(page, f"join order {order_id}", confirm=False)
+    assert re.search(r"deposit [\d.]+ ETH into escrow", amounts), amounts
+    assert portal.reader.orders.jobCount(order_id) == 0  # the amounts come first, nothing sent
+    nonce = _nonce(alice)
+
+    row = page.locator("table.offers tr", has=form_of(page, f"join order {order_id}"))
+    confirm = row.get_by_role("button", name="confirm join")
+    fields = confirm.evaluate(
+        "b => Object.fromEntries([...b.closest('.confirming').querySelectorAll('input')]"
+        ".map(i => [i.name, i.value]))"
+    )
+    confirm.dblclick()
+    row.locator(".result.ok").wait_for(timeout=60_000)
+    assert portal.reader.orders.jobCount(order_id) == 1
+    assert _nonce(alice) == nonce + 1  # one transaction, one deposit
+
+    # Back and resubmit: the browser sends the same form again, token and all
+    again = page.request.post(f"{portal.url}/act/join", form=fields, headers={"Origin": portal.url})
+    text = " ".join(re.sub(r"<[^>]+>", " ", again.text()).split())
+    already = "already done (this form was sent before; nothing was sent again)"
+    assert f"{already}: join: job 1 of order {order_id}" in text, text
+    assert portal.reader.orders.jobCount(order_id) == 1 and _nonce(alice) == nonce + 1
+    job = portal.reader.orders.getJob(order_id, 1)
+    assert job.customer == alice
+
+
+def test_two_tabs_act_as_their_own_accounts(page, portal, fresh_order):
+    _, order_id = fresh_order
+    bob = _address(portal, "bob")
+    act_as(page, "bob")
+    go(page, portal, f"/parts/{_bracket(portal, bob)}")
+    other = page.context.new_page()  # a second tab of the same browser
+    other.goto(page.url)
+    act_as(other, "producer")  # switching there changes nothing here
+    assert "bob (" in page.locator("#actor option:checked").inner_text()
+    text = submit(page, f"join order {order_id}")
+    assert text.startswith(f"join: job 1 of order {order_id}"), text
+    assert portal.reader.orders.getJob(order_id, 1).customer == bob
+    other.close()
+
+
+def test_a_form_that_names_no_account_sends_nothing(page, portal, fresh_order):
+    producer, order_id = fresh_order
+    act_as(page, "producer")
+    go(page, portal, f"/orders/{order_id}")
+    form = form_of(page, f"close order {order_id}")
+    form.locator("[name=account]").evaluate("e => e.remove()")
+    nonce = _nonce(producer.address)
+    text = submit(page, f"close order {order_id}")
+    assert text == "this form does not name the account it acts for: reload the page and send it again"
+    assert _nonce(producer.address) == nonce
+
+
+def test_keys_offered_are_the_acting_accounts_own(page, portal):
+    act_as(page, "admin")
+    page.click("text=My account")
+    offered = form_of(page, "register key").locator("select[name=public_key] option").all_inner_texts()
+    assert not {"alice.pub.asc", "bob.pub.asc", "producer.pub.asc"} & set(offered), offered
+    act_as(page, "alice")
+    offered = form_of(page, "register key").locator("select[name=public_key] option")
+    assert offered.first.inner_text() == "alice.pub.asc"
+    assert offered.first.evaluate("o => o.selected")  # the key alice published, preselected
+    assert "bob.pub.asc" not in offered.all_inner_texts()
+
+
+def test_a_reupload_in_inches_is_another_part(page, portal, fresh_order):
+    _, order_id = fresh_order
+    alice, bob = _address(portal, "alice"), _address(portal, "bob")
+    mm = _bracket(portal, alice)
+    act_as(page, "alice")
+    go(page, portal, f"/parts/{mm}")
+    submit(page, f"join order {order_id}")
+    inches = _bracket(portal, bob, "inch")  # bob drops the same file, read in inches
+    assert inches != mm and inches == part_id(portal.workspace.part(mm).sha256, "inch")
+    go(page, portal, f"/parts/{mm}")
+    assert "80 x 80 x 5 mm" in page.inner_text("dl.public")  # alice's part is unchanged
+    go(page, portal, "/parts")
+    assert "(inch)" not in page.inner_text("main")  # bob's part is bob's, not on alice's list
+
+
+def test_the_order_page_follows_the_chain_without_a_reload(page, portal, fresh_order):
+    producer, order_id = fresh_order
+    act_as(page, "producer")
+    go(page, portal, f"/orders/{order_id}")
+    expect(page.locator("h1 .status")).to_have_text("open")
+    close = page.get_by_role("button", name=f"close order {order_id}")
+    expect(close).to_be_visible()
+    steps.close(producer, order_id)  # from the command line, say
+    expect(page.locator("h1 .status")).to_have_text("closed", timeout=15_000)
+    expect(page.locator(".order-status")).to_have_text("closed")
+    expect(close).to_have_count(0)
+
+
+def test_a_filtered_market_has_a_real_address(page, portal):
+    go(page, portal, "/")
+    page.fill("[name=material]", "pa12")  # a search: the case does not matter
+    with page.expect_navigation():
+        page.click("text=filter")
+    assert "material=pa12" in page.url and "/fragments/" not in page.url
+    rows = page.locator("table.orders tbody tr").count()
+    assert "PA12" in page.inner_text("table.orders")
+    page.reload()
+    expect(page.locator("header nav")).to_be_visible()  # the whole page, header and all
+    expect(page.locator("table.orders tbody tr")).to_have_count(rows)
+
+
+def test_an_unknown_address_gets_the_portals_own_page(page, portal):
+    response = page.goto(f"{portal.url}/no/such/page")
+    assert response.status == 404
+    expect(page.locator("header nav")).to_be_visible()
+    assert "there is no page at /no/such/page" in page.inner_text("main")
+    response = page.goto(f"{portal.url}/?as={ZERO_ADDRESS}")
+    assert response.status == 400
+    assert "is not one of this portal's accounts" in page.inner_text("main")
+
+
+def test_phone_width_pages_fit_the_screen(browser, portal):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(portal.entry)
+    alice = _address(portal, "alice")
+    pages = (("market", "/"), ("order", "/orders/1"), ("part", f"/parts/{_bracket(portal, alice)}"))
+    for name, path in pages:
+        tab.goto(f"{portal.url}{path}")
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{name}: {width} px wide"
+        screenshot(tab, f"phone-{name}")
+    context.close()
