@@ -16,6 +16,8 @@ from benchmarks.bench_market import JOBS, ORDERS, ROOT
 
 REPEAT = 9
 GOAL_SECONDS = 0.3
+#: Triangles of the large part: a 16 MB binary STL (50 bytes a triangle).
+LARGE_TRIANGLES = 320_000
 
 
 def run() -> dict:
@@ -36,6 +38,43 @@ def _get(port: int, path: str, cookie: str) -> tuple[int, float, int]:
     body = response.read()
     conn.close()
     return response.status, time.perf_counter() - started, len(body)
+
+
+def _large_part(port: int, cookie: str, portal: Any, work: Path) -> dict[str, Any]:
+    """A 16 MB STL dropped on the portal: the upload (read once, its public data kept), then
+    its page with its offers, first and later views."""
+    from offchain.devtools import parts as testdata
+
+    mesh = testdata.torus_with_triangles(LARGE_TRIANGLES)
+    path = testdata.write_binary(work / "large.stl", mesh.triangles())
+    boundary = "prodnetbench"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{portal.keys.csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="units"\r\n\r\nmm\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="stl"; filename="large.stl"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", "/parts", body=body, headers={
+        "Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Origin": f"http://127.0.0.1:{port}",
+    })
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    upload = time.perf_counter() - started
+    location = response.getheader("location") or ""
+    assert response.status == 303 and location.startswith("/parts/"), f"upload: HTTP {response.status}"
+    status, first, _ = _get(port, location, cookie)
+    assert status == 200, f"{location}: HTTP {status}"
+    later = [_get(port, location, cookie)[1] for _ in range(REPEAT)]
+    return {
+        "large_part_bytes": path.stat().st_size,
+        "large_part_upload_seconds": round(upload, 3),
+        "large_part_page_first_seconds": round(first, 4),
+        "large_part_page_later_seconds": round(statistics.median(later), 4),
+    }
 
 
 def _measure(node: Any, work: Path) -> dict:
@@ -67,7 +106,7 @@ def _measure(node: Any, work: Path) -> dict:
         keys = Secrets()
         settings = Settings(port=free_port(), test_accounts=2)
         started = time.perf_counter()
-        asgi, _ = create_app(settings, keys)  # includes the index's first sync
+        asgi, portal = create_app(settings, keys)  # includes the index's first sync
         result["start_seconds"] = round(time.perf_counter() - started, 2)
         server = uvicorn.Server(
             uvicorn.Config(asgi, host="127.0.0.1", port=settings.port, log_level="warning")
@@ -91,12 +130,15 @@ def _measure(node: Any, work: Path) -> dict:
                 times = [_get(settings.port, path, cookie)[1] for _ in range(REPEAT)]
                 result[f"{name}_seconds"] = round(statistics.median(times), 4)
                 result[f"{name}_bytes"] = size
+            result.update(_large_part(settings.port, cookie, portal, work))
         finally:
             server.should_exit = True
             thread.join(timeout=10)
             forget_indexes()
     result["orders_on_chain"] = ORDERS
     result["jobs_on_chain"] = JOBS
-    result["goals"] = {"market_first_page_seconds": GOAL_SECONDS}
-    result["goals_met"] = result["market_first_page_seconds"] <= GOAL_SECONDS
+    result["goals"] = {
+        "market_first_page_seconds": GOAL_SECONDS, "large_part_page_later_seconds": GOAL_SECONDS
+    }
+    result["goals_met"] = all(result[name] <= goal for name, goal in result["goals"].items())
     return result

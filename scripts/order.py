@@ -379,11 +379,12 @@ def reject(account, order_id, job_id):
 @step_command("dispute")
 @click.argument("order_id", type=params.ID)
 @click.argument("job_id", type=params.ID)
-def dispute(account, order_id, job_id):
-    """Dispute a shipped job within the confirmation window (customer): the producer can no
-    longer finalize it; the order's arbiter splits the deposit, or after the arbitration
-    window anyone settles it as a full refund to you."""
-    _echo(workflow.dispute(open_chain(account), order_id, job_id))
+@click.option("--reason", required=True, help="Why, for the arbiter (a sentence; the event keeps it).")
+def dispute(account, order_id, job_id, reason):
+    """Dispute a shipped job within the confirmation window (customer), saying why: the
+    producer can no longer finalize it; the order's arbiter splits the deposit, or after the
+    arbitration window anyone settles it as a full refund to you."""
+    _echo(workflow.dispute(open_chain(account), order_id, job_id, reason))
 
 
 @step_command("resolve")

@@ -133,8 +133,9 @@ interface IMarketTypes {
     /// @notice The producer rejected the job's model: `toProducer` (REJECT_FEE_BPS of the
     /// deposit) is credited to it, `toCustomer` (the rest) back to the customer.
     event JobRejected(uint256 indexed orderId, uint256 indexed jobId, uint256 toProducer, uint256 toCustomer);
-    /// @notice The customer disputed the shipped job; finalize is blocked until it is resolved.
-    event JobDisputed(uint256 indexed orderId, uint256 indexed jobId);
+    /// @notice The customer disputed the shipped job, saying why (`reason`, for the arbiter);
+    /// finalize is blocked until it is resolved.
+    event JobDisputed(uint256 indexed orderId, uint256 indexed jobId, string reason);
     /// @notice The dispute was resolved: by `arbiter`'s split, or (arbiter address(0)) by the
     /// default rule after the arbitration window, a full refund to the customer.
     event JobResolved(
@@ -201,6 +202,8 @@ interface IMarketTypes {
     error NothingToWithdraw(address account, address token);
     /// @notice Cannot cancel: job `jobId` has a submitted model (reject it or ship it).
     error ModelReceived(uint256 orderId, uint256 jobId);
+    /// @notice A dispute's reason must have 1 to `max` bytes; it had `length`.
+    error InvalidReason(uint256 length, uint256 max);
     /// @notice A dispute had to be opened before `until` (shipment + confirmation window).
     error ConfirmationWindowOver(uint256 orderId, uint256 jobId, uint256 until);
     /// @notice The arbiter has until `until` to resolve the dispute; the default rule applies after.
@@ -343,9 +346,10 @@ interface IArbitration is IMarketTypes {
     /// (its cost of fetching and checking), the rest back to the customer.
     function reject(uint256 orderId, uint256 jobId) external;
 
-    /// @notice Job's customer: dispute a shipped job within the confirmation window; finalize
-    /// is then blocked until the dispute is resolved.
-    function dispute(uint256 orderId, uint256 jobId) external;
+    /// @notice Job's customer: dispute a shipped job within the confirmation window, saying why
+    /// in `reason` (1 to MAX_REASON_BYTES bytes, kept in the JobDisputed event for the arbiter);
+    /// finalize is then blocked until the dispute is resolved.
+    function dispute(uint256 orderId, uint256 jobId, string calldata reason) external;
 
     /// @notice The order's arbiter (ARBITER_ROLE in permissioned mode, the named arbiter in
     /// public mode; never a party to the job): resolve a dispute, until someone settles it, by
@@ -435,6 +439,9 @@ interface IMarketViews is IMarketTypes {
 
     /// @notice Share of the deposit, in basis points, credited to a producer that rejects a model.
     function REJECT_FEE_BPS() external pure returns (uint256);
+
+    /// @notice Longest reason a dispute carries (bytes).
+    function MAX_REASON_BYTES() external pure returns (uint256);
 
     /// @notice Shortest deployment window (seconds).
     function MIN_WINDOW() external pure returns (uint256);

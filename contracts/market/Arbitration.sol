@@ -27,14 +27,18 @@ abstract contract Arbitration is IArbitration, MarketSteps {
     }
 
     /// @inheritdoc IArbitration
-    function dispute(uint256 orderId, uint256 jobId) external nonReentrant {
+    function dispute(uint256 orderId, uint256 jobId, string calldata reason) external nonReentrant {
         _checkRole(CUSTOMER_ROLE);
         (, Job storage job) = _customerJob(orderId, jobId);
         _requireJobStatus(orderId, jobId, job, JobStatus.Shipped);
         uint256 until = uint256(job.shippedAt) + _confirmationWindow;
         if (block.timestamp >= until) revert ConfirmationWindowOver(orderId, jobId, until);
+        uint256 length = bytes(reason).length;
+        if (length == 0 || length > MarketLimits.MAX_REASON_BYTES) {
+            revert InvalidReason(length, MarketLimits.MAX_REASON_BYTES);
+        }
         job.status = JobStatus.Disputed;
-        emit JobDisputed(orderId, jobId);
+        emit JobDisputed(orderId, jobId, reason);
     }
 
     /// @inheritdoc IArbitration

@@ -19,6 +19,9 @@ library MarketLimits {
     uint256 internal constant MAX_JOB_IDS = 1000;
     /// @dev Share of the deposit, in basis points, credited to a producer that rejects a model.
     uint256 internal constant REJECT_FEE_BPS = 1000;
+    /// @dev Longest reason a dispute carries (bytes of UTF-8): a sentence for the arbiter, kept
+    /// in the JobDisputed event only (never in storage).
+    uint256 internal constant MAX_REASON_BYTES = 280;
     /// @dev Bounds of the deployment's windows (seconds).
     uint256 internal constant MIN_WINDOW = 1 hours;
     uint256 internal constant MAX_WINDOW = 90 days;

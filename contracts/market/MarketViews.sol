@@ -88,6 +88,11 @@ abstract contract MarketViews is IMarketViews, MarketStorage {
     }
 
     /// @inheritdoc IMarketViews
+    function MAX_REASON_BYTES() external pure returns (uint256) {
+        return MarketLimits.MAX_REASON_BYTES;
+    }
+
+    /// @inheritdoc IMarketViews
     function MIN_WINDOW() external pure returns (uint256) {
         return MarketLimits.MIN_WINDOW;
     }

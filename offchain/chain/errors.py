@@ -125,6 +125,9 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"order {a['orderId']} cannot be cancelled: job {a['jobId']} has a submitted model; reject it "
         f"('ape run order reject {a['orderId']} {a['jobId']}') or ship it"
     ),
+    "InvalidReason": lambda a: (
+        f"a dispute needs a reason for the arbiter of 1 to {a['max']} bytes; this one has {a['length']}"
+    ),
     "ConfirmationWindowOver": lambda a: (
         f"job {a['jobId']} of order {a['orderId']} can no longer be disputed: its confirmation window "
         f"ended at {format_time(a['until'])} (the producer may finalize it now)"

@@ -242,7 +242,8 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
             with nodes.of("alice"):
                 record(workflow.confirm(as_(alice, "alice"), order_id, jobs["alice"]))
             with nodes.of("bob"):
-                record(workflow.dispute(as_(bob, "bob"), order_id, jobs["bob"]))
+                reason = "the gear's teeth are chipped"
+                record(workflow.dispute(as_(bob, "bob"), order_id, jobs["bob"], reason))
             with nodes.of("admin"):
                 deposit = int(orders.getJob(order_id, jobs["bob"]).deposit)
                 share = deposit * ARBITER_PERCENT // 100

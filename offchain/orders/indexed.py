@@ -58,4 +58,5 @@ SETTINGS_VIEWS = {
     "max_live_jobs": "MAX_LIVE_JOBS",
     "max_job_ids": "MAX_JOB_IDS",
     "reject_fee_bps": "REJECT_FEE_BPS",
+    "max_reason_bytes": "MAX_REASON_BYTES",
 }

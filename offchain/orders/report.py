@@ -228,6 +228,19 @@ def history(c: Chain, order_id: int) -> list[Event]:
     ]
 
 
+def reason_text(reason: Any) -> str:
+    """A dispute's reason as the customer gave it, quoted (it is the customer's words)."""
+    return f"\u201c{reason}\u201d" if reason else "no reason given"
+
+
+def disputes_reasons(index: MarketIndex, order_id: int) -> dict[int, str]:
+    """The reason of each disputed job of ORDER_ID, from its JobDisputed event, quoted."""
+    return {
+        int(e.args["jobId"]): reason_text(e.args.get("reason"))
+        for e in index.timeline(order_id) if e.name == "JobDisputed"
+    }
+
+
 def _describe(name: str, args: dict[str, Any], token: str) -> str | None:
     """The fair market rules' events of an order in words; None for the others."""
     job = args.get("jobId")
@@ -238,7 +251,10 @@ def _describe(name: str, args: dict[str, Any], token: str) -> str | None:
             f"{back} back to the customer"
         )
     if name == "JobDisputed":
-        return f"job {job}: disputed by the customer; the producer cannot finalize it until it is resolved"
+        return (
+            f"job {job}: disputed by the customer ({reason_text(args.get('reason'))}); the producer cannot "
+            "finalize it until it is resolved"
+        )
     if name == "JobResolved":
         back = amount_text(int(args["toCustomer"]), token)
         if is_zero_address(args["arbiter"]):

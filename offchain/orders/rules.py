@@ -45,6 +45,7 @@ class Settings:
     max_live_jobs: int
     max_job_ids: int
     reject_fee_bps: int
+    max_reason_bytes: int  # the longest reason a dispute carries
 
     def confirmation_end(self, shipped_at: int) -> int:
         """Until when a shipped job's customer may confirm or dispute it (then its producer may

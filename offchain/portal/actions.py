@@ -300,7 +300,7 @@ def reclaim(ctx: Context, form: Form) -> Outcome:
 
 
 def dispute(ctx: Context, form: Form) -> Outcome:
-    return _step(steps.dispute(ctx.chain, *_order_job(form)))
+    return _step(steps.dispute(ctx.chain, *_order_job(form), _text(form, "reason", "reason for the arbiter")))
 
 
 # -- arbiter and anyone ----------------------------------------------------------------

@@ -140,6 +140,7 @@ class JobView:
     terms: str  # a shipped/disputed job's deadline, an ended job's outcome
     dims_um: tuple[int, int, int] = (0, 0, 0)  # the public data it was joined with
     volume_mm3: int = 0
+    reason: str = ""  # a disputed job's reason, as its customer gave it
 
 
 def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -154,8 +155,10 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
     settings = market_settings(c)
     rows = index.jobs([order_id])
     who = moves.viewer(c, viewer)
+    reasons = report.disputes_reasons(index, order_id)
     jobs = [
-        _job_view(c, order, j, moves.job_moves(order, rows, j, who, now, settings), fetched.get(j.job_id))
+        _job_view(c, order, j, moves.job_moves(order, rows, j, who, now, settings), fetched.get(j.job_id),
+                  reasons.get(j.job_id, ""))
         for j in rows
     ]
     return {
@@ -167,6 +170,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
         "arbiter_address": "" if d.permissioned or not order.has_arbiter else str(order.arbiter),
         "windows": report.windows_text(settings),
         "order_moves": moves.order_moves(order, rows, who, now, settings),
+        "max_reason": settings.max_reason_bytes,
         "jobs": jobs,
         "events": report.history(c, order_id),
         "now": format_time(now),
@@ -179,6 +183,7 @@ def _job_view(
     j: JobRow,
     job_moves: tuple[str, ...],
     fetched: dict[str, Any] | None,
+    reason: str = "",
 ) -> JobView:
     from offchain.parts.units import build_space_mm3
 
@@ -199,6 +204,7 @@ def _job_view(
         terms=report.job_terms(market_settings(c), order, j),
         dims_um=dims_of(j),
         volume_mm3=int(j.partVolume),
+        reason=reason,
     )
 
 
@@ -229,7 +235,9 @@ def account_page(c: Chain, address: str) -> dict[str, Any]:
     for j in candidates:
         order = index.order(j.order_id)
         if order is not None and moves.may_resolve(order, index.jobs([j.order_id]), j, who, now, settings):
-            disputes.append((j.order_id, j.job_id, report.job_terms(settings, order, j)))
+            said = report.disputes_reasons(index, j.order_id).get(j.job_id, "")
+            terms = report.job_terms(settings, order, j)
+            disputes.append((j.order_id, j.job_id, f"the customer says {said}; {terms}"))
     key = index.key_of(address)
     from ape import networks
 

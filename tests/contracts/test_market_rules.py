@@ -255,6 +255,18 @@ def test_a_dispute_after_the_confirmation_window_is_refused(world_eth):
         actions.dispute(world_eth.orders, world_eth.alice, order, job)
 
 
+def test_a_dispute_says_why_in_its_event(world_eth):
+    """The customer's reason goes to the arbiter in the JobDisputed event, 1 to 280 bytes."""
+    order, job = world_eth.shipped()
+    for reason, length in (("", 0), ("é" * 140 + "x", 281)):  # bytes of UTF-8, not characters
+        with world_eth.unchanged(), ape.reverts(world_eth.orders.InvalidReason, length=length, max=280):
+            actions.dispute(world_eth.orders, world_eth.alice, order, job, reason)
+    longest = "é" * 140
+    receipt = actions.dispute(world_eth.orders, world_eth.alice, order, job, longest)
+    assert actions.event_args(receipt, world_eth.orders.JobDisputed).reason == longest
+    assert world_eth.orders.MAX_REASON_BYTES() == 280
+
+
 def test_a_dispute_needs_a_shipped_job_of_ones_own(world_eth):
     order, job = world_eth.submitted()
     refused = ape.reverts(world_eth.orders.WrongJobStatus, status=JobStatus.MODEL_SUBMITTED)

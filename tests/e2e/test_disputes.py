@@ -145,7 +145,8 @@ def test_a_dispute_is_resolved_by_the_arbiter(public_world: World, order_d: Orde
 
     w.as_producer("ship", order_id, alice_job).ok()
     shipped, disputed = parallel(
-        run(p.producer, "ship", order_id, carol_job), run(p.alice, "dispute", order_id, alice_job)
+        run(p.producer, "ship", order_id, carol_job),
+        run(p.alice, "dispute", order_id, alice_job, "--reason", "the holes are 2 mm off"),
     )
     shipped.ok()
     assert f"dispute: job {alice_job} of order {order_id} disputed" in disputed.ok().stdout
@@ -155,7 +156,7 @@ def test_a_dispute_is_resolved_by_the_arbiter(public_world: World, order_d: Orde
     refused = (p.producer, p.admin)
     nonces = [w.rpc.nonce(who.address) for who in refused]
     carol_disputes, finalize, too_much = parallel(
-        run(p.carol, "dispute", order_id, carol_job),
+        run(p.carol, "dispute", order_id, carol_job, "--reason", "warped"),
         run(p.producer, "finalize", order_id, alice_job),
         run(p.admin, "resolve", order_id, alice_job, "--to-producer", f"{deposit + 1} wei"),
     )

@@ -49,7 +49,7 @@ BEYOND_THE_TABLE: dict[str, frozenset[str]] = {
                        "PriceAboveMax"}),
     "join": frozenset({"NoSpaceLeft", "WrongPayment", "DoesNotFit", "InvalidPart"}),
 }
-SETTINGS = rules.Settings(CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME, 100, 1000, 1000)
+SETTINGS = rules.Settings(CONFIRMATION_WINDOW, ARBITRATION_WINDOW, MAX_LEAD_TIME, 100, 1000, 1000, 280)
 ROLES = {
     rules.Role.PRODUCER: PRODUCER_ROLE, rules.Role.CUSTOMER: CUSTOMER_ROLE, rules.Role.ARBITER: ARBITER_ROLE,
 }
@@ -189,6 +189,7 @@ def _call(m: Market, rule: rules.Rule, f: rules.Facts, caller: str) -> tuple[str
         "close": (order,), "cancel": (order,),
         "submitModel": (order, job, b"\x01" * 32, "ipfs://model"),
         "resolve": (order, job, 0),
+        "dispute": (order, job, actions.REASON),
     }
     value = price_of(PRICE_PER_CM3, PART, 1) if rule.function == "join" else 0
     return rule.function, args.get(rule.function, (order, job)), value

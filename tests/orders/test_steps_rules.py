@@ -32,6 +32,7 @@ from offchain.parts import stl
 from offchain.parts.units import build_space_mm3, price_wei
 from offchain.transfer import keys, storage
 from tests.conftest import fixture_project
+from tests.utils.actions import REASON
 
 DAY = 86_400
 PRICE = 2 * 10**14  # 0.0002 ETH per cm3 of build space
@@ -478,18 +479,30 @@ def test_dispute_resolve_and_settle(w: Rules) -> None:
         [("alice", "bracket"), ("bob", "gear"), ("alice", "gear")], arbiter=w.arbiter.address
     )
     with pytest.raises(StepError, match="is model submitted; only a shipped job can be disputed"):
-        steps.dispute(w.alice, order_id, a)
+        steps.dispute(w.alice, order_id, a, REASON)
     for job in (a, b, c):
         steps.ship(w.producer, order_id, job)
     assert steps.ship(w.producer, order_id, a).already_done
     with pytest.raises(ChainError, match=f"is not the customer of job {a} of order {order_id}"):
-        steps.dispute(w.bob, order_id, a)
+        steps.dispute(w.bob, order_id, a, REASON)
 
-    disputed = steps.dispute(w.alice, order_id, a)
+    before = w.nonce("alice")
+    needs = "a dispute needs a reason for the arbiter of 1 to 280 bytes"
+    with pytest.raises(ChainError, match=f"{needs}; this one has 0$"):
+        steps.dispute(w.alice, order_id, a, " ")
+    with pytest.raises(ChainError, match="of 1 to 280 bytes; this one has 281"):
+        steps.dispute(w.alice, order_id, a, "x" * 281)
+    assert w.nonce("alice") == before  # refused by the estimate: nothing sent
+    disputed = steps.dispute(w.alice, order_id, a, REASON)
+    said = [e.detail for e in report.history(w.alice, order_id) if e.name == "JobDisputed"]
+    assert said == [
+        f"job {a}: disputed by the customer (\u201c{REASON}\u201d); the producer cannot finalize it "
+        "until it is resolved"
+    ]
     assert f"job {a} of order {order_id} disputed; its " in disputed.summary
     assert "until its arbiter resolves it (after " in disputed.summary
-    assert steps.dispute(w.alice, order_id, a).already_done
-    steps.dispute(w.bob, order_id, b)
+    assert steps.dispute(w.alice, order_id, a, REASON).already_done
+    steps.dispute(w.bob, order_id, b, REASON)
     with pytest.raises(StepError, match="its customer disputes it, so it cannot be finalized: its arbiter"):
         steps.finalize(w.producer, order_id, a)
 
@@ -528,7 +541,7 @@ def test_dispute_resolve_and_settle(w: Rules) -> None:
     assert (w.credit("producer"), w.credit("bob")) == (credits[0], credits[1] + refund)
     assert steps.settle(w.stranger, order_id, b).already_done
     with pytest.raises(StepError, match=f"job {c} of order {order_id} can no longer be disputed: its conf"):
-        steps.dispute(w.alice, order_id, c)
+        steps.dispute(w.alice, order_id, c, REASON)
     assert steps.finalize(w.producer, order_id, c).tx_hash
 
     # withdraw reads the credit from the chain, rejects and disputes included
@@ -543,7 +556,7 @@ def test_dispute_resolve_and_settle(w: Rules) -> None:
 def test_a_dispute_without_an_arbiter_ends_by_the_default_rule(w: Rules) -> None:
     order_id, (job,) = w.closed_with_models([("alice", "bracket")])
     steps.ship(w.producer, order_id, job)
-    steps.dispute(w.alice, order_id, job)
+    steps.dispute(w.alice, order_id, job, REASON)
     with pytest.raises(StepError, match=f"order {order_id} has no arbiter: its disputes end by the default"):
         steps.resolve(w.arbiter, order_id, job, 0)
     confirmed = steps.confirm(w.alice, order_id, job)  # the customer may still confirm a disputed job
@@ -575,7 +588,7 @@ def test_members_with_the_arbiter_role_resolve(members: Rules) -> None:
     order_id, (job,) = m.closed_with_models([("alice", "bracket")])
     assert m.orders.arbiterOf(order_id) == ZERO_ADDRESS
     steps.ship(m.producer, order_id, job)
-    steps.dispute(m.alice, order_id, job)
+    steps.dispute(m.alice, order_id, job, REASON)
     with pytest.raises(StepError, match=f"{m.arbiter.address} is not a member with the arbiter role"):
         steps.resolve(m.arbiter, order_id, job, 0)
 

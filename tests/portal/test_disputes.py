@@ -69,7 +69,7 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
     act_as(page, "alice")
     go(page, portal, f"/orders/{order_id}")
     assert "may confirm or dispute until" in page.inner_text("#job-1 .outcome")
-    text = submit(page, "dispute job 1")
+    text = submit(page, "dispute job 1", {"reason": "the bracket's holes are 2 mm off"})
     assert "disputed" in text, text
     assert orders.getJob(order_id, 1).status == JobStatus.DISPUTED
     expect(page.locator("#job-1 .outcome")).to_contain_text("the arbiter may resolve it", timeout=15_000)
@@ -77,9 +77,11 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
     # the arbiter finds the dispute on its account page, then opens the order
     act_as(page, "arbiter")
     page.click("text=My account")
-    assert f"order {order_id}, job 1: disputed" in page.inner_text("ul.arbitrate")
+    said = "the customer says \u201cthe bracket's holes are 2 mm off\u201d"
+    assert f"order {order_id}, job 1: {said}; disputed" in page.inner_text("ul.arbitrate")
     go(page, portal, f"/orders/{order_id}")
     assert "arbiter" in page.inner_text("dd.arbiter")
+    assert said in page.inner_text("#job-1 .outcome")
 
     # a split larger than the deposit: the library's sentence, nothing sent, nothing changed
     too_much = f"{deposits[1] + 1} wei"

@@ -42,8 +42,8 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     part = testdata.write_binary(tmp_path / "hinge.stl", testdata.bracket().triangles())
     page.click("text=A part")
     page.set_input_files("#stl", str(part))
-    with page.expect_navigation():
-        page.click("text=read the part")
+    with page.expect_navigation(url=re.compile(r"/parts/[0-9a-f]{64}")):
+        page.click("text=read the part")  # uploaded with its progress shown, then the part's page
     assert "80 x 80 x 5 mm" in page.inner_text("dl.public")
     page.wait_for_selector("#preview[data-state]")
     assert page.get_attribute("#preview", "data-triangles") == str(testdata.bracket().triangles().shape[0])

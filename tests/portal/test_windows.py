@@ -43,7 +43,7 @@ def test_a_dispute_without_an_arbiter_is_settled_from_the_page_once_the_window_i
     steps.close(producer, order_id)
     steps.submit_model(alice, order_id, 1, parts["bracket"], store, portal.world.key_folder / "alice.sec.asc")
     steps.ship(producer, order_id, 1)
-    steps.dispute(alice, order_id, 1)
+    steps.dispute(alice, order_id, 1, "the part arrived cracked")
     job = orders.getJob(order_id, 1)
     deposit, shipped_at = int(job.deposit), int(job.shippedAt)
     until = shipped_at + int(orders.confirmationWindow()) + int(orders.arbitrationWindow())

@@ -42,7 +42,7 @@ def test_every_contract_error_reads_as_a_page_sentence(name: str) -> None:
 
 
 def test_every_rules_word_reads_as_a_page_sentence() -> None:
-    settings = rules.Settings(7 * 86_400, 14 * 86_400, 90 * 86_400, 100, 1000, 1000)
+    settings = rules.Settings(7 * 86_400, 14 * 86_400, 90 * 86_400, 100, 1000, 1000, 280)
     said = 0
     for roles in (None, frozenset()):
         for rule in rules.RULES:

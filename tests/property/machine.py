@@ -90,6 +90,7 @@ from tests.property.model import (
     NO_SUCH_FUNCTION,
     ORDER_EDGES,
     PRODUCER_ROLE,
+    REASON,
     ROLES,
     ZERO,
     Dims,
@@ -924,7 +925,8 @@ class OrdersMachine(RuleBasedStateMachine):
             "dispute": self.model.predict_dispute,
             "settle": self.model.predict_settle,
         }[fn]
-        self.transact(sender, "orders", fn, order_id, job_id,
+        reason = (REASON,) if fn == "dispute" else ()  # what the customer says to the arbiter
+        self.transact(sender, "orders", fn, order_id, job_id, *reason,
                       outcome=predict(sender, order_id, job_id))
 
     @precondition(_has_jobs)

@@ -33,6 +33,9 @@ ROLES = (PRODUCER_ROLE, CUSTOMER_ROLE, ARBITER_ROLE)
 MAX_LIVE_JOBS = 100
 MAX_JOB_IDS = 1000
 REJECT_FEE_BPS = 1000
+MAX_REASON_BYTES = 280
+#: The reason the machine's customers give their disputes (the event carries it).
+REASON = "the part arrived cracked along its long edge"
 MAX_UINT256 = 2**256 - 1
 
 # Jobs whose build space counts as used (and in liveJobs), and jobs whose deposit is still
@@ -758,7 +761,7 @@ class Model:
                                       "toProducer": fee, "toCustomer": job.deposit - fee})],
                     apply)
 
-    def predict_dispute(self, sender: str, order_id: int, job_id: int) -> Outcome:
+    def predict_dispute(self, sender: str, order_id: int, job_id: int, reason: str = REASON) -> Outcome:
         if err := self._role(sender, CUSTOMER_ROLE):
             return err
         job = self._customer_job(sender, order_id, job_id)
@@ -769,11 +772,14 @@ class Model:
         until = job.shipped_at + self.window
         if self.now >= until:
             return Revert("ConfirmationWindowOver", (order_id, job_id, until))
+        length = len(reason.encode())
+        if not 0 < length <= MAX_REASON_BYTES:
+            return Revert("InvalidReason", (length, MAX_REASON_BYTES))
 
         def apply() -> None:
             job.status = JobStatus.DISPUTED
 
-        return Plan([("JobDisputed", {"orderId": order_id, "jobId": job_id})], apply)
+        return Plan([("JobDisputed", {"orderId": order_id, "jobId": job_id, "reason": reason})], apply)
 
     def is_arbiter(self, account: str, order: Order) -> bool:
         """Holds the arbiter's office for the order (party to the job or not)."""

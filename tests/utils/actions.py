@@ -188,8 +188,12 @@ def reject(orders: Contract, producer: Account, order: int, job: int) -> Receipt
     return orders.reject(order, job, sender=producer)
 
 
-def dispute(orders: Contract, customer: Account, order: int, job: int) -> Receipt:
-    return orders.dispute(order, job, sender=customer)
+#: What the stories' customers say when they dispute a shipped part.
+REASON = "the part arrived cracked along its long edge"
+
+
+def dispute(orders: Contract, customer: Account, order: int, job: int, reason: str = REASON) -> Receipt:
+    return orders.dispute(order, job, reason, sender=customer)
 
 
 def resolve(orders: Contract, arbiter: Account, order: int, job: int, to_producer: int) -> Receipt:

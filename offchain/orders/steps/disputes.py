@@ -7,8 +7,10 @@ from typing import Any
 
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import JobStatus
+from offchain.chain.errors import describe
 from offchain.formats import format_amount, format_time
-from offchain.orders.steps.base import StepError, _arbitration_end, _job_step
+from offchain.orders.indexed import market_settings
+from offchain.orders.steps.base import RuleRefusalError, StepError, _arbitration_end, _job_step
 
 
 def reject(c: Chain, order_id: int, job_id: int) -> Step:
@@ -29,12 +31,22 @@ def reject(c: Chain, order_id: int, job_id: int) -> Step:
     return step
 
 
-def dispute(c: Chain, order_id: int, job_id: int) -> Step:
-    """Customer: dispute a shipped job within the confirmation window; the producer can no
-    longer finalize it, the arbiter splits the deposit (or, after the arbitration window,
-    anyone settles it as a full refund)."""
+def dispute(c: Chain, order_id: int, job_id: int, reason: str) -> Step:
+    """Customer: dispute a shipped job within the confirmation window, saying why (REASON, for
+    the arbiter: the JobDisputed event carries it); the producer can no longer finalize it, the
+    arbiter splits the deposit (or, after the arbitration window, anyone settles it as a full
+    refund)."""
+    reason = " ".join(str(reason).split())
+    longest = market_settings(c).max_reason_bytes
+
+    def said(job: Any) -> None:  # the contract's own check, before anything is sent
+        if not 0 < len(reason.encode()) <= longest:
+            args = {"length": len(reason.encode()), "max": longest}
+            raise RuleRefusalError(describe("InvalidReason", args), "InvalidReason", args)
+
     step = _job_step(
         c, "dispute", c.orders.dispute, order_id, job_id, done=(JobStatus.DISPUTED, JobStatus.RESOLVED),
+        check=said, args=(reason,),
         summary="job {job} of order {order} disputed; its {deposit} stays in escrow",
     )
     if not step.already_done:
