@@ -4,6 +4,7 @@ do every check; this module only moves values from the form to the call."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,9 +115,11 @@ def generate_key(ctx: Context, form: Form) -> Outcome:
     email = _text(form, "email", "e-mail")
     passphrase = form.get("key_passphrase") or None
     key = keys.generate_key(name, email, passphrase)
-    pub, sec = keys.write_key_files(key, ctx.workspace.key_folder, name)
+    # the key keeps the name as typed ("Acme Corp"); its files a name the key folder can hold
+    file_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:64] or "key"
+    pub, sec = keys.write_key_files(key, ctx.workspace.key_folder, file_name)
     if ctx.owner:
-        ctx.workspace.record_key_owner(name, ctx.owner)
+        ctx.workspace.record_key_owner(file_name, ctx.owner)
     return Outcome([f"key {keys.fingerprint(key)}: {pub.name} and {sec.name} written to {pub.parent}"])
 
 

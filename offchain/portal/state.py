@@ -109,6 +109,8 @@ class Portal:
             f"{str(a)[:6]}…{str(a)[-4:]}" if a and len(str(a)) > 12 else a
         )
         self.templates.filters["time"] = format_time
+        # a long hash or URI in a page: its start and end (the whole is in its title and copy button)
+        self.templates.filters["shorten"] = lambda t: f"{t[:14]}…{t[-8:]}" if t and len(str(t)) > 26 else t
         self.accounts: Accounts | None = None
         self.reader: Chain | None = None
         self.chain_key = ""

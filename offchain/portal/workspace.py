@@ -83,13 +83,16 @@ class Workspace:
         meta_path = self.parts_folder / f"{pid}.json"
         meta = read_json(meta_path) or {"name": safe_name, "units": units, "sha256": digest.hexdigest()}
         owners = [str(o) for o in meta.get("owners", [])]
+        names = dict(meta.get("names", {}))  # what each owner called it when dropping it first
         if owner and owner.lower() not in (o.lower() for o in owners):
             owners.append(owner)
-        write_json_atomic(meta_path, {**meta, "owners": owners})
+            names[owner.lower()] = safe_name
+        write_json_atomic(meta_path, {**meta, "owners": owners, "names": names})
         self._read[pid] = data
-        return self.part(pid)
+        return self.part(pid, owner)
 
-    def part(self, part_id: str) -> StoredPart:
+    def part(self, part_id: str, owner: str = "") -> StoredPart:
+        """Part PART_ID, named as OWNER named it (else as it was first dropped)."""
         if not PART_ID.fullmatch(part_id or ""):
             raise WorkspaceError(f"{part_id!r} is not a part id: drop the STL file on the part page")
         path = self.parts_folder / f"{part_id}.stl"
@@ -101,9 +104,8 @@ class Workspace:
         if data is None:
             data = self._read[part_id] = stl.inspect(path, units=units)
         owners = tuple(str(o) for o in meta.get("owners", []))
-        return StoredPart(
-            part_id, str(meta.get("name", "part.stl")), units, path, data, owners, str(meta.get("sha256", ""))
-        )
+        name = str(meta.get("names", {}).get(owner.lower()) or meta.get("name", "part.stl"))
+        return StoredPart(part_id, name, units, path, data, owners, str(meta.get("sha256", "")))
 
     def parts(self, owner: str | None = None) -> list[tuple[str, str]]:
         """(id, name) of every stored part (OWNER's only, if given), newest first."""
@@ -114,7 +116,8 @@ class Workspace:
             meta = read_json(meta_path) or {}
             mine = owner is None or owner.lower() in (str(o).lower() for o in meta.get("owners", []))
             if mine and (self.parts_folder / f"{meta_path.stem}.stl").exists():
-                found.append((meta_path.stem, f"{meta.get('name', 'part.stl')} ({meta.get('units', 'mm')})"))
+                name = meta.get("names", {}).get((owner or "").lower()) or meta.get("name", "part.stl")
+                found.append((meta_path.stem, f"{name} ({meta.get('units', 'mm')})"))
         return found
 
     # -- keys --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from offchain.chain.codec import ZERO_ADDRESS
+from offchain.chain.codec import ZERO_ADDRESS, OrderStatus
 from offchain.orders import steps
 from offchain.portal.workspace import part_id
 from tests.portal.conftest import screenshot
@@ -92,6 +92,8 @@ def test_two_tabs_act_as_their_own_accounts(page, portal, fresh_order):
     assert text.startswith(f"join: job 1 of order {order_id}"), text
     assert portal.reader.orders.getJob(order_id, 1).customer == bob
     other.close()
+    go(page, portal, f"/orders/{order_id}")  # giving a place up looks apart from the other steps
+    expect(page.get_by_role("button", name="leave job 1")).to_have_class(re.compile(r"\bdanger\b"))
 
 
 def test_a_form_that_names_no_account_sends_nothing(page, portal, fresh_order):
@@ -99,11 +101,15 @@ def test_a_form_that_names_no_account_sends_nothing(page, portal, fresh_order):
     act_as(page, "producer")
     go(page, portal, f"/orders/{order_id}")
     form = form_of(page, f"close order {order_id}")
-    form.locator("[name=account]").evaluate("e => e.remove()")
+    fields = form.evaluate("f => Object.fromEntries(new FormData(f))")
+    del fields["account"]  # a form edited by hand, or made elsewhere, that names nobody
     nonce = _nonce(producer.address)
-    text = submit(page, f"close order {order_id}")
-    assert text == "this form does not name the account it acts for: reload the page and send it again"
+    answer = page.request.post(f"{portal.url}/act/close", form=fields, headers={"Origin": portal.url})
+    text = " ".join(re.sub(r"<[^>]+>", " ", answer.text()).split())
+    assert answer.status == 400
+    assert "this form does not name the account it acts for: reload the page and send it again" in text
     assert _nonce(producer.address) == nonce
+    assert portal.reader.orders.getOrder(order_id).status == OrderStatus.OPEN
 
 
 def test_keys_offered_are_the_acting_accounts_own(page, portal):
@@ -111,7 +117,13 @@ def test_keys_offered_are_the_acting_accounts_own(page, portal):
     page.click("text=My account")
     offered = form_of(page, "register key").locator("select[name=public_key] option").all_inner_texts()
     assert not {"alice.pub.asc", "bob.pub.asc", "producer.pub.asc"} & set(offered), offered
+    made = submit(page, "generate", {"name": "Acme Corp", "email": "print@acme.example"})
+    assert "Acme-Corp.pub.asc" in made, made  # a name with a space makes a usable file name
+    page.reload()
+    offered = form_of(page, "register key").locator("select[name=public_key] option").all_inner_texts()
+    assert "Acme-Corp.pub.asc" in offered  # made here by admin: admin's
     act_as(page, "alice")
+    assert "Acme-Corp.pub.asc" not in form_of(page, "register key").inner_text()
     offered = form_of(page, "register key").locator("select[name=public_key] option")
     assert offered.first.inner_text() == "alice.pub.asc"
     assert offered.first.evaluate("o => o.selected")  # the key alice published, preselected
@@ -181,3 +193,41 @@ def test_phone_width_pages_fit_the_screen(browser, portal):
         assert width <= 390, f"{name}: {width} px wide"
         screenshot(tab, f"phone-{name}")
     context.close()
+
+
+def test_the_account_page_follows_its_steps_without_a_reload(page, portal):
+    act_as(page, "producer")
+    page.click("text=My account")
+    machines = form_of(page, "open order").locator("select[name=machine] option")
+    before = machines.count()
+    machine = {"process": "FDM", "material": "PETG", "envelope": "250x210x220mm"}
+    text = submit(page, "register machine", machine)
+    assert text.startswith("register-machine: machine "), text
+    expect(machines).to_have_count(before + 1, timeout=15_000)  # the new machine, offered at once
+    assert "PETG" in machines.last.inner_text()
+    assert "register-machine: machine " in page.inner_text("#account-result-4")  # the answer stays
+
+
+def test_the_quote_says_what_a_customer_pays_for(page, portal, fresh_order):
+    _, order_id = fresh_order
+    alice = _address(portal, "alice")
+    act_as(page, "alice")
+    part = _bracket(portal, alice)
+    go(page, portal, f"/parts/{part}?quantity=2")
+    rule = page.inner_text(".price-rule")
+    assert "You pay for build space, not for the part's own volume: its bounding box (80 x 80 x 5 mm" in rule
+    assert "x 2 =" in rule, rule
+    offer = page.locator("table.offers tr", has=form_of(page, f"join order {order_id}"))
+    assert "SLS, PA12" in offer.inner_text() and "per part" in offer.inner_text()
+    assert re.search(r"\(in \d+ days\)", offer.inner_text())
+    # a request shows its deposit before anything is sent
+    nonce = _nonce(alice)
+    amounts = submit(page, "request production", {"max_price": "0.001"}, confirm=False)
+    assert re.search(r"deposit [\d.]+ ETH into escrow now", amounts), amounts
+    assert _nonce(alice) == nonce
+    # a quantity that is not one is named, never silently replaced
+    go(page, portal, f"/parts/{part}?quantity=99999999999")
+    assert "quantity '99999999999' is not a whole number from 1 to" in page.inner_text("main")
+    act_as(page, "admin")  # an account without machines is led to register one first
+    page.click("text=My account")
+    assert "Register a machine first" in form_of(page, "open order").inner_text()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, go, submit
+from tests.portal.helpers import act_as, form_of, go, submit
 
 CUSTOMER = "test account 5"
 
@@ -80,6 +80,8 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     # the customer submits the encrypted model over IPFS
     act_as(page, CUSTOMER)
     go(page, portal, f"/orders/{order_id}")
+    chosen = form_of(page, "submit-model job 1").locator("select[name=part] option:checked").inner_text()
+    assert chosen.startswith("hinge.stl (mm)"), chosen  # the part the job was joined with
     text = submit(page, "submit-model job 1", selects={"secret_key": "dave.sec.asc", "store": "ipfs"})
     assert "ipfs://" in text, text
     assert chain.orders.getJob(order_id, 1).status == JobStatus.MODEL_SUBMITTED
@@ -98,8 +100,7 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert "verified" in text and "matches the public data on chain" in text, text
     saved = inbox / f"order{order_id}-job1.stl"
     assert saved.read_bytes() == part.read_bytes()
-    page.reload()
-    assert "public data match" in page.inner_text("#job-1 .verified")
+    expect(page.locator("#job-1 .verified")).to_contain_text("public data match")  # no reload needed
     assert "shipped" in submit(page, "ship job 1")
     # the page learns of the new block by server-sent events and refreshes the jobs in place
     expect(page.locator("#job-1 .job-status")).to_have_text("shipped", timeout=15_000)

@@ -143,7 +143,7 @@ async def parts_page(page: VisitDep) -> HTMLResponse:
 async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
     portal = page.portal
     try:
-        part = portal.workspace.part(part_id)
+        part = portal.workspace.part(part_id, page.actor.address)
     except ProdnetError as exc:
         return page.render("error.html", status=404, message=error_text(exc))
     text = page.request.query_params.get("quantity", "1").strip()

@@ -44,6 +44,16 @@
     }
   });
 
+  // copy buttons beside shortened hashes and URIs
+  document.body.addEventListener("click", function (e) {
+    const button = e.target.closest && e.target.closest("button.copy");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.dataset.copy).then(function () {
+      button.textContent = "copied";
+      setTimeout(function () { button.textContent = "copy"; }, 1500);
+    });
+  });
+
   const form = document.getElementById("upload");
   if (!form) return;
   const input = document.getElementById("stl");
