@@ -1,0 +1,168 @@
+"""Copies of an ``ipfs://`` object on more than one Kubo node: pin, see who holds it, release.
+
+The customer's node pins what it adds; a second node (the producer's, whose follower pins
+each model submitted to its orders) makes the object survive the customer going offline.
+Everything goes through the RPC API of a node the caller already configured (its
+``IpfsStore``); nothing here starts a node.
+
+    replicas = Replicas(store)                       # store: an IpfsStore
+    replicas.pin(uri, name="prodnet ...")            # fetch over the network, pin, label
+    holders = replicas.wait(uri, copies=2)           # until another node announces it, bounded
+    holders.line()                                   # "pinned by 2 nodes: yours and 12D3KooW..."
+    replicas.unpin(uri)                              # release
+    replicas.pins("prodnet ")                        # what is pinned, by label
+
+Who else holds an object is what the reachable nodes announce through routing
+(``routing/findprovs``): a node announces the blocks it stores, the follower's node once
+it pinned them. The labels are Kubo pin names (``ipfs pin ls --names``), so what is pinned
+for which job lives on the node itself, not in a file beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from offchain.transfer.storage import IpfsStore, ObjectUnreachableError, StorageError
+
+#: How long submit-model waits for a second node to hold the model before it says none does.
+REPLICATION_BOUND = 120.0
+#: How often the wait asks the network again.
+POLL = 0.5
+#: How long a follower's pin may look for an object before it gives up on it for this pass.
+PIN_TIMEOUT = 60.0
+
+
+class NotReplicatedError(StorageError):
+    """No node other than this one announced the object within the bound."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A recursive pin on a node: the CID and its label (empty when unnamed)."""
+
+    cid: str
+    name: str
+
+    @property
+    def uri(self) -> str:
+        return f"ipfs://{self.cid}"
+
+
+@dataclass(frozen=True)
+class Holders:
+    """The nodes that hold URI: this node (when it pins it) and the others that announce it."""
+
+    uri: str
+    own_peer: str
+    own_pinned: bool
+    others: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return int(self.own_pinned) + len(self.others)
+
+    def line(self, other_label: str = "") -> str:
+        """'pinned by 2 nodes: yours and 12D3KooW... (OTHER_LABEL)'."""
+        names = ["yours"] if self.own_pinned else []
+        for peer in self.others:
+            names.append(f"{peer[:16]}…" + (f" ({other_label})" if other_label else ""))
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+        plural = "node" if self.count == 1 else "nodes"
+        return f"pinned by {self.count} {plural}: {listed}" if names else "pinned by no node"
+
+
+class Replicas:
+    """Pins and holders of ipfs:// objects, seen from one Kubo node (STORE's)."""
+
+    def __init__(self, store: IpfsStore) -> None:
+        self.store = store
+
+    def _request(self, path: str, *args: str, **opts: str) -> list[dict]:
+        with self.store.connect() as client:
+            answer = client._client.request(  # type: ignore[attr-defined]
+                path, args, decoder="json", opts=opts
+            )
+        return list(answer or [])
+
+    def peer_id(self) -> str:
+        """This node's peer id."""
+        with self.store.connect() as client:
+            return str(client.id()["ID"])  # type: ignore[attr-defined]
+
+    def pin(self, uri: str, name: str = "", timeout: float = PIN_TIMEOUT) -> None:
+        """Fetch URI from the reachable nodes and pin it here, labelled NAME; raises
+        ObjectUnreachableError if no reachable node gives it within TIMEOUT."""
+        cid = IpfsStore.cid_of(uri)
+        opts = {"timeout": f"{timeout:g}s"}
+        if name:
+            opts["name"] = name
+        try:
+            self._request("/pin/add", cid, **opts)
+        except StorageError as exc:
+            if "deadline exceeded" in str(exc):
+                raise ObjectUnreachableError(uri, timeout) from None
+            raise
+
+    def pinned(self, uri: str) -> bool:
+        """Whether this node pins URI (recursively)."""
+        cid = IpfsStore.cid_of(uri)
+        try:
+            answer = self._request("/pin/ls", cid, type="recursive")
+        except StorageError as exc:
+            if "not pinned" in str(exc):
+                return False
+            raise
+        return any(cid in (item.get("Keys") or {}) for item in answer)
+
+    def unpin(self, uri: str) -> bool:
+        """Release this node's pin of URI; False if it had none."""
+        if not self.pinned(uri):
+            return False
+        self._request("/pin/rm", IpfsStore.cid_of(uri))
+        return True
+
+    def pins(self, prefix: str = "") -> list[Pin]:
+        """This node's recursive pins whose label starts with PREFIX (all when empty)."""
+        opts = {"type": "recursive", "names": "true"}
+        if prefix:
+            opts["name"] = prefix
+        found: list[Pin] = []
+        for item in self._request("/pin/ls", **opts):
+            for cid, info in (item.get("Keys") or {}).items():
+                name = str(info.get("Name") or "")
+                if name.startswith(prefix):
+                    found.append(Pin(cid, name))
+        return sorted(found, key=lambda p: (p.name, p.cid))
+
+    def holders(self, uri: str, look: float = POLL) -> Holders:
+        """Who holds URI: this node if it pins it, and the other nodes that announce it
+        (asked for LOOK seconds)."""
+        cid = IpfsStore.cid_of(uri)
+        own = self.peer_id()
+        others: set[str] = set()
+        answer = self._request(
+            "/routing/findprovs", cid, **{"num-providers": "20", "timeout": f"{look:g}s"}
+        )
+        for event in answer:
+            if event.get("Type") == 4:  # a provider record
+                others.update(str(r["ID"]) for r in event.get("Responses") or [] if r.get("ID"))
+        others.discard(own)
+        return Holders(uri, own, self.pinned(uri), tuple(sorted(others)))
+
+    def wait(
+        self, uri: str, copies: int = 2, bound: float = REPLICATION_BOUND, poll: float = POLL
+    ) -> Holders:
+        """Until COPIES nodes hold URI (this one included if it pins it); NotReplicatedError
+        after BOUND seconds, naming how many do."""
+        deadline = time.monotonic() + bound
+        while True:
+            holders = self.holders(uri, look=poll)
+            if holders.count >= copies:
+                return holders
+            if time.monotonic() >= deadline:
+                raise NotReplicatedError(
+                    f"{uri} is {holders.line()} after {bound:.0f}s, not {copies}: keep your Kubo "
+                    "node online until another node pins it, then wait again"
+                )
+            time.sleep(poll)

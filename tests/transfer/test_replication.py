@@ -1,0 +1,135 @@
+"""offchain.transfer.replication against real Kubo daemons: a second node pins what the
+customer added, the object outlives the customer's node, pins are released, and a fetch
+tells "nobody reachable holds it" from "your own daemon is down" from "wrong bytes"."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offchain.devtools.kubo import KuboNode
+from offchain.transfer import replication, storage
+from tests.utils.keys import leftovers, random_file
+
+pytestmark = pytest.mark.kubo
+
+LABEL = "prodnet test job 7"
+
+
+def _put(node: KuboNode, tmp_path: Path, size: int = 300_000, seed: int = 1) -> tuple[Path, storage.StoredObject]:
+    src = random_file(tmp_path / f"model-{seed}.pgp", size, seed=seed)
+    return src, storage.IpfsStore(node.api_multiaddr).put(src, pin_name=LABEL)
+
+
+def test_the_producer_pins_and_the_model_outlives_the_customers_node(
+    kubo_pair: tuple[KuboNode, KuboNode], tmp_path: Path
+) -> None:
+    customer, producer = kubo_pair
+    src, obj = _put(customer, tmp_path)
+    mine = replication.Replicas(storage.IpfsStore(customer.api_multiaddr))
+    assert mine.holders(obj.uri).count == 1  # only the customer's own node so far
+
+    replication.Replicas(storage.IpfsStore(producer.api_multiaddr)).pin(obj.uri, name=LABEL)
+    holders = mine.wait(obj.uri, copies=2, bound=30)
+    assert holders.own_pinned and holders.others == (producer.peer_id,)
+    assert holders.line().startswith("pinned by 2 nodes: yours and 12D3KooW")
+
+    customer.stop()  # the laptop closes right after submitting
+    out = storage.IpfsStore(producer.api_multiaddr).get(obj.uri, obj.sha256, tmp_path / "out")
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_a_third_node_fetches_from_whichever_pinner_is_still_up(
+    kubo_factory: Callable[[], KuboNode], tmp_path: Path
+) -> None:
+    customer, producer, third = kubo_factory(), kubo_factory(), kubo_factory()
+    producer.connect(customer)
+    third.connect(customer)
+    third.connect(producer)
+    src, obj = _put(customer, tmp_path, seed=2)
+    replication.Replicas(storage.IpfsStore(producer.api_multiaddr)).pin(obj.uri, name=LABEL)
+    producer.stop()  # a node holding a pin goes away: the customer's still serves it
+    out = storage.IpfsStore(third.api_multiaddr, find_timeout=20).get(
+        obj.uri, obj.sha256, tmp_path / "out"
+    )
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_pins_are_labelled_listed_and_released(kubo_pair: tuple[KuboNode, KuboNode],
+                                                 tmp_path: Path) -> None:
+    customer, producer = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=3)
+    _, other = _put(customer, tmp_path, seed=4)
+    theirs = replication.Replicas(storage.IpfsStore(producer.api_multiaddr))
+    theirs.pin(obj.uri, name=LABEL)
+    assert theirs.pins("prodnet ") == [replication.Pin(obj.uri.removeprefix("ipfs://"), LABEL)]
+    mine = replication.Replicas(storage.IpfsStore(customer.api_multiaddr))
+    assert {p.uri for p in mine.pins("prodnet ")} == {obj.uri, other.uri}
+
+    assert theirs.unpin(obj.uri) is True
+    assert theirs.unpin(obj.uri) is False  # already released: nothing to do
+    assert theirs.pins("prodnet ") == [] and not theirs.pinned(obj.uri)
+    assert mine.pinned(obj.uri)  # the customer's own pin is the customer's to release
+
+
+def test_waiting_for_a_second_copy_that_never_comes(kubo_pair: tuple[KuboNode, KuboNode],
+                                                    tmp_path: Path) -> None:
+    customer, _ = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=5)
+    mine = replication.Replicas(storage.IpfsStore(customer.api_multiaddr))
+    with pytest.raises(replication.NotReplicatedError, match="pinned by 1 node: yours after 2s, not 2"):
+        mine.wait(obj.uri, copies=2, bound=2, poll=0.5)
+
+
+def test_pinning_what_nobody_reachable_holds(kubo_pair: tuple[KuboNode, KuboNode],
+                                             tmp_path: Path) -> None:
+    customer, producer = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=6)
+    customer.stop()
+    theirs = replication.Replicas(storage.IpfsStore(producer.api_multiaddr))
+    with pytest.raises(storage.ObjectUnreachableError, match="no node that holds"):
+        theirs.pin(obj.uri, timeout=2)
+    assert not theirs.pinned(obj.uri)
+
+
+# -- the three fetch errors, each in its situation -----------------------------------------
+def test_fetch_when_nobody_reachable_holds_the_object(kubo_pair: tuple[KuboNode, KuboNode],
+                                                      tmp_path: Path) -> None:
+    customer, producer = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=7)
+    customer.stop()  # and no other node pinned it
+    fetcher = storage.IpfsStore(producer.api_multiaddr, find_timeout=2)
+    with pytest.raises(storage.ObjectUnreachableError) as caught:
+        fetcher.get(obj.uri, obj.sha256, tmp_path / "out")
+    assert str(caught.value).startswith(f"no node that holds {obj.uri} is reachable (looked for 2s)")
+    assert producer.api_multiaddr not in str(caught.value)  # not blamed on the producer's daemon
+    with pytest.raises(storage.ObjectUnreachableError):
+        fetcher.size(obj.uri)
+    worded = caught.value.about("job 3's model", "the customer's node")
+    assert "no node that holds job 3's model is reachable" in str(worded)
+    assert "the customer's node is offline and no other node pinned it" in str(worded)
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def test_fetch_when_the_own_daemon_is_down(kubo_pair: tuple[KuboNode, KuboNode],
+                                           tmp_path: Path) -> None:
+    customer, producer = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=8)
+    api = producer.api_multiaddr
+    producer.stop()
+    with pytest.raises(storage.StoreUnavailableError, match=f"cannot reach the Kubo .* at {api}"):
+        storage.IpfsStore(api).get(obj.uri, obj.sha256, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_fetch_of_other_bytes_than_recorded(kubo_pair: tuple[KuboNode, KuboNode],
+                                            tmp_path: Path) -> None:
+    customer, producer = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=9)
+    wrong = hashlib.sha256(b"the model on chain").hexdigest()
+    with pytest.raises(storage.DigestMismatchError, match="not the expected"):
+        storage.IpfsStore(producer.api_multiaddr).get(obj.uri, wrong, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
