@@ -19,7 +19,8 @@ pytestmark = pytest.mark.kubo
 LABEL = "prodnet test job 7"
 
 
-def _put(node: KuboNode, tmp_path: Path, size: int = 300_000, seed: int = 1) -> tuple[Path, storage.StoredObject]:
+def _put(node: KuboNode, tmp_path: Path, size: int = 300_000,
+         seed: int = 1) -> tuple[Path, storage.StoredObject]:
     src = random_file(tmp_path / f"model-{seed}.pgp", size, seed=seed)
     return src, storage.IpfsStore(node.api_multiaddr).put(src, pin_name=LABEL)
 
