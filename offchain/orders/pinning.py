@@ -86,7 +86,6 @@ def follow_once(
     account: str,
     keep_own: bool = False,
     index: MarketIndex | None = None,
-    pin_timeout: float = replication.PIN_TIMEOUT,
 ) -> Pass:
     """Pin on this node every live ipfs:// model of ACCOUNT's orders (as producer); release
     the pins of jobs that are over (a customer's own too, unless KEEP_OWN)."""
@@ -101,7 +100,7 @@ def follow_once(
             continue
         name = f"job {job.job_id} of order {job.order_id}"
         try:
-            replicas.pin(job.uri, label(c, *key), timeout=pin_timeout)
+            replicas.pin(job.uri, label(c, *key))
         except storage.ObjectUnreachableError:
             done.waiting.append(f"{name}: {job.uri} not reachable yet (the customer's node is "
                                 "offline?); trying again on the next pass")

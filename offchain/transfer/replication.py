@@ -23,14 +23,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from offchain.transfer.storage import IpfsStore, ObjectUnreachableError, StorageError
+from offchain import config
+from offchain.transfer.storage import IpfsStore, StorageError
 
-#: How long submit-model waits for a second node to hold the model before it says none does.
-REPLICATION_BOUND = 120.0
 #: How often the wait asks the network again.
 POLL = 0.5
-#: How long a follower's pin may look for an object before it gives up on it for this pass.
-PIN_TIMEOUT = 60.0
 
 
 class NotReplicatedError(StorageError):
@@ -90,19 +87,23 @@ class Replicas:
         with self.store.connect() as client:
             return str(client.id()["ID"])  # type: ignore[attr-defined]
 
-    def pin(self, uri: str, name: str = "", timeout: float = PIN_TIMEOUT) -> None:
-        """Fetch URI from the reachable nodes and pin it here, labelled NAME; raises
-        ObjectUnreachableError if no reachable node gives it within TIMEOUT."""
+    def pin(self, uri: str, name: str = "", find_timeout: float | None = None) -> None:
+        """Fetch URI from the reachable nodes and pin it here, labelled NAME. ObjectUnreachableError
+        if no reachable node has its first block within FIND_TIMEOUT (the store's by default);
+        once found, the transfer itself is bounded only by the store's read timeout."""
         cid = IpfsStore.cid_of(uri)
-        opts = {"timeout": f"{timeout:g}s"}
+        store = self.store
+        if find_timeout is not None:
+            store = IpfsStore(store.api, timeout=store.timeout, find_timeout=find_timeout)
+        opts = {"progress": "true"}
         if name:
             opts["name"] = name
-        try:
-            self._request("/pin/add", cid, **opts)
-        except StorageError as exc:
-            if "deadline exceeded" in str(exc):
-                raise ObjectUnreachableError(uri, timeout) from None
-            raise
+        with store.connect() as client:
+            store.find(uri, client)
+            for _ in client._client.request(  # type: ignore[attr-defined]
+                "/pin/add", (cid,), decoder="json", stream=True, opts=opts
+            ):
+                pass  # progress lines keep the answer flowing while the blocks arrive
 
     def pinned(self, uri: str) -> bool:
         """Whether this node pins URI (recursively)."""
@@ -151,10 +152,11 @@ class Replicas:
         return Holders(uri, own, self.pinned(uri), tuple(sorted(others)))
 
     def wait(
-        self, uri: str, copies: int = 2, bound: float = REPLICATION_BOUND, poll: float = POLL
+        self, uri: str, copies: int = 2, bound: float | None = None, poll: float = POLL
     ) -> Holders:
         """Until COPIES nodes hold URI (this one included if it pins it); NotReplicatedError
-        after BOUND seconds, naming how many do."""
+        after BOUND seconds ($PRODNET_IPFS_REPLICATION_WAIT by default), naming how many do."""
+        bound = config.ipfs_replication_wait() if bound is None else bound
         deadline = time.monotonic() + bound
         while True:
             holders = self.holders(uri, look=poll)

@@ -36,9 +36,6 @@ from offchain._fs import AtomicFile, atomic_output, write_error
 from offchain.errors import ProdnetError
 
 CHUNK = 1 << 20
-#: How long a fetch looks for the object's first block on the reachable nodes before it says
-#: none holds it (the whole transfer then has the store's own, longer, read timeout).
-FIND_TIMEOUT = 30.0
 DEFAULT_IPFS_API = config.DEFAULT_IPFS_API
 Progress = Callable[[int], None]
 
@@ -316,11 +313,13 @@ class IpfsStore(Store):
     scheme = "ipfs"
 
     def __init__(
-        self, api: str | None = None, *, timeout: float = 120.0, find_timeout: float = FIND_TIMEOUT
+        self, api: str | None = None, *, timeout: float = 120.0, find_timeout: float | None = None
     ) -> None:
         self.api = api or config.ipfs_api()
         self.timeout = timeout
-        self.find_timeout = min(find_timeout, timeout)
+        # how long a fetch looks for the object's first block on the reachable nodes before
+        # it says none holds it (the transfer itself then has the longer read timeout)
+        self.find_timeout = min(find_timeout or config.ipfs_find_timeout(), timeout)
         self._looking_for: str | None = None  # the URI a timeout means "nobody holds" for
 
     @contextmanager
@@ -385,7 +384,7 @@ class IpfsStore(Store):
             return False
         return True
 
-    def _find(self, uri: str, client: object) -> None:
+    def find(self, uri: str, client: object) -> None:
         """Find URI's root block within find_timeout (Kubo's own per-call timeout), so that
         "no reachable node holds it" is told apart from "this daemon does not answer"; until
         connect() ends, a timeout reading URI's blocks means the former when the daemon is up."""
@@ -427,7 +426,7 @@ class IpfsStore(Store):
     def size(self, uri: str) -> int:
         cid = self.cid_of(uri)
         with self.connect() as client:
-            self._find(uri, client)
+            self.find(uri, client)
             return int(client.files.stat(f"/ipfs/{cid}")["Size"])  # type: ignore[attr-defined]
 
     def get(
@@ -440,7 +439,7 @@ class IpfsStore(Store):
         expected = normalize_sha256(expected_sha256)
         cid = self.cid_of(uri)
         with self.connect() as client:
-            self._find(uri, client)
+            self.find(uri, client)
             chunks = client.cat(cid, stream=True)  # type: ignore[attr-defined]
             try:
                 return _receive(iter(chunks), expected, Path(out_path), uri, progress)

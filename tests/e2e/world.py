@@ -113,8 +113,9 @@ def make_world(
 
 @contextmanager
 def following(world: World, ipfs: Ipfs, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """The producer's `ape run store follow` on its Kubo node while the block runs."""
-    process = world.cli.start(
+    """The producer's `ape run store follow` on its Kubo node while the block runs (looking 5 s
+    for a model no reachable node holds, so a test that makes one does not hold up the rest)."""
+    process = world.cli.with_env(PRODNET_IPFS_FIND_TIMEOUT="5").start(
         world.people.producer, "store", "follow", "--ipfs-api", ipfs.producer_api(), "--poll", "0.5",
         log=log,
     )

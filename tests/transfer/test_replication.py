@@ -53,7 +53,7 @@ def test_a_third_node_fetches_from_whichever_pinner_is_still_up(
     src, obj = _put(customer, tmp_path, seed=2)
     replication.Replicas(storage.IpfsStore(producer.api_multiaddr)).pin(obj.uri, name=LABEL)
     producer.stop()  # a node holding a pin goes away: the customer's still serves it
-    out = storage.IpfsStore(third.api_multiaddr, find_timeout=20).get(
+    out = storage.IpfsStore(third.api_multiaddr, find_timeout=20.0).get(
         obj.uri, obj.sha256, tmp_path / "out"
     )
     assert out.read_bytes() == src.read_bytes()
@@ -92,7 +92,7 @@ def test_pinning_what_nobody_reachable_holds(kubo_pair: tuple[KuboNode, KuboNode
     customer.stop()
     theirs = replication.Replicas(storage.IpfsStore(producer.api_multiaddr))
     with pytest.raises(storage.ObjectUnreachableError, match="no node that holds"):
-        theirs.pin(obj.uri, timeout=2)
+        theirs.pin(obj.uri, find_timeout=2)
     assert not theirs.pinned(obj.uri)
 
 

@@ -50,10 +50,11 @@ def _check_declared(part: stl.PartData, job: Any, what: str) -> None:
 
 
 def _replicated(
-    store: storage.Store, uri: str, order_id: int, job_id: int, bound: float
+    store: storage.Store, uri: str, order_id: int, job_id: int, bound: float | None
 ) -> replication.Holders | None:
-    """On IPFS: wait (at most BOUND s) until a node other than the customer's holds the model
-    (the producer's follower pins it when it sees ModelSubmitted); None for other stores."""
+    """On IPFS: wait (at most BOUND s, $PRODNET_IPFS_REPLICATION_WAIT by default) until a node
+    other than the customer's holds the model (the producer's follower pins it when it sees
+    ModelSubmitted); None for other stores."""
     if not isinstance(store, storage.IpfsStore) or not uri.startswith("ipfs://"):
         return None
     try:
@@ -81,10 +82,10 @@ def submit_model(
     secret_key_path: Path,
     passphrase: str | None = None,
     units: str = "mm",
-    replication_bound: float = replication.REPLICATION_BOUND,
+    replication_bound: float | None = None,
 ) -> Step:
     """Customer: encrypt the model to the producer's key from the chain, sign it, store it,
-    record URI + sha256; on IPFS, return only once another node holds it too (at most
+    record URI + sha256; on IPFS, return only once another node holds it too (waiting at most
     REPLICATION_BOUND s). Safe to re-run: the ciphertext is kept in the outbox until the
     transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
     the transaction only if it is missing (and waits for the second copy again)."""
