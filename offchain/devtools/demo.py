@@ -86,14 +86,16 @@ class Nodes:
 
 
 @contextlib.contextmanager
-def _follower(
-    c: Chain, replicas: replication.Replicas, account: str, echo: Callable[[str], None]
+def follower(
+    c: Chain, replicas: replication.Replicas, account: str, echo: Callable[[str], None],
+    poll: float = 0.2,
 ) -> Iterator[None]:
-    """The producer's `ape run store follow`, on a thread while the block runs."""
+    """The producer's `ape run store follow` (pinning on REPLICAS' node each model submitted to
+    ACCOUNT's orders, releasing those of finished jobs), on a thread while the block runs."""
     stop = threading.Event()
 
     def run() -> None:
-        for done in pinning.follow(c, replicas, account, poll=0.2, stop=stop.is_set):
+        for done in pinning.follow(c, replicas, account, poll=poll, stop=stop.is_set):
             for line in done.lines():
                 echo(f"  [producer's follower] {line}")
 
@@ -234,7 +236,7 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
             )
             record(workflow.close(p, order_id))
             producer_pins = replication.Replicas(storage.IpfsStore(producer_node.api_multiaddr))
-            with _follower(p, producer_pins, producer.address, echo):
+            with follower(p, producer_pins, producer.address, echo):
                 alice_store = storage.open_store("ipfs", ipfs_api=alice_node.api_multiaddr)
                 with nodes.of("alice"):
                     record(
