@@ -105,6 +105,11 @@ def follow_once(
             done.waiting.append(f"{name}: {job.uri} not reachable yet (the customer's node is "
                                 "offline?); trying again on the next pass")
             continue
+        except storage.StoreUnavailableError:
+            raise  # this node is down: nothing more to do until it is back
+        except storage.StorageError as exc:  # this job's object only (e.g. a malformed URI)
+            done.waiting.append(f"{name}: {exc}; trying again on the next pass")
+            continue
         done.pinned.append(f"pinned {name}'s model {job.uri}")
     for pin in pins:
         if not pin.ours:
