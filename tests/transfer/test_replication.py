@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from offchain.config import ConfigError
 from offchain.devtools.kubo import KuboNode
 from offchain.transfer import replication, storage
 from tests.utils.keys import leftovers, random_file
@@ -134,3 +135,17 @@ def test_fetch_of_other_bytes_than_recorded(kubo_pair: tuple[KuboNode, KuboNode]
     with pytest.raises(storage.DigestMismatchError, match="not the expected"):
         storage.IpfsStore(producer.api_multiaddr).get(obj.uri, wrong, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_bounds_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = "/ip4/127.0.0.1/tcp/1"  # never dialled: the settings are read first
+    monkeypatch.setenv("PRODNET_IPFS_FIND_TIMEOUT", "7")
+    assert storage.IpfsStore(api).find_timeout == 7
+    assert storage.IpfsStore(api, find_timeout=2).find_timeout == 2  # an argument wins
+    monkeypatch.setenv("PRODNET_IPFS_FIND_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="PRODNET_IPFS_FIND_TIMEOUT='soon' is not a number of "
+                                          "seconds: set it to e\\.g\\. 30"):
+        storage.IpfsStore(api)
+    monkeypatch.setenv("PRODNET_IPFS_REPLICATION_WAIT", "0")
+    with pytest.raises(ConfigError, match="PRODNET_IPFS_REPLICATION_WAIT='0' is not a number"):
+        replication.Replicas(storage.IpfsStore(api, find_timeout=1)).wait("ipfs://bafkqaaa")
