@@ -5,6 +5,8 @@ tells "nobody reachable holds it" from "your own daemon is down" from "wrong byt
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,10 +73,42 @@ def test_pins_are_labelled_listed_and_released(kubo_pair: tuple[KuboNode, KuboNo
     mine = replication.Replicas(storage.IpfsStore(customer.api_multiaddr))
     assert {p.uri for p in mine.pins("prodnet ")} == {obj.uri, other.uri}
 
+    receipt = f"ipfs://{replication.receipt_cid(obj.uri)}"
+    assert theirs.pinned(receipt)  # the pin receipt, labelled too, but not listed as a job's pin
     assert theirs.unpin(obj.uri) is True
     assert theirs.unpin(obj.uri) is False  # already released: nothing to do
     assert theirs.pins("prodnet ") == [] and not theirs.pinned(obj.uri)
+    assert not theirs.pinned(receipt)
     assert mine.pinned(obj.uri)  # the customer's own pin is the customer's to release
+
+
+def test_a_node_that_only_fetched_the_object_is_no_holder(
+    kubo_pair: tuple[KuboNode, KuboNode], tmp_path: Path
+) -> None:
+    """A fetch leaves the blocks in the fetcher's store, and Kubo announces them, but only a
+    completed pin adds the receipt the holders are counted by."""
+    customer, producer = kubo_pair
+    _, obj = _put(customer, tmp_path, seed=10)
+    storage.IpfsStore(producer.api_multiaddr).get(obj.uri, obj.sha256, tmp_path / "cached")
+    mine = replication.Replicas(storage.IpfsStore(customer.api_multiaddr))
+    assert mine.holders(obj.uri, look=1.0).others == ()
+    replication.Replicas(storage.IpfsStore(producer.api_multiaddr)).pin(obj.uri)
+    assert mine.wait(obj.uri, copies=2, bound=30).others == (producer.peer_id,)
+
+
+def test_the_receipt_cid_is_the_one_kubo_gives_its_bytes(kubo_factory: Callable[[], KuboNode],
+                                                          tmp_path: Path) -> None:
+    node = kubo_factory()
+    uri = "ipfs://bafybeiawe2jyjgjxpufnaisqcfzqt3nibvw6ekypomyyg2zl4r5i7cypcm"
+    receipt = tmp_path / "receipt"
+    receipt.write_bytes(replication.receipt_bytes(uri))
+    cli = subprocess.run(
+        [str(node.binary), "add", "--cid-version=1", "--raw-leaves", "--only-hash", "-Q", str(receipt)],
+        env={**os.environ, "IPFS_PATH": str(node.repo)}, capture_output=True, text=True, check=True,
+    )
+    assert cli.stdout.strip() == replication.receipt_cid(uri)
+    other = "ipfs://bafkreicmuvgqsoycrvdf43jr7yr77mqj4zc6k64talzo36q5r3ytsdbu2q"
+    assert replication.receipt_cid(other) != replication.receipt_cid(uri)
 
 
 def test_waiting_for_a_second_copy_that_never_comes(kubo_pair: tuple[KuboNode, KuboNode],
