@@ -142,7 +142,7 @@ def _submit_to_pinned_by_2(work: Path) -> dict:
         kind: {"median_s": round(statistics.median(t), 3), "runs_s": [round(x, 3) for x in t]}
         for kind, t in timings.items()
     } | {"model_bytes": part.stat().st_size, "note": "encrypt + sign + store + transaction "
-         "(+ on IPFS: the wait until another node announces the model)"}
+         "(+ on IPFS: the wait until another node announces its pin receipt)"}
 
 
 def run() -> dict:
