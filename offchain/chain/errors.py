@@ -37,6 +37,10 @@ def _role(value: Any) -> str:
     return _role_names().get(key, f"0x{key[:8]}…")
 
 
+#: The key of a status error's inputs that says what the refused step needs, when the caller
+#: knows the step (``offchain.orders.rules``): it replaces the generic "needs another state".
+NEEDS = "needs"
+
 _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     "OrderNotFound": lambda a: f"order {a['orderId']} does not exist",
     "JobNotFound": lambda a: (
@@ -51,11 +55,13 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "NotMachineOwner": lambda a: f"machine {a['machineId']} does not exist or is not {a['caller']}'s",
     "WrongOrderStatus": lambda a: (
-        f"order {a['orderId']} is {label(ORDER_STATUS, a['status'])}; this step needs another state"
+        f"order {a['orderId']} is {label(ORDER_STATUS, a['status'])}; "
+        + (a.get(NEEDS) or "this step needs another state")
     ),
     "WrongJobStatus": lambda a: (
         f"job {a['jobId']} of order {a['orderId']} is {label(JOB_STATUS, a['status'])}"
-        f"{_job_state_hint(a['status'])}; this step needs the job in another state"
+        + (f"; {a[NEEDS]}" if a.get(NEEDS) else
+           f"{_job_state_hint(a['status'])}; this step needs the job in another state")
     ),
     "InvalidWindow": lambda a: (
         f"invalid window: start {format_time(a['start'])}, end {format_time(a['end'])}, delivery "
@@ -124,7 +130,7 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "ArbitrationWindowOpen": lambda a: (
         f"the arbiter may resolve the dispute over job {a['jobId']} of order {a['orderId']} until "
-        f"{format_time(a['until'])}; settle it (a full refund to the customer) after that"
+        f"{format_time(a['until'])}; it can be settled (a full refund to the customer) only after that"
     ),
     "NotArbiter": lambda a: (
         f"{a['caller']} is not the arbiter of order {a['orderId']}: only its arbiter (the address the "
@@ -202,14 +208,15 @@ def _text(value: Any) -> str:
     return untext16(raw) or "any"
 
 
-def describe(name: str, inputs: Mapping[str, Any]) -> str:
-    """The sentence for custom error NAME with its INPUTS."""
+def describe(name: str, inputs: Mapping[str, Any], needs: str | None = None) -> str:
+    """The sentence for custom error NAME with its INPUTS; NEEDS (a status error's, from the
+    rule of the step that was refused) says what that step needs instead of the generic tail."""
     template = _TEMPLATES.get(name)
     if template is None:
         args = ", ".join(f"{k}={v}" for k, v in inputs.items())
         return f"the contract refused: {name}({args})"
     try:
-        return template(dict(inputs))
+        return template({**inputs, NEEDS: needs} if needs else dict(inputs))
     except (KeyError, TypeError, ValueError, IndexError):
         return f"the contract refused: {name}{dict(inputs)}"
 

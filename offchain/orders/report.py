@@ -21,8 +21,9 @@ from offchain.chain.deployments import Deployment
 from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_duration, format_time, table
 from offchain.index import EventRow, JobRow, MarketIndex, OrderRow
-from offchain.orders.indexed import market_index
+from offchain.orders.indexed import market_index, settings_of
 from offchain.orders.record import track_records
+from offchain.orders.rules import Settings
 
 ORDER_EVENTS = (
     "OrderOpened",
@@ -43,7 +44,10 @@ ORDER_EVENTS = (
     "ArbiterNamed",
 )
 
-NO_ARBITER = "none named: a dispute is refunded after the arbitration window"
+#: Who resolves a job's disputes, when it is not one named account: in a permissioned
+#: deployment, and in a public order that named none.
+MEMBER_ARBITERS = "disputes resolved by a member with the arbiter role (never a party to the job)"
+NO_ARBITER = "no arbiter: disputes end by the default rule, a full refund"
 ROLE_ARBITER = "ARBITER_ROLE"
 
 
@@ -77,37 +81,25 @@ def arbiter_text(deployment: Deployment, order: OrderRow, short: bool = False) -
     """Who resolves the order's disputes: the holders of ARBITER_ROLE (permissioned), the
     arbiter its terms named (public), or nobody (public, none named: the default rule)."""
     if deployment.permissioned:
-        return ROLE_ARBITER if short else f"{ROLE_ARBITER} (any member holding it, never a party to the job)"
+        return ROLE_ARBITER if short else MEMBER_ARBITERS
     if order.has_arbiter:
         return _short(order.arbiter) if short else str(order.arbiter)
     return "none named" if short else NO_ARBITER
 
 
-def dispute_until(deployment: Deployment, job: JobRow) -> int:
-    """Until when the customer of a shipped job may dispute it (or confirm it before the
-    producer may finalize): shipment + confirmation window."""
-    return int(job.shippedAt) + deployment.confirmation_window
-
-
-def arbitration_until(deployment: Deployment, job: JobRow) -> int:
-    """When a dispute's default rule starts to apply (anyone may then settle it, a full
-    refund): shipment + confirmation window + arbitration window."""
-    return dispute_until(deployment, job) + deployment.arbitration_window
-
-
-def job_terms(deployment: Deployment, order: OrderRow, job: JobRow) -> str:
+def job_terms(settings: Settings, order: OrderRow, job: JobRow) -> str:
     """A shipped or disputed job's deadline, an ended job's outcome (rejected, resolved,
     evicted; '' for other states)."""
     status = int(job.status)
     if status == JobStatus.SHIPPED:
         return (
-            f"the customer may confirm or dispute until {format_time(dispute_until(deployment, job))}, "
-            "then the producer may finalize"
+            "the customer may confirm or dispute until "
+            f"{format_time(settings.confirmation_end(job.shippedAt))}, then the producer may finalize"
         )
     if status == JobStatus.DISPUTED:
         return (
-            f"disputed: the arbiter may resolve it; from {format_time(arbitration_until(deployment, job))} "
-            "anyone may settle it (a full refund)"
+            "disputed: the arbiter may resolve it; from "
+            f"{format_time(settings.arbitration_end(job.shippedAt))} anyone may settle it (a full refund)"
         )
     if job.to_producer is None or job.to_customer is None:
         return ""
@@ -123,10 +115,11 @@ def job_terms(deployment: Deployment, order: OrderRow, job: JobRow) -> str:
     return ""
 
 
-def windows_text(deployment: Deployment) -> str:
+def windows_text(settings: Settings) -> str:
+    """The deployment's dispute windows, in words."""
     return (
-        f"a shipped job can be disputed for {format_duration(deployment.confirmation_window)} after "
-        f"shipment; a dispute's arbiter has {format_duration(deployment.arbitration_window)} more, "
+        f"a shipped job can be disputed for {format_duration(settings.confirmation_window)} after "
+        f"shipment; a dispute's arbiter has {format_duration(settings.arbitration_window)} more, "
         "then anyone may settle it (a full refund)"
     )
 
@@ -160,7 +153,7 @@ def status(c: Chain, order_id: int | None = None) -> str:
             "deadline / outcome",
         ]
     ]
-    d = c.deployment
+    d, settings = c.deployment, settings_of(index)
     for order in orders:
         price = (
             f"{format_amount(order.pricePerCm3)}"
@@ -190,7 +183,7 @@ def status(c: Chain, order_id: int | None = None) -> str:
                     _box(dims_of(job)),
                     str(job.quantity),
                     format_amount(job.deposit, symbol=_symbol(order)),
-                    job_terms(d, order, job),
+                    job_terms(settings, order, job),
                 ]
             )
     producers = sorted({o.producer for o in orders if not is_zero_address(o.producer)})
@@ -201,8 +194,8 @@ def status(c: Chain, order_id: int | None = None) -> str:
     if order_id is not None:
         lines.append(f"arbiter of order {order_id}: {arbiter_text(d, orders[0])}")
     elif not d.permissioned and any(not o.has_arbiter for o in orders):
-        lines.append(f"arbiter {NO_ARBITER}")
-    lines.append(f"disputes: {windows_text(d)}")
+        lines.append(f"arbiter none named: {NO_ARBITER}")
+    lines.append(f"disputes: {windows_text(settings)}")
     return "\n".join([table(rows), "", *lines])
 
 
@@ -324,8 +317,6 @@ def history_table(events: list[Event]) -> str:
 __all__ = [
     "amount_text",
     "arbiter_text",
-    "arbitration_until",
-    "dispute_until",
     "event_line",
     "history",
     "history_table",

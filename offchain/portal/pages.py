@@ -163,7 +163,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
         "is_producer": is_producer,
         "arbiter": report.arbiter_text(d, order),
         "arbiter_address": "" if d.permissioned or not order.has_arbiter else str(order.arbiter),
-        "windows": report.windows_text(d),
+        "windows": report.windows_text(settings),
         "order_moves": moves.order_moves(order, rows, who, now, settings),
         "jobs": jobs,
         "events": report.history(c, order_id),
@@ -194,7 +194,7 @@ def _job_view(
         digest=digest,
         moves=job_moves,
         fetched=fetched,
-        terms=report.job_terms(c.deployment, order, j),
+        terms=report.job_terms(market_settings(c), order, j),
     )
 
 
@@ -213,7 +213,7 @@ def account_page(c: Chain, address: str) -> dict[str, Any]:
     for j in candidates:
         order = index.order(j.order_id)
         if order is not None and moves.may_resolve(order, index.jobs([j.order_id]), j, who, now, settings):
-            disputes.append((j.order_id, j.job_id, report.job_terms(c.deployment, order, j)))
+            disputes.append((j.order_id, j.job_id, report.job_terms(settings, order, j)))
     key = index.key_of(address)
     from ape import networks
 

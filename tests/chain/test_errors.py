@@ -106,7 +106,7 @@ def test_too_many_jobs_names_both_limits_and_what_to_do() -> None:
             "ArbitrationWindowOpen",
             {"orderId": 3, "jobId": 2, "until": UNTIL},
             "the arbiter may resolve the dispute over job 2 of order 3 until 2026-12-01 10:00 UTC; "
-            "settle it (a full refund to the customer) after that",
+            "it can be settled (a full refund to the customer) only after that",
         ),
         (
             "SplitTooLarge",

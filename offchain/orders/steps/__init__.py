@@ -14,7 +14,7 @@ here.
 """
 
 from offchain.chain.client import Step
-from offchain.orders.steps.base import KeyLookupError, ModelMismatchError, Refusal, StepError
+from offchain.orders.steps.base import KeyLookupError, ModelMismatchError, RuleRefusalError, StepError
 from offchain.orders.steps.book import cancel, close, open_order, request_order, take
 from offchain.orders.steps.delivery import SHIPPED_STATES, confirm, finalize, reclaim, ship
 from offchain.orders.steps.disputes import dispute, reject, resolve, settle
@@ -23,16 +23,15 @@ from offchain.orders.steps.keys import published_key, register_key
 from offchain.orders.steps.models import FetchedModel, fetch_model, model_location, sha256_file, submit_model
 from offchain.orders.steps.payments import withdraw
 from offchain.orders.steps.registry import register_machine
-from offchain.orders.steps.terms import NO_ARBITER_TERMS, arbiter_terms
+from offchain.orders.steps.terms import arbiter_terms
 
 __all__ = [
-    "NO_ARBITER_TERMS",
     "SHIPPED_STATES",
     "FetchedModel",
     "KeyLookupError",
     "ModelMismatchError",
     "Quote",
-    "Refusal",
+    "RuleRefusalError",
     "Step",
     "StepError",
     "arbiter_terms",

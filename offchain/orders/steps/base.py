@@ -4,16 +4,19 @@ re-run)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from offchain.chain.client import Chain, Step
-from offchain.chain.codec import job_status
+from offchain.chain.client import Chain, Step, pending_timestamp
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus, job_status
+from offchain.chain.errors import ChainError
 from offchain.errors import ProdnetError
 from offchain.formats import format_amount
 from offchain.index import JobRow, MachineRow, OrderRow
+from offchain.orders import rules
 from offchain.orders.indexed import market_index, market_settings
+from offchain.orders.moves import viewer
 from offchain.parts import stl
 
 
@@ -78,7 +81,55 @@ def _part(path: Path, units: str = "mm") -> stl.PartData:
     return part
 
 
-Refusal = str | Callable[[Any], str]
+def chain_facts(c: Chain, order_id: int, job_id: int = 0, job: Any = None) -> rules.Facts:
+    """What the market's rules read for a step by this account on ORDER_ID (and JOB_ID), as the
+    chain has it now and at the time the next block will have (an index row may not show the
+    latest step yet); an unknown order or job is the contract's own refusal."""
+    order = c.order(order_id)
+    if job_id and job is None:
+        job = c.job(order_id, job_id)
+    who = viewer(c, c.address)
+    requester = ZERO_ADDRESS
+    if int(order.status) == OrderStatus.REQUESTED:
+        requester = str(c.job(order_id, 1).customer)
+    arbiter = str(c.call(c.orders.arbiterOf, order_id)) if who.roles is None else ZERO_ADDRESS
+    indexed = sorted(market_index(c).jobs([order_id]), key=lambda j: j.job_id)
+    return rules.Facts(
+        order_id=order_id,
+        order_status=int(order.status),
+        caller=c.address,
+        now=pending_timestamp(),
+        settings=market_settings(c),
+        producer=str(order.producer),
+        requester=requester,
+        start=int(order.start),
+        end=int(order.end),
+        deadline=int(order.deadline),
+        live_jobs=int(order.liveJobs),
+        job_count=int(order.jobCount),
+        arbiter=arbiter,
+        job_id=job_id,
+        job_status=int(job.status) if job is not None else JobStatus.NONE,
+        customer=str(job.customer) if job is not None else ZERO_ADDRESS,
+        shipped_at=int(job.shippedAt) if job is not None else 0,
+        job_statuses=tuple(int(j.status) for j in indexed),
+        roles=who.roles,
+    )
+
+
+class RuleRefusalError(StepError, ChainError):
+    """The market's rules refuse the step as the contract would (its own error, found before
+    anything is sent); the message is the contract's error in words, for this step."""
+
+
+def check_rule(c: Chain, step: str, order_id: int, job_id: int = 0, job: Any = None) -> None:
+    """Refuse STEP before anything is sent if the market's rules (``orders.rules``, held to the
+    contract) say the contract would refuse it now. A step on jobs checked with no JOB_ID has
+    its order's checks made (evict, before its jobs)."""
+    refusal = rules.verdict(step, chain_facts(c, order_id, job_id, job))
+    if refusal is None or (refusal.error == "JobNotFound" and not job_id):
+        return  # (a step on jobs checked without one: its order's checks passed)
+    raise RuleRefusalError(refusal.sentence(), refusal.error, refusal.args)
 
 
 def _job_step(
@@ -89,29 +140,21 @@ def _job_step(
     job_id: int,
     *,
     done: tuple[int, ...],
-    needs: tuple[int, ...] | None,
-    needs_text: str,
     summary: str,
-    refusals: Mapping[int, Refusal] | None = None,
     check: Callable[[Any], None] | None = None,
     args: tuple[Any, ...] = (),
 ) -> Step:
-    """A step on one job, checked against the job as the chain has it now (an index row
-    may not show the latest step yet): 'already done' if the job is in DONE; a clear refusal
-    if it is not in NEEDS (None: let the contract decide), the sentence after the job's state
-    being REFUSALS[state] (a text with {order} and {job}, or a function of the job) or else
-    NEEDS_TEXT; CHECK(job) may refuse further (times, amounts); else the transaction
-    METHOD(order_id, job_id, *ARGS), SUMMARY filled in with {order}, {job} and {deposit}."""
+    """A step on one job, checked against the job as the chain has it now: 'already done' if
+    the job is in DONE; else the market's rules for STEP (``check_rule``), and CHECK(job) for
+    what the rules do not hold (amounts); else the transaction METHOD(order_id, job_id,
+    *ARGS), SUMMARY filled in with {order}, {job} and {deposit}."""
     job = _chain_job(c, order_id, job_id)
     status = int(job.status)
     if status in done:
         return Step(
             step, c.actor, f"job {job_id} of order {order_id} is already {job_status(job)}", already_done=True
         )
-    if needs is not None and status not in needs:
-        reason = (refusals or {}).get(status, needs_text)
-        text = reason(job) if callable(reason) else reason.format(order=order_id, job=job_id)
-        raise StepError(f"job {job_id} of order {order_id} is {job_status(job)}; {text}")
+    check_rule(c, step, order_id, job_id, job)
     if check is not None:
         check(job)
     return _send(
@@ -125,11 +168,6 @@ def _job_step(
     )
 
 
-def _confirmation_end(c: Chain, job: Any) -> int:
-    """Until when the customer may confirm or dispute a shipped job."""
-    return int(job.shippedAt) + market_settings(c).confirmation_window
-
-
 def _arbitration_end(c: Chain, job: Any) -> int:
     """Until when the arbiter has a disputed job to itself (after it, anyone may settle it)."""
-    return _confirmation_end(c, job) + market_settings(c).arbitration_window
+    return market_settings(c).arbitration_end(int(job.shippedAt))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from offchain.chain.client import Chain, Step, pending_timestamp
-from offchain.chain.codec import ZERO_ADDRESS, OrderStatus, currency, order_status, text16
+from offchain.chain.codec import ZERO_ADDRESS, OrderStatus, currency, text16
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.orders.rules import same_address
-from offchain.orders.steps.base import StepError, _machine, _order, _part, _send
+from offchain.orders.steps.base import StepError, _machine, _order, _part, _send, check_rule
 from offchain.orders.steps.payments import _approve
 from offchain.orders.steps.terms import (
     _check_arbiter,
@@ -138,8 +138,7 @@ def take(
     """Producer: take a Requested order with its machine, accepting its terms as the requester
     set them, its arbiter included (the summary says who it is)."""
     order = _order(c, order_id)
-    if int(order.status) != OrderStatus.REQUESTED:
-        raise StepError(f"order {order_id} is {order_status(order)}; only requested orders can be taken")
+    check_rule(c, "take", order_id)
     if price_per_cm3 > int(order.pricePerCm3):
         raise StepError(
             f"price {format_amount(price_per_cm3)}/cm3 is above the customer's maximum "
@@ -173,6 +172,7 @@ def close(c: Chain, order_id: int) -> Step:
     order = _order(c, order_id)
     if int(order.status) == OrderStatus.CLOSED:
         return Step("close", c.actor, f"order {order_id} is already closed", already_done=True)
+    check_rule(c, "close", order_id)
     return _send(
         c,
         "close",
@@ -186,6 +186,7 @@ def cancel(c: Chain, order_id: int) -> Step:
     order = _order(c, order_id)
     if int(order.status) == OrderStatus.CANCELLED:
         return Step("cancel", c.actor, f"order {order_id} is already cancelled", already_done=True)
+    check_rule(c, "cancel", order_id)
     return _send(
         c,
         "cancel", c.orders.cancel, order_id, summary=f"order {order_id} cancelled; open jobs refunded"

@@ -7,21 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from offchain.chain.client import Chain, Step, pending_timestamp
+from offchain.chain.client import Chain, Step
 from offchain.chain.codec import (
     ZERO_ADDRESS,
     JobStatus,
-    OrderStatus,
     currency,
     envelope_of,
-    is_zero_address,
     job_status,
-    order_status,
 )
-from offchain.formats import dims_mm, format_amount, format_time
+from offchain.formats import dims_mm, format_amount
 from offchain.orders.report import amount_text
-from offchain.orders.rules import same_address
-from offchain.orders.steps.base import StepError, _chain_job, _job_step, _order, _part, _send
+from offchain.orders.steps.base import StepError, _chain_job, _job_step, _order, _part, _send, check_rule
 from offchain.orders.steps.payments import _approve
 from offchain.orders.steps.terms import arbiter_terms
 from offchain.parts.units import build_space_mm3, fits, price_wei
@@ -81,15 +77,7 @@ def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "
         raise StepError("quantity must be at least 1")
     q = quote(c, order_id, part_path, quantity, units)
     order = _order(c, order_id)
-    if int(order.status) != OrderStatus.OPEN:
-        raise StepError(f"order {order_id} is {order_status(order)}; parts join only open orders")
-    now = pending_timestamp()
-    if now >= int(order.end):
-        raise StepError(
-            f"order {order_id} is closed; it stopped taking parts at {format_time(int(order.end))}"
-        )
-    if now < int(order.start):
-        raise StepError(f"order {order_id} takes parts from {format_time(int(order.start))}")
+    check_rule(c, "join", order_id)
     if not q.fits_envelope:
         raise StepError(
             f"the part ({dims_mm(q.dims_um)}) does not fit order {order_id}'s envelope "
@@ -122,14 +110,7 @@ def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = "
 def leave(c: Chain, order_id: int, job_id: int) -> Step:
     """Customer: leave an open order; the deposit is credited back."""
     return _job_step(
-        c,
-        "leave",
-        c.orders.leave,
-        order_id,
-        job_id,
-        done=(JobStatus.LEFT,),
-        needs=(JobStatus.JOINED,),
-        needs_text="only a joined job can leave its order",
+        c, "leave", c.orders.leave, order_id, job_id, done=(JobStatus.LEFT,),
         summary="job {job} left order {order}, {deposit} credited back",
     )
 
@@ -145,22 +126,7 @@ def evict(c: Chain, order_id: int, job_ids: Sequence[int]) -> Step:
     if not wanted:
         raise StepError(f"name the jobs of order {order_id} to evict (e.g. --job 2 --job 5)")
     order = c.order(order_id)
-    me = c.address
-    if not same_address(order.producer, me):
-        whose = (
-            "it is a request no producer has taken yet"
-            if is_zero_address(order.producer)
-            else f"it is produced by {order.producer}"
-        )
-        raise StepError(
-            f"{me} is not the producer of order {order_id} ({whose}): only an order's producer evicts "
-            "its jobs"
-        )
-    if int(order.status) != OrderStatus.OPEN:
-        raise StepError(
-            f"order {order_id} is {order_status(order)}; jobs are evicted only from an open order "
-            "(before it is closed and its customers submit their models)"
-        )
+    check_rule(c, "evict", order_id)  # who, and the order's state (before its jobs)
     count = int(order.jobCount)
     unknown = [j for j in wanted if not 1 <= j <= count]
     if unknown:
@@ -169,11 +135,8 @@ def evict(c: Chain, order_id: int, job_ids: Sequence[int]) -> Step:
     jobs = {j: _chain_job(c, order_id, j) for j in wanted}
     gone = {j: job for j, job in jobs.items() if int(job.status) in (JobStatus.LEFT, JobStatus.REFUNDED)}
     for j, job in jobs.items():
-        if j not in gone and int(job.status) != JobStatus.JOINED:
-            raise StepError(
-                f"job {j} of order {order_id} is {job_status(job)}; only a joined job (no model yet) "
-                "can be evicted"
-            )
+        if j not in gone:
+            check_rule(c, "evict", order_id, j, job)
     skipped = "; ".join(f"job {j} is already {job_status(job)}" for j, job in gone.items())
     if len(gone) == len(wanted):
         return Step("evict", c.actor, f"order {order_id}: {skipped}", already_done=True)

@@ -12,11 +12,11 @@ from typing import Any
 from offchain import config
 from offchain._fs import read_json, write_json_atomic
 from offchain.chain.client import Chain, Step
-from offchain.chain.codec import JobStatus, OrderStatus, dims_of, job_status, order_status
-from offchain.formats import dims_mm, format_time
+from offchain.chain.codec import JobStatus, dims_of, job_status
+from offchain.formats import dims_mm
 from offchain.orders import pinning
 from offchain.orders.rules import same_address
-from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _order, _part, _send
+from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _order, _part, _send, check_rule
 from offchain.orders.steps.keys import published_key
 from offchain.parts import stl
 from offchain.transfer import keys, message, replication, storage
@@ -90,12 +90,10 @@ def submit_model(
     transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
     the transaction only if it is missing (and waits for the second copy again)."""
     order, job = _order(c, order_id), _job(c, order_id, job_id)
-    if not same_address(job.customer, c.address):
-        raise StepError(f"job {job_id} of order {order_id} belongs to {job.customer}, not to {c.address}")
     outbox = _outbox(c, order_id, job_id)
     meta_path = outbox / "meta.json"
     meta = read_json(meta_path) or {}
-    if int(job.status) != JobStatus.JOINED:
+    if same_address(job.customer, c.address) and int(job.status) != JobStatus.JOINED:
         digest = bytes(job.digest).hex()
         if any(bytes(job.digest)) and (meta.get("ciphertext_sha256") == digest or not meta):
             uri = meta.get("uri") or job.uri
@@ -110,15 +108,7 @@ def submit_model(
             return _with_copies(
                 done, _replicated(store, uri, order_id, job_id, replication_bound) if live else None
             )
-        raise StepError(
-            f"job {job_id} of order {order_id} is {job_status(job)}; a model can be submitted "
-            "only once, for a joined job"
-        )
-    if int(order.status) != OrderStatus.CLOSED:
-        raise StepError(
-            f"order {order_id} is {order_status(order)}; models are submitted once it is closed "
-            f"(by its producer, when full, or by anyone after {format_time(int(order.end))})"
-        )
+    check_rule(c, "submit-model", order_id, job_id)
     part = _part(part_path, units)
     _check_declared(part, job, str(part_path))
     plain_sha = sha256_file(part_path)

@@ -10,6 +10,7 @@ from offchain.chain.errors import duration_text
 from offchain.chain.session import has_code
 from offchain.formats import format_time
 from offchain.orders.indexed import market_settings
+from offchain.orders.report import MEMBER_ARBITERS, NO_ARBITER
 from offchain.orders.rules import same_address
 from offchain.orders.steps.base import StepError
 
@@ -72,18 +73,14 @@ def _check_arbiter(c: Chain, arbiter: str | None) -> str:
     return arbiter
 
 
-#: What a public order without an arbiter means for its disputes.
-NO_ARBITER_TERMS = "no arbiter: disputes end by the default rule, a full refund"
-
-
 def arbiter_terms(c: Chain, order_id: int) -> str:
     """Who resolves ORDER_ID's disputes, as the chain has it: a term of the order fixed when it
     was opened or requested, which a join (or a take) accepts as it is."""
     if c.membership is not None:
-        return "disputes resolved by a member with the arbiter role (never a party to the job)"
+        return MEMBER_ARBITERS
     arbiter = str(c.call(c.orders.arbiterOf, order_id))
     if is_zero_address(arbiter):
-        return NO_ARBITER_TERMS
+        return NO_ARBITER
     return f"arbiter {arbiter} resolves its disputes"
 
 
@@ -91,4 +88,4 @@ def _named_arbiter_text(c: Chain, arbiter: str) -> str:
     """The arbiter part of an open or request summary ('' in a permissioned deployment)."""
     if c.membership is not None:
         return ""
-    return NO_ARBITER_TERMS if is_zero_address(arbiter) else f"arbiter {arbiter}"
+    return NO_ARBITER if is_zero_address(arbiter) else f"arbiter {arbiter}"
