@@ -3,11 +3,13 @@
 The producer's follower pins each IPFS model of its orders on its node while the job is live
 and releases it when the job is over; a model nobody reachable holds waits for a later pass;
 pins of another deployment are left alone; a customer's follower releases its own pins of
-finished jobs unless told to keep them. submit-model waits for the producer's copy.
+finished jobs unless told to keep them. submit-model waits for the producer's copy. And
+fetch-model tells its three failures apart, each naming the job and what to do.
 (tests/e2e/test_replication.py runs `ape run store follow` and `store pins` as commands.)"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,3 +159,38 @@ def test_a_model_nobody_reachable_holds_waits_for_a_later_pass(cast: Cast) -> No
         again = steps.submit_model(cast.people["bob"], order_id, b, cast.part,
                                    storage.IpfsStore(bobs_laptop.api_multiaddr), cast.secret["bob"])
         assert again.already_done and again.data["copies"] == 2  # the re-run waits again, sends nothing
+
+
+def test_fetch_model_says_which_of_three_things_went_wrong(
+    cast: Cast, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, alice = cast.people["producer"], cast.people["alice"]
+    order_id, (a, b) = cast.order_with_jobs("alice", "bob")
+    secret, out = cast.secret["producer"], tmp_path / "model.stl"
+    monkeypatch.setenv("PRODNET_IPFS_FIND_TIMEOUT", "2")
+
+    # alice records a digest that is not her stored object's
+    other = tmp_path / "other.pgp"
+    other.write_bytes(b"not the model on chain")
+    stored = storage.IpfsStore(cast.customers.api_multiaddr).put(other)
+    alice.orders.submitModel(order_id, a, hashlib.sha256(b"the model").digest(), stored.uri,
+                             sender=alice.account)
+    with pytest.raises(storage.DigestMismatchError, match=(
+            f"^job {a} of order {order_id}: {stored.uri} has sha256 .* not the expected .*; decline "
+            rf"the job \('ape run order reject {order_id} {a}'\)$")):
+        steps.fetch_model(p, order_id, a, secret, out, ipfs_api=cast.producer.api_multiaddr)
+
+    # bob's model is on his laptop only, and the laptop is off
+    with KuboNode() as bobs_laptop, pytest.raises(replication.NotReplicatedError):
+        _submit(cast, "bob", order_id, b, bobs_laptop, replication_bound=0.5)
+    with pytest.raises(storage.ObjectUnreachableError, match=(
+            f"^no node that holds job {b}'s model is reachable \\(looked for 2s\\): the customer's "
+            "node is offline and no other node pinned it; bring that node online")):
+        steps.fetch_model(p, order_id, b, secret, out, ipfs_api=cast.producer.api_multiaddr)
+
+    # the producer's own daemon is down
+    with KuboNode() as stopped:
+        api = stopped.api_multiaddr
+    with pytest.raises(storage.StoreUnavailableError, match=f"cannot reach the Kubo .* at {api}: is it"):
+        steps.fetch_model(p, order_id, b, secret, out, ipfs_api=api)
+    assert not out.exists() and list(tmp_path.iterdir()) == [other]
