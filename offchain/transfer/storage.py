@@ -307,6 +307,20 @@ class FileStore(Store):
 _CID = re.compile(r"[A-Za-z0-9]{8,128}")
 
 
+def _quiet_client_warnings(version_mismatch: type[Warning]) -> None:
+    """Silence, for the whole process, two harmless warnings of ipfshttpclient 0.8.0a2 (set
+    once for all threads: ``warnings.catch_warnings`` around each call is not thread-safe, and
+    the producer's follower runs on a thread beside the steps in the demo and the portal)."""
+    # 0.8.0a2 knows daemons < 0.9 only and warns VersionMismatch for newer Kubo, whose RPC
+    # API it speaks fine for the calls used here (each is tested against it).
+    warnings.filterwarnings("ignore", category=version_mismatch)
+    # Its requests wrapper passes urllib3 the obsolete `strict` argument on every new
+    # connection, which urllib3 2.x answers with this FutureWarning.
+    warnings.filterwarnings(
+        "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+    )
+
+
 class IpfsStore(Store):
     """Objects on a Kubo node (pinned, CIDv1), through ipfshttpclient 0.8.0a2."""
 
@@ -328,58 +342,48 @@ class IpfsStore(Store):
         import ipfshttpclient
         from ipfshttpclient import exceptions as ipfs_errors
 
-        with warnings.catch_warnings():
-            # 0.8.0a2 knows daemons < 0.9 only and warns VersionMismatch for newer Kubo,
-            # whose RPC API it speaks fine for the calls used here (each is tested against it).
-            warnings.simplefilter("ignore", ipfs_errors.VersionMismatch)
-            # Its requests wrapper passes urllib3 the obsolete `strict` argument on every new
-            # connection, which urllib3 2.x answers with this FutureWarning (harmless).
-            warnings.filterwarnings(
-                "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+        _quiet_client_warnings(ipfs_errors.VersionMismatch)
+        try:
+            client = ipfshttpclient.connect(
+                self.api, chunk_size=CHUNK, timeout=self.timeout, session=True
             )
-            try:
-                client = ipfshttpclient.connect(
-                    self.api, chunk_size=CHUNK, timeout=self.timeout, session=True
-                )
-            except ipfs_errors.AddressError:
-                raise StorageError(
-                    f"{self.api!r} is not a Kubo API multiaddr: use e.g. /ip4/127.0.0.1/tcp/5001"
-                ) from None
-            except ipfs_errors.CommunicationError:
-                raise self._unreachable() from None
-            try:
-                yield client
-            except ipfs_errors.TimeoutError:
-                if self._looking_for and self._answers():
-                    # the daemon is up: it is the object's blocks that stopped arriving
-                    raise ObjectUnreachableError(self._looking_for, self.timeout) from None
-                raise StorageError(
-                    f"the Kubo daemon at {self.api} did not answer within {self.timeout:.0f}s: it "
-                    "is running but stuck; restart it ('ipfs daemon') and try again"
-                ) from None
-            except ipfs_errors.ConnectionError:
-                raise self._unreachable() from None
-            except ipfs_errors.ErrorResponse as exc:
-                if self._looking_for and "deadline exceeded" in str(exc):
-                    raise ObjectUnreachableError(self._looking_for, self.find_timeout) from None
-                raise StorageError(f"the Kubo daemon at {self.api} refused: {exc}") from None
-            except ipfs_errors.CommunicationError as exc:
-                raise StorageError(
-                    f"talking to the Kubo daemon at {self.api} failed: {exc}"
-                ) from None
-            finally:
-                self._looking_for = None
-                client.close()
+        except ipfs_errors.AddressError:
+            raise StorageError(
+                f"{self.api!r} is not a Kubo API multiaddr: use e.g. /ip4/127.0.0.1/tcp/5001"
+            ) from None
+        except ipfs_errors.CommunicationError:
+            raise self._unreachable() from None
+        try:
+            yield client
+        except ipfs_errors.TimeoutError:
+            if self._looking_for and self._answers():
+                # the daemon is up: it is the object's blocks that stopped arriving
+                raise ObjectUnreachableError(self._looking_for, self.timeout) from None
+            raise StorageError(
+                f"the Kubo daemon at {self.api} did not answer within {self.timeout:.0f}s: it "
+                "is running but stuck; restart it ('ipfs daemon') and try again"
+            ) from None
+        except ipfs_errors.ConnectionError:
+            raise self._unreachable() from None
+        except ipfs_errors.ErrorResponse as exc:
+            if self._looking_for and "deadline exceeded" in str(exc):
+                raise ObjectUnreachableError(self._looking_for, self.find_timeout) from None
+            raise StorageError(f"the Kubo daemon at {self.api} refused: {exc}") from None
+        except ipfs_errors.CommunicationError as exc:
+            raise StorageError(
+                f"talking to the Kubo daemon at {self.api} failed: {exc}"
+            ) from None
+        finally:
+            self._looking_for = None
+            client.close()
 
     def _answers(self) -> bool:
         """Whether the daemon answers a trivial call within a few seconds."""
         import ipfshttpclient
 
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with ipfshttpclient.connect(self.api, timeout=5, session=True) as client:
-                    client.id()
+            with ipfshttpclient.connect(self.api, timeout=5, session=True) as client:
+                client.id()
         except Exception:  # any failure means: it does not answer
             return False
         return True
