@@ -8,6 +8,11 @@ One place for each ``PRODNET_*`` variable, so a reader finds every knob here:
     through ``make`` or ``ape run``), never inside the installed package.
 ``PRODNET_IPFS_API``
     the Kubo RPC API multiaddr for ``ipfs://`` (default ``/ip4/127.0.0.1/tcp/5001``).
+``PRODNET_IPFS_FIND_TIMEOUT``
+    seconds a fetch looks for an ``ipfs://`` object on the reachable nodes before it says
+    none holds it (default 30).
+``PRODNET_IPFS_REPLICATION_WAIT``
+    seconds submit-model on IPFS waits for a second node to hold the model (default 120).
 ``PRODNET_FILE_STORE``
     the central file store folder for ``file://``.
 ``PRODNET_IPFS_BIN``
@@ -65,6 +70,34 @@ def scoped_home(path: Path) -> Iterator[Path]:
 def ipfs_api() -> str:
     """The Kubo RPC API multiaddr: $PRODNET_IPFS_API or the Kubo default."""
     return _env("PRODNET_IPFS_API") or DEFAULT_IPFS_API
+
+
+DEFAULT_IPFS_FIND_TIMEOUT = 30.0
+DEFAULT_IPFS_REPLICATION_WAIT = 120.0
+
+
+def _seconds(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"{name}={value!r} is not a number of seconds: set it to e.g. {default:g}")
+    return seconds
+
+
+def ipfs_find_timeout() -> float:
+    """$PRODNET_IPFS_FIND_TIMEOUT: how long a fetch looks for an object before saying no
+    reachable node holds it."""
+    return _seconds("PRODNET_IPFS_FIND_TIMEOUT", DEFAULT_IPFS_FIND_TIMEOUT)
+
+
+def ipfs_replication_wait() -> float:
+    """$PRODNET_IPFS_REPLICATION_WAIT: how long submit-model waits for a second copy."""
+    return _seconds("PRODNET_IPFS_REPLICATION_WAIT", DEFAULT_IPFS_REPLICATION_WAIT)
 
 
 def file_store() -> str | None:

@@ -77,13 +77,14 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert "closed" in submit(page, f"close order {order_id}")
     assert chain.orders.getOrder(order_id).status == OrderStatus.CLOSED
 
-    # the customer submits the encrypted model over IPFS
+    # the customer submits the encrypted model over IPFS; the page says once the producer's
+    # node holds it too (the demo world runs the producer's follower)
     act_as(page, CUSTOMER)
     go(page, portal, f"/orders/{order_id}")
     chosen = form_of(page, "submit-model job 1").locator("select[name=part] option:checked").inner_text()
     assert chosen.startswith("hinge.stl (mm)"), chosen  # the part the job was joined with
     text = submit(page, "submit-model job 1", selects={"secret_key": "dave.sec.asc", "store": "ipfs"})
-    assert "ipfs://" in text, text
+    assert "ipfs://" in text and "; pinned by 2 nodes: yours and 12D3KooW" in text, text
     assert chain.orders.getJob(order_id, 1).status == JobStatus.MODEL_SUBMITTED
 
     # the producer fetches it through its own node, verifies, decrypts, then ships
