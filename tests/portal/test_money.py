@@ -143,6 +143,8 @@ def test_a_reupload_in_inches_is_another_part(page, portal, fresh_order):
     assert "80 x 80 x 5 mm" in page.inner_text("dl.public")  # alice's part is unchanged
     go(page, portal, "/parts")
     assert "(inch)" not in page.inner_text("main")  # bob's part is bob's, not on alice's list
+    model = page.request.get(f"{portal.url}/parts/{mm}/model.stl")  # what the 3D preview loads
+    assert model.headers["cache-control"] == "private, max-age=31536000, immutable"  # read once
 
 
 def test_the_order_page_follows_the_chain_without_a_reload(page, portal, fresh_order):
