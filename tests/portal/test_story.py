@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, form_of, go, submit
+from tests.portal.helpers import act_as, address_of, form_of, go, submit
 
 CUSTOMER = "test account 5"
 
@@ -114,10 +114,10 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert chain.orders.getJob(order_id, 1).status == JobStatus.COMPLETED
     act_as(page, "producer")
     page.click("text=My account")
-    credit = chain.orders.credits(page_address(portal, "producer"), "0x" + "0" * 40)
+    credit = chain.orders.credits(address_of(portal, "producer"), "0x" + "0" * 40)
     assert credit > 0
     assert "sent to" in submit(page, "withdraw")
-    assert chain.orders.credits(page_address(portal, "producer"), "0x" + "0" * 40) == 0
+    assert chain.orders.credits(address_of(portal, "producer"), "0x" + "0" * 40) == 0
 
     # the timeline shows every step with its transaction and gas
     go(page, portal, f"/orders/{order_id}")
@@ -125,9 +125,6 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     for event in ("OrderOpened", "JobJoined", "OrderClosed", "ModelSubmitted", "JobShipped", "JobCompleted"):
         assert event in timeline
 
-
-def page_address(portal, label: str) -> str:
-    return next(a for a, name in portal.world.labels.items() if name == label)
 
 
 def test_market_page_filters_and_live_update(page, portal):
