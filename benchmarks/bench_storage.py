@@ -86,39 +86,21 @@ def _replication(work: Path) -> dict:
 def _submit_to_pinned_by_2(work: Path) -> dict:
     """submit-model on Anvil: IPFS with the producer's follower (two poll intervals) vs the
     central file store (no copy to wait for)."""
-    from ape import accounts, chain, networks
+    from ape import accounts, networks
 
+    from benchmarks.market_setup import open_market
     from offchain import config
-    from offchain.chain.client import Chain
-    from offchain.chain.deploy import deploy
-    from offchain.chain.session import contracts_of
-    from offchain.devtools import parts as testdata
     from offchain.devtools.demo import follower
     from offchain.orders import steps as workflow
-    from offchain.transfer import keys, replication
+    from offchain.transfer import replication
 
     jobs_each = 3
     timings: dict[str, list[float]] = {}
     with config.scoped_home(work / "state"), networks.parse_network_choice("ethereum:local:foundry"):
         admin, producer, customer = accounts.test_accounts[:3]
-        deployment, _ = deploy(admin, permissioned=False)
-        registry, orders, membership = contracts_of(deployment)
-
-        def as_(account) -> Chain:
-            return Chain(deployment, registry, orders, membership, account, str(account.address))
-
+        m = open_market(work, producer, [customer], admin)
+        as_, key_files, part, order_id = m.as_, m.key_files, m.part, m.order_id
         p, c = as_(producer), as_(customer)
-        key_files = {}
-        for i, who in enumerate((producer, customer)):
-            key = keys.generate_key(f"p{i}", f"p{i}@bench.example")
-            key_files[who.address] = keys.write_key_files(key, work / "keys", f"p{i}")
-            workflow.register_key(as_(who), key_files[who.address][0])
-        part = testdata.write_binary(work / "gear.stl", testdata.gear().triangles())
-        machine = workflow.register_machine(p, "SLS", "PA12", (340_000,) * 3, "")
-        now = int(chain.pending_timestamp)
-        order_id = workflow.open_order(
-            p, machine.data["machine_id"], None, None, now, now + 86_400, now + 10 * 86_400, 10**14
-        ).data["order_id"]
         kinds = ("ipfs_follower_poll_1s", "ipfs_follower_poll_0.2s", "file_store")
         jobs = {k: [workflow.join(c, order_id, part, 1).data["job_id"] for _ in range(jobs_each)]
                 for k in kinds}
