@@ -105,11 +105,12 @@ class Chain:
         from ape import chain
 
         receipt = chain.get_receipt(tx_hash)
-        if receipt.failed:
+        if receipt.failed:  # sent unestimated (a local network's fixed gas limit): the refusal
             revert = self.revert_data(method, args, value) or b""
             decoded = chainerrors.decode_revert(revert, self.error_abis())
-            reason = chainerrors.describe(*decoded) if decoded else "the contract reverted"
-            raise chainerrors.ChainError(f"{step}: transaction {tx_hash} failed: {reason}")
+            if decoded is None:
+                raise chainerrors.ChainError(f"{step}: transaction {tx_hash} reverted without a reason")
+            raise chainerrors.ChainError(chainerrors.describe(*decoded), *decoded)
         return Step(
             step=step,
             actor=self.actor,

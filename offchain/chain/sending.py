@@ -83,6 +83,11 @@ def use_fees(max_fee: int | None = None, priority_fee: int | None = None) -> Non
         _chosen["priority_fee"] = priority_fee
 
 
+def reset_fees() -> None:
+    """Back to the network's default fees (a long-running process between actions; tests)."""
+    _chosen.update(max_fee=None, priority_fee=None)
+
+
 def _chosen_cap() -> int | None:
     return _chosen["max_fee"] if _chosen["max_fee"] is not None else config.max_fee()
 
@@ -353,6 +358,8 @@ def _await(
                 if any(_receipt(rpc, h) for h in entry.hashes):
                     continue  # mined between the two looks
                 book.remove(entry.nonce)
+                if still_needed is not None and not still_needed():
+                    return None  # the transaction that took the nonce did the step
                 raise SendError(
                     f"{entry.step}: transaction {entry.hash} (nonce {entry.nonce}) was replaced by another "
                     f"transaction of {book.address} with the same nonce; run the step again: it checks "
@@ -368,8 +375,16 @@ def _await(
             if still_needed is not None and not still_needed():
                 book.remove(entry.nonce)
                 return None
+            try:
+                fees = fees_now(rpc)
+            except FeeCapError as exc:
+                book.remove(entry.nonce)
+                raise FeeCapError(
+                    f"{entry.step}: transaction {entry.hash} (nonce {entry.nonce}) was dropped by the "
+                    f"node and is not sent again: {exc}"
+                ) from None
             with book.lock():
-                entry = _sign_and_send(rpc, book, account, call, entry.step, entry.nonce, fees_now(rpc))
+                entry = _sign_and_send(rpc, book, account, call, entry.step, entry.nonce, fees)
             resent = True
             deadline = time.monotonic() + config.pending_timeout()
             continue
