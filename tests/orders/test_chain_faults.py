@@ -60,6 +60,18 @@ class World:
     def register(self, who: int = PRODUCER, uri: str = "ipfs://datasheet") -> Step:
         return steps.register_machine(self.chain(who), "SLS", "PA12", ENVELOPE, uri)
 
+    def cli(self, *args: str) -> list[str]:
+        """`ape run order ARGS` on this world's chain."""
+        ape = str(Path(sys.executable).parent / "ape")
+        return [ape, "run", "order", *args, "--network", f"ethereum:local:{self.node.url}"]
+
+    def env(self) -> dict[str, str]:
+        """The environment of a CLI run: this world's home, this checkout's offchain."""
+        return {**os.environ, "PRODNET_HOME": str(self.home), "PYTHONPATH": str(ROOT)}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.cli(*args), env=self.env(), capture_output=True, text=True, timeout=300)
+
     def indexed_machines(self, uri: str) -> list[int]:
         """The machines the (synced) index holds with URI: one per registration."""
         index = market_index(self.chain(PRODUCER))
@@ -268,6 +280,46 @@ def test_a_cancelled_step_is_not_done_and_its_waiting_command_says_so(world: Wor
     )
 
 
+def test_the_cli_refuses_a_low_fee_cap_in_one_line_and_speeds_up_a_stuck_step(
+    world: World, anvil: Anvil
+) -> None:
+    producer = world.address(PRODUCER)
+    nonce, machines = anvil.nonce(producer), world.machines()
+    register = ("register-machine", "--account", "TEST::1", "--process", "SLS", "--material", "PA12",
+                "--envelope", "300x300x300", "--metadata-uri", "ipfs://by-cli")
+    anvil.next_base_fee(10 * GWEI)
+    capped = world.run(*register, "--max-fee", "9gwei", "--priority-fee", "1")
+    assert capped.returncode == 1 and capped.stdout == ""
+    assert capped.stderr.splitlines()[-1] == (
+        "error: the fee cap 9 gwei is below the next block's base fee of 10 gwei: nothing was sent; raise "
+        "--max-fee (or PRODNET_MAX_FEE), or wait for the base fee to fall"
+    )
+    assert anvil.pool(producer) == [] and anvil.nonce(producer) == nonce
+    anvil.automine(False)
+    stuck = world.run(*register, "--max-fee", "30", "--priority-fee", "1")
+    (pending,) = anvil.pool(producer)
+    assert stuck.returncode == 1 and stuck.stderr.splitlines()[-1].startswith(
+        f"error: register-machine: transaction {pending} (nonce {nonce}, fee cap 30 gwei, tip 1 gwei) is "
+        "still pending after 3 s"
+    )
+    speed_up = world.cli("speed-up", pending, "--account", "TEST::1", "--max-fee", "40gwei")
+    env = {**world.env(), "PRODNET_PENDING_TIMEOUT": "300"}
+    sped = subprocess.Popen(speed_up, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    (replacement,) = anvil.wait_for_pool(
+        producer, lambda h: h not in ([], [pending]), "the replacement", lambda: sped.poll() is None
+    )
+    anvil.mine()
+    out, err = sped.communicate(timeout=300)
+    assert sped.returncode == 0, err
+    (line,) = out.splitlines()
+    assert line == (
+        f"replaced transaction {pending} (nonce {nonce}) with {replacement} "
+        "(fee cap 40 gwei, tip 1.125 gwei), mined"
+    )
+    assert anvil.nonce(producer) == nonce + 1 and world.machines() == machines + 1
+    assert len(world.indexed_machines("ipfs://by-cli")) == 1
+
+
 # -- dropped ------------------------------------------------------------------------------------
 def test_a_dropped_step_is_sent_again_once(world: World, anvil: Anvil) -> None:
     producer = world.address(PRODUCER)
@@ -365,22 +417,17 @@ def test_the_cli_and_the_portal_acting_for_one_account_at_once_never_reuse_a_non
     monkeypatch.setenv("PRODNET_PENDING_TIMEOUT", "300")  # the CLI's start-up takes seconds
     producer = world.address(PRODUCER)
     nonce, machines = anvil.nonce(producer), world.machines()
-    env = {
-        **os.environ,
-        "PRODNET_HOME": str(world.home),
-        "PYTHONPATH": str(ROOT),
-        "PRODNET_PENDING_TIMEOUT": "120",
-    }
-    command = [
-        str(Path(sys.executable).parent / "ape"), "run", "order", "register-machine",
-        "--network", f"ethereum:local:{world.node.url}", "--account", "TEST::1",
+    command = world.cli(
+        "register-machine", "--account", "TEST::1",
         "--process", "FDM", "--material", "PLA", "--envelope", "300x300x300", "--metadata-uri", "ipfs://cli",
-    ]
+    )
     workspace = Workspace(world.work / "portal", world.work / "keys")
     ctx = actions.Context(world.chain(PRODUCER), workspace, None, None, "")
     form = {"process": "SLS", "material": "PA12", "envelope": "300x300x300", "metadata_uri": "ipfs://portal"}
     anvil.automine(False)
-    cli = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = subprocess.Popen(
+        command, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     pool, portal = in_background(lambda: actions.register_machine(ctx, form))
     both = anvil.wait_for_pool(
         producer, lambda h: len(h) == 2, "both transactions", lambda: cli.poll() is None and portal.running()
