@@ -375,11 +375,13 @@ def test_rate_limits_bad_gateways_and_time_outs_are_retried_and_the_step_is_sent
     producer = world.address(PRODUCER)
     nonce, machines = anvil.nonce(producer), world.machines()
     faults = ["429", "502", "timeout"]
-    proxy = proxied({m: list(faults) for m in ("eth_sendRawTransaction", "eth_getTransactionReceipt")})
+    # prodnet's own requests (the broadcast, the wait) and Ape's (the nonce, while it builds)
+    methods = (
+        "eth_sendRawTransaction", "eth_getTransactionReceipt", "eth_feeHistory", "eth_getTransactionCount"
+    )
+    proxy = proxied({m: list(faults) for m in methods})
     step = world.register(uri="ipfs://retried")
-    assert proxy.met == [("eth_sendRawTransaction", f) for f in faults] + [
-        ("eth_getTransactionReceipt", f) for f in faults
-    ]
+    assert sorted(proxy.met) == sorted((m, f) for m in methods for f in faults)
     # the time-out came after the node took the transaction: the retry found it known
     assert proxy.forwarded["eth_sendRawTransaction"] == 2
     assert anvil.nonce(producer) == nonce + 1 and world.machines() == machines + 1
@@ -444,3 +446,34 @@ def test_the_cli_and_the_portal_acting_for_one_account_at_once_never_reuse_a_non
     assert anvil.nonce(producer) == nonce + 2 and world.machines() == machines + 2
     assert len(world.indexed_machines("ipfs://cli")) == 1
     assert len(world.indexed_machines("ipfs://portal")) == 1
+
+
+# -- last: it replaces the world's deployment ---------------------------------------------------
+def test_a_stuck_deployment_records_nothing_and_its_rerun_adopts_the_pending_contract(
+    world: World, anvil: Anvil, proxied: Callable[[dict[str, list[str]]], FaultyProxy]
+) -> None:
+    from ape import accounts
+
+    from offchain.chain.deployments import record_path
+
+    admin = accounts.test_accounts[0]
+    record = record_path(1337, "ethereum:local")
+    before = record.read_bytes()
+    nonce = anvil.nonce(str(admin.address))
+    anvil.automine(False)
+    with pytest.raises(sending.PendingError) as stuck:
+        deploy(admin, False, redeploy=True)
+    (pending,) = anvil.pool(str(admin.address))
+    assert str(stuck.value).startswith(f"deploy CapacityRegistry: transaction {pending} (nonce {nonce}, ")
+    assert record.read_bytes() == before  # nothing half-recorded
+    watcher = proxied({})
+    pool, rerun = in_background(lambda: deploy(admin, False, redeploy=True))
+    watch(lambda: watcher.forwarded["eth_getTransactionByHash"] > 0, "the re-run waiting for it", rerun)
+    anvil.interval_mining(1)
+    redeployed, made = rerun.result(timeout=120)
+    pool.shutdown()
+    assert [s.step for s in made] == ["deploy CapacityRegistry", "deploy ProductionOrders"]
+    assert made[0].tx_hash == pending and watcher.forwarded["eth_sendRawTransaction"] == 1
+    created = anvil.rpc.request("eth_getTransactionReceipt", pending)["contractAddress"]
+    assert redeployed.registry.lower() == created.lower()
+    assert anvil.nonce(str(admin.address)) == nonce + 2 and record.read_bytes() != before
