@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ class Fees:
 
 
 def gwei(wei: int) -> str:
-    value = f"{wei / 10**9:.9f}".rstrip("0").rstrip(".")
+    """WEI in gwei, exactly: '30 gwei', '2.248552232 gwei'."""
+    value = f"{Decimal(wei) / 10**9:.9f}".rstrip("0").rstrip(".")
     return f"{value} gwei"
 
 
@@ -107,6 +109,9 @@ def _suggested_tip() -> int:
     members' network: see session.adapt_provider)."""
     from ape import networks
 
+    from offchain.chain.session import adapt_provider
+
+    adapt_provider()
     return int(networks.provider.web3.eth.max_priority_fee)
 
 
