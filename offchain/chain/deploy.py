@@ -208,7 +208,14 @@ def allow_token(c: Chain, token: str, allowed: bool = True) -> Step:
         state = "already allowed" if allowed else "not allowed"
         return Step("tokens", c.actor, f"{token} is {state}", already_done=True)
     verb = "allowed for new orders" if allowed else "no longer allowed for new orders"
-    return c.send("tokens", c.orders.allowToken, token, allowed, summary=f"{token} is {verb}")
+    return c.send(
+        "tokens",
+        c.orders.allowToken,
+        token,
+        allowed,
+        summary=f"{token} is {verb}",
+        still_needed=lambda: bool(c.orders.tokenAllowed(token)) != allowed,
+    )
 
 
 def allowed_tokens(c: Chain) -> list[tuple[str, bool]]:
@@ -252,7 +259,12 @@ def add_member(c: Chain, address: str, role: str) -> Step:
     if c.membership.hasRole(role_id, address):
         return Step("members add", c.actor, f"{address} already has the {role} role", already_done=True)
     return c.send(
-        "members add", c.membership.grantRole, role_id, address, summary=f"{address} is now {_a(role)}"
+        "members add",
+        c.membership.grantRole,
+        role_id,
+        address,
+        summary=f"{address} is now {_a(role)}",
+        still_needed=lambda: not c.membership.hasRole(role_id, address),
     )
 
 
@@ -269,6 +281,7 @@ def remove_member(c: Chain, address: str, role: str) -> Step:
         role_id,
         address,
         summary=f"{address} is no longer {_a(role)}",
+        still_needed=lambda: bool(c.membership.hasRole(role_id, address)),
     )
 
 
