@@ -124,6 +124,12 @@ def watch(condition: Callable[[], bool], what: str, task: Future[Any], timeout: 
         time.sleep(0.05)
 
 
+def replacement_fees(anvil: Anvil, tx_hash: str) -> str:
+    """The fees of TX_HASH as the CLI writes them."""
+    tx = anvil.rpc.request("eth_getTransactionByHash", tx_hash)
+    return sending.Fees(int(tx["maxFeePerGas"], 16), int(tx["maxPriorityFeePerGas"], 16)).text()
+
+
 def in_background(task: Callable[[], Any]) -> tuple[ThreadPoolExecutor, Future[Any]]:
     pool = ThreadPoolExecutor(max_workers=1)
     return pool, pool.submit(task)
@@ -318,6 +324,30 @@ def test_the_cli_refuses_a_low_fee_cap_in_one_line_and_speeds_up_a_stuck_step(
     )
     assert anvil.nonce(producer) == nonce + 1 and world.machines() == machines + 1
     assert len(world.indexed_machines("ipfs://by-cli")) == 1
+    # and cancels one: its nonce spent on a transfer of nothing, the step not done
+    anvil.interval_mining(0)
+    anvil.automine(False)
+    stuck = world.run(*register, "--metadata-uri", "ipfs://cancelled-by-cli")
+    (pending,) = anvil.pool(producer)
+    assert stuck.returncode == 1
+    cancel = subprocess.Popen(
+        world.cli("cancel-tx", pending, "--account", "TEST::1"),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    (replacement,) = anvil.wait_for_pool(
+        producer, lambda h: h not in ([], [pending]), "the cancelling one", lambda: cancel.poll() is None
+    )
+    anvil.mine()
+    out, err = cancel.communicate(timeout=300)
+    assert cancel.returncode == 0, err
+    assert out.splitlines() == [
+        f"cancelled transaction {pending} (nonce {nonce + 1}) with {replacement} "
+        f"({replacement_fees(anvil, replacement)}), mined"
+    ]
+    receipt = anvil.rpc.request("eth_getTransactionReceipt", replacement)
+    assert receipt["to"].lower() == producer.lower() and int(receipt["status"], 16) == 1
+    assert anvil.nonce(producer) == nonce + 2 and world.machines() == machines + 1
+    assert world.indexed_machines("ipfs://cancelled-by-cli") == []
 
 
 # -- dropped ------------------------------------------------------------------------------------
