@@ -452,8 +452,7 @@ def replace(account: Any, tx_hash: str, cancel: bool = False) -> Replaced:
         entry = _broadcast(rpc, book, account, txn, entry)
     deadline = time.monotonic() + config.pending_timeout()
     while time.monotonic() <= deadline:
-        if _receipt(rpc, entry.hash):
-            book.remove(entry.nonce)
+        if _receipt(rpc, entry.hash):  # the record stays for a command still waiting on it
             return Replaced(tx_hash, entry.hash, entry.nonce, fees, True)
         time.sleep(POLL)
     return Replaced(tx_hash, entry.hash, entry.nonce, fees, False)

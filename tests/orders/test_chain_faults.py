@@ -230,7 +230,6 @@ def test_a_stuck_step_is_sped_up(world: World, anvil: Anvil) -> None:
     assert int(receipt["status"], 16) == 1 and anvil.rpc.request("eth_getTransactionReceipt", stuck) is None
     assert anvil.nonce(producer) == nonce + 1 and world.machines() == machines + 1
     assert len(world.indexed_machines("ipfs://sped-up")) == 1
-    assert not any((world.home / "pending").rglob("*.json"))  # nothing left in flight
 
 
 def test_a_step_a_rising_base_fee_pushes_out_is_not_sent_again_above_its_cap(
@@ -265,17 +264,32 @@ def test_a_step_a_rising_base_fee_pushes_out_is_not_sent_again_above_its_cap(
     assert len(world.indexed_machines("ipfs://priced-out")) == 1
 
 
-def test_a_cancelled_step_is_not_done_and_its_waiting_command_says_so(world: World, anvil: Anvil) -> None:
+def test_a_cancelled_step_is_not_done_and_its_waiting_command_says_so(
+    world: World, anvil: Anvil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRODNET_PENDING_TIMEOUT", "120")
     producer = world.address(PRODUCER)
     nonce, machines = anvil.nonce(producer), world.machines()
     anvil.automine(False)
-    with pytest.raises(sending.PendingError):
-        world.register(uri="ipfs://cancelled")
-    (stuck,) = anvil.pool(producer)
-    anvil.interval_mining(1)
-    cancelled = sending.replace(world.chain(PRODUCER).account, stuck, cancel=True)
-    assert cancelled.mined and cancelled.nonce == nonce
-    receipt = anvil.rpc.request("eth_getTransactionReceipt", cancelled.new)
+    pool, waiting = in_background(lambda: world.register(uri="ipfs://cancelled"))
+    (stuck,) = anvil.wait_for_pool(producer, lambda h: len(h) == 1, "the step's transaction", waiting.running)
+    account = world.chain(PRODUCER).account
+    other, cancelling = in_background(lambda: sending.replace(account, stuck, cancel=True))
+    (replacement,) = anvil.wait_for_pool(
+        producer, lambda h: h not in ([], [stuck]), "the cancelling one", cancelling.running
+    )
+    anvil.mine()
+    cancelled = cancelling.result(timeout=120)
+    with pytest.raises(sending.SendError) as told:
+        waiting.result(timeout=120)
+    pool.shutdown()
+    other.shutdown()
+    assert str(told.value) == (
+        f"register-machine: transaction {stuck} (nonce {nonce}) was cancelled by {replacement}; the step "
+        "was not done: run it again if it is still wanted"
+    )
+    assert cancelled.mined and cancelled.nonce == nonce and cancelled.new == replacement
+    receipt = anvil.rpc.request("eth_getTransactionReceipt", replacement)
     assert receipt["to"].lower() == producer.lower() and int(receipt["status"], 16) == 1
     assert anvil.nonce(producer) == nonce + 1 and world.machines() == machines
     assert world.indexed_machines("ipfs://cancelled") == []
