@@ -300,7 +300,7 @@ def test_a_cancelled_step_is_not_done_and_its_waiting_command_says_so(
     )
 
 
-def test_the_cli_refuses_a_low_fee_cap_in_one_line_and_speeds_up_a_stuck_step(
+def test_the_cli_refuses_a_low_fee_cap_in_one_line_then_speeds_up_and_cancels_stuck_steps(
     world: World, anvil: Anvil
 ) -> None:
     producer = world.address(PRODUCER)
