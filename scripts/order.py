@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from offchain.chain import sending
 from offchain.chain.client import pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.session import open_chain, prepare_account
@@ -471,6 +470,8 @@ def speed_up(account, tx_hash):
     """Send your pending transaction TX again with the same nonce and a higher fee (at least
     12.5 % more; --max-fee / --priority-fee set it), and wait for it to be mined. The step
     that sent TX, if still waiting or run again, follows the replacement."""
+    from offchain.chain import sending
+
     click.echo(sending.replace(prepare_account(account), tx_hash).line("replaced"))
 
 
@@ -479,4 +480,6 @@ def speed_up(account, tx_hash):
 def cancel_tx(account, tx_hash):
     """Cancel your pending transaction TX: a transfer of nothing to yourself with its nonce
     and a higher fee takes its place, so its step is not done (run the step again to do it)."""
+    from offchain.chain import sending
+
     click.echo(sending.replace(prepare_account(account), tx_hash, cancel=True).line("cancelled"))

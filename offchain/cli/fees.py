@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 import click
 
-from offchain.chain import sending
 from offchain.config import ConfigError, fee_wei
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,10 +33,14 @@ FEE = Fee()
 
 
 def _use_cap(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    from offchain.chain import sending  # here: a command's start-up imports no node client
+
     sending.use_fees(max_fee=value)
 
 
 def _use_tip(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    from offchain.chain import sending
+
     sending.use_fees(priority_fee=value)
 
 
