@@ -26,7 +26,7 @@ from offchain import config
 from offchain.errors import ProdnetError
 
 #: Words in node errors that mean "ask for fewer blocks / results".
-_TOO_LARGE = ("too many", "limit", "range", "exceed", "larger than", "max", "timeout", "10000")
+_TOO_LARGE = ("too many", "limit", "range", "exceed", "larger than", "max", "timeout", "timed out", "10000")
 BATCH = 500  # calls per HTTP request
 FIRST_BACKOFF = 0.25  # seconds before the first retry; each next one waits twice as long
 
@@ -83,10 +83,11 @@ class Rpc:
         self._ids = itertools.count(1)
 
     # -- transport --------------------------------------------------------------------
-    def _post(self, payload: Any) -> Any:
-        """POST PAYLOAD; a passing fault is retried (self.retries times, the backoff doubling
-        from FIRST_BACKOFF), then reported in one line naming the node and the fault."""
-        tries = self.retries + 1
+    def _post(self, payload: Any, retries: int | None = None) -> Any:
+        """POST PAYLOAD; a passing fault is retried (RETRIES times, default self.retries, the
+        backoff doubling from FIRST_BACKOFF), then reported in one line naming the node and
+        the fault."""
+        tries = (self.retries if retries is None else retries) + 1
         for attempt in range(tries):
             fault = self._post_once(payload)
             if not isinstance(fault, _Fault):
@@ -106,7 +107,7 @@ class Rpc:
                 timeout=self.timeout,
             )
         except requests.Timeout:
-            return _Fault(f"the node at {self.url} did not answer within {self.timeout:g} s", passing=True)
+            return _Fault(f"the node at {self.url} timed out after {self.timeout:g} s", passing=True)
         except requests.ConnectionError as exc:
             refused = "refused" in str(exc).lower()
             return _Fault(
@@ -126,9 +127,9 @@ class Rpc:
         except ValueError:
             return _Fault(f"the node at {self.url} answered something that is not JSON", passing=True)
 
-    def request(self, method: str, *params: Any) -> Any:
+    def request(self, method: str, *params: Any, retries: int | None = None) -> Any:
         answer = self._post(
-            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}, retries
         )
         if "error" in answer:
             raise NodeError(
@@ -190,20 +191,21 @@ class Rpc:
         self, addresses: Sequence[str], start: int, stop: int, step: int = 10_000
     ) -> Iterator[tuple[int, int, list[RawLog]]]:
         """Logs of ADDRESSES in blocks [START, STOP], as (first, last, logs) per range, oldest
-        first. A range the node refuses is halved and asked again."""
+        first. A range the node refuses (or times out on) is halved and asked again at once;
+        another fault of a range is retried with backoff like any request."""
         first = start
         while first <= stop:
             last = min(stop, first + step - 1)
+            query = {"address": list(addresses), "fromBlock": _hex(first), "toBlock": _hex(last)}
             try:
-                raw = self.request(
-                    "eth_getLogs",
-                    {"address": list(addresses), "fromBlock": _hex(first), "toBlock": _hex(last)},
-                )
+                raw = self.request("eth_getLogs", query, retries=0 if last > first else None)
             except NodeError as exc:
-                if last > first and any(word in str(exc).lower() for word in _TOO_LARGE):
+                if last == first:
+                    raise
+                if any(word in str(exc).lower() for word in _TOO_LARGE):
                     step = max(1, (last - first + 1) // 2)
                     continue
-                raise
+                raw = self.request("eth_getLogs", query)
             yield first, last, [_log(item) for item in raw]
             first = last + 1
 
