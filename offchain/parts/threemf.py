@@ -322,9 +322,7 @@ class _Reader:
             obj = self.object(part, oid)
             n = 0 if obj.triangles is None else len(obj.triangles)
             for sub_part, sub_id, _, _ in obj.components:
-                n += self.count(sub_part, sub_id, (*stack, key), memo)
-                if n > self.max_triangles:
-                    break
+                n += self.count(sub_part, sub_id, (*stack, key), memo)  # integers only: nothing allocated
             memo[key] = n
         return memo[key]
 
