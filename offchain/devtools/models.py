@@ -115,18 +115,22 @@ def write_3mf(path: Path, named: Sequence[tuple[str, IndexedMesh]], unit: str = 
     return path
 
 
-def obj_text(named: Sequence[tuple[str, IndexedMesh]], groups: bool = True, negative: bool = False) -> str:
+def obj_text(
+    named: Sequence[tuple[str, IndexedMesh]], groups: bool = True, negative: bool = False,
+    textured: bool = False,
+) -> str:
     """OBJ text: each mesh's vertices then its faces (under ``o NAME`` when GROUPS; NEGATIVE: relative
-    indices). The first corner of each face is written as ``i/i`` (a texture index to be ignored)."""
-    lines, base = ["# prodnet test part"], 0
+    indices; TEXTURED: every corner ``i/1/1``, a texture and a normal index to be ignored)."""
+    lines, base = ["# prodnet test part", "vt 0 0", "vn 0 0 1"], 0
     for name, mesh in named:
         if groups:
             lines.append(f"o {name}")
-        lines += [f"v {x!r} {y!r} {z!r}" for x, y, z in mesh.vertices.tolist()]
+        # float32 values, as STL holds them: every reader then sees the same coordinates
+        lines += [f"v {x!r} {y!r} {z!r}" for x, y, z in mesh.vertices.astype(np.float32).tolist()]
         k = len(mesh.vertices)
         for face in mesh.faces.tolist():
             idx = [i - k for i in face] if negative else [i + base + 1 for i in face]
-            lines.append("f " + " ".join(f"{i}/{i}" if n == 1 else str(i) for n, i in enumerate(idx)))
+            lines.append("f " + " ".join(f"{i}/1/1" if textured else str(i) for i in idx))
         base += k
     return "\n".join(lines) + "\n"
 
