@@ -15,14 +15,17 @@ STL package's ``measure``: the same welding, shells, orientation and volume.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from offchain.parts import obj as obj_format
 from offchain.parts import threemf
 from offchain.parts.package import Package
 from offchain.parts.stl import MAX_FILE_BYTES, MAX_TRIANGLES, PartData, measure, open_model_file, read_exactly
+from offchain.parts.stl import _load as load_stl
 from offchain.parts.stl import inspect as stl_inspect
 from offchain.parts.units import parse_units
 
@@ -35,6 +38,8 @@ class NamedPart:
 
     name: str
     data: PartData
+    # the triangles ((n, 3, 3) float32, in data.units), kept only when read with keep_mesh
+    mesh: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, **self.data.to_json()}
@@ -63,13 +68,14 @@ def sniff(head: bytes) -> str:
 
 
 def read(
-    path: str | os.PathLike[str], units: str = "mm", *, split_groups: bool = False,
+    path: str | os.PathLike[str], units: str = "mm", *, split_groups: bool = False, keep_mesh: bool = False,
     max_bytes: int = MAX_FILE_BYTES, max_triangles: int = MAX_TRIANGLES,
 ) -> Model:
     """The parts of the STL, 3MF or OBJ file at PATH (module docstring).
 
     UNITS is the unit of STL and OBJ coordinates ('mm' or 'inch'); a 3MF names its own
-    unit and UNITS is not used for it. Raises a StlError subclass (the family of every
+    unit and UNITS is not used for it. KEEP_MESH keeps each part's triangles (for the
+    printability report). Raises a StlError subclass (the family of every
     model file's refusals) with one line saying what to do.
     """
     units = parse_units(units)
@@ -83,7 +89,8 @@ def read(
             finally:
                 package.close()
             parts = tuple(
-                NamedPart(item.name, measure(item.vectors, fmt="3mf", name=f"{path} ({item.name})"))
+                NamedPart(item.name, measure(item.vectors, fmt="3mf", name=f"{path} ({item.name})"),
+                          item.vectors if keep_mesh else None)
                 for item in items
             )
             return Model(path, "3mf", parts)
@@ -92,12 +99,20 @@ def read(
             groups = obj_format.read_groups(path, data, max_triangles, split_groups)
             del data
             return Model(path, "obj", tuple(
-                NamedPart(g.name, measure(g.vectors, units=units, fmt="obj", name=f"{path} ({g.name})",
-                                          warnings=_polygon_note(g.polygons)))
+                NamedPart(
+                    g.name,
+                    measure(g.vectors, units=units, fmt="obj", name=f"{path} ({g.name})",
+                            warnings=_polygon_note(g.polygons)),
+                    g.vectors if keep_mesh else None,
+                )
                 for g in groups
             ))
-    part = stl_inspect(path, units=units, max_bytes=max_bytes, max_triangles=max_triangles)
-    return Model(path, "stl", (NamedPart(path.stem, part),))
+    if not keep_mesh:
+        part = stl_inspect(path, units=units, max_bytes=max_bytes, max_triangles=max_triangles)
+        return Model(path, "stl", (NamedPart(path.stem, part),))
+    kind, vectors, solids, notes = load_stl(path, max_bytes, max_triangles)  # what stl.inspect does, kept
+    part = measure(vectors, units=units, fmt=kind, solids=solids, name=str(path), warnings=notes)
+    return Model(path, "stl", (NamedPart(path.stem, part, vectors),))
 
 
 def _polygon_note(polygons: int) -> tuple[str, ...]:

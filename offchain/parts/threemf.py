@@ -252,7 +252,8 @@ class _Reader:
         types = package.find("[Content_Types].xml")
         if types is None:
             raise ThreeMfError(
-                f"{path}: the package has no [Content_Types].xml, so it is not a 3MF; export it again"
+                f"{path}: not an STL file nor a 3MF package: a ZIP archive without [Content_Types].xml; "
+                "give the part's .stl, .3mf or .obj file"
             )
         rels = package.find("_rels/.rels")
         if rels is None:

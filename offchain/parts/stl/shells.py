@@ -214,6 +214,19 @@ def _orient(vectors: np.ndarray, signed6: np.ndarray, topology: _Topology) -> tu
     return volume, notes
 
 
+def _outward_turn(vectors: np.ndarray, signed6: np.ndarray, topology: _Topology) -> np.ndarray:
+    """Per triangle: True when it must be turned to face out of the material (as ``_orient`` decides)."""
+    shell, parity, shells = topology.shell, topology.parity, topology.shells
+    turn = np.where(parity, -1.0, 1.0)
+    shell_volume = np.bincount(shell, weights=signed6 * turn, minlength=shells) / 6.0
+    sign = np.ones(shells)
+    if shells > 1:
+        depth = _nesting(vectors, shell, parity, np.abs(shell_volume), ~topology.shell_open)
+        sign[depth % 2 == 1] = -1.0
+    reverse = np.sign(shell_volume) != sign
+    return parity ^ reverse[shell]
+
+
 def _nesting(
     vectors: np.ndarray, shell: np.ndarray, parity: np.ndarray, size: np.ndarray, closed: np.ndarray,
 ) -> np.ndarray:
