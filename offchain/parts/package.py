@@ -94,8 +94,15 @@ class Package:
 
     def parse(self, info: zipfile.ZipInfo, target: Any) -> None:
         """Stream the XML entry INFO through TARGET (an ElementTree parser target: ``start(tag,
-        attributes)``, ``end(tag)``, optionally ``start_ns(prefix, uri)``; tags as '{ns}local')."""
+        attributes)``, ``end(tag)``, optionally ``start_ns(prefix, uri)``; tags as '{ns}local'),
+        or, when TARGET has ``raw_start(name, flat attributes)`` and ``raw_end(name)``, those."""
         parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        raw_start = getattr(target, "raw_start", None)
+        if raw_start is not None:
+            # Straight from expat ('uri}local' names, attributes as a flat list), skipping the
+            # per-attribute name fixing of ElementTree's parser; the guards above stay installed.
+            parser.parser.StartElementHandler = raw_start
+            parser.parser.EndElementHandler = target.raw_end
         declared = info.file_size
         got = 0
         try:

@@ -55,6 +55,7 @@ GEOMETRY_EXTENSIONS = (
     ("implicit", "implicit"), ("booleanoperations", "boolean operations"),
     ("displacement", "displacement"), ("securecontent", "secure content (encrypted)"),
 )
+_VERTEX, _TRIANGLE = f"{CORE}}}vertex", f"{CORE}}}triangle"  # expat's names ('uri}local')
 CHUNK = 1 << 16  # vertices or triangles parsed to strings before they become numbers
 IDENTITY = (np.eye(3), np.zeros(3))
 
@@ -75,6 +76,11 @@ class Item:
 
     name: str
     vectors: np.ndarray
+
+
+def _fix(name: str) -> str:
+    """Expat's 'uri}local' attribute name as ElementTree spells it ('{uri}local')."""
+    return "{" + name if "}" in name else name
 
 
 def _extension(namespace: str) -> str | None:
@@ -153,6 +159,22 @@ class _ModelReader:
             rot, t = _transform(attrs.get("transform"), self.scale, self.where)
             path = attrs.get(f"{{{PRODUCTION}}}path", self.part)
             self.items.append((path, attrs.get("objectid", ""), rot, t, attrs.get("partnumber", "")))
+
+    def raw_start(self, name: str, flat: list[str]) -> None:
+        """Expat's start handler: vertices and triangles in their usual attribute order go straight in."""
+        if name == _VERTEX and len(flat) == 6 and flat[0] == "x" and flat[2] == "y" and flat[4] == "z":
+            self.coords += (flat[1], flat[3], flat[5])
+            if len(self.coords) >= 3 * CHUNK:
+                self._flush_vertices()
+        elif name == _TRIANGLE and len(flat) == 6 and flat[0] == "v1" and flat[2] == "v2" and flat[4] == "v3":
+            self.corners += (flat[1], flat[3], flat[5])
+            if len(self.corners) >= 3 * CHUNK:
+                self._flush_triangles()
+        else:  # anything else (and those with other attributes) as ElementTree would give it
+            self.start(_fix(name), {_fix(k): v for k, v in zip(flat[::2], flat[1::2], strict=True)})
+
+    def raw_end(self, name: str) -> None:
+        self.end(_fix(name))
 
     def end(self, tag: str) -> None:
         if tag == f"{{{CORE}}}object" and self.current is not None:

@@ -97,3 +97,10 @@ def test_bad_obj_files_are_refused_in_one_line(
 def test_an_obj_over_the_triangle_limit_is_refused_before_the_triangles_are_made(tmp_path: Path) -> None:
     path = tm.write_obj(tmp_path / "big.obj", [("torus", td.torus(30.0, 10.0, 48, 24))])
     expect_refusal(path, stl.TooLargeError, "2304 triangles", max_triangles=1000)
+
+
+def test_comments_blanks_and_vertex_colours_are_ignored(tmp_path: Path) -> None:
+    text = CUBE_QUADS.replace("v 0 0 0\n", "  v 0 0 0 1.0 0.5 0.5  # a coloured vertex, indented\n", 1)
+    text = text.replace("f 1 2 6 5\n", "f 1 2 6 5 # the front\n\n").replace("\n", "\r\n")
+    (part,) = parts.read(write(tmp_path / "cube.obj", text)).parts
+    assert part.data.volume_mm3 == pytest.approx(1000.0) and part.data.closed

@@ -111,3 +111,13 @@ def test_content_not_the_name_decides_the_format(tmp_path: Path) -> None:
     assert parts.read(write(tmp_path / "box.stl", tm.threemf_bytes(named))).format == "3mf"
     assert parts.read(write(tmp_path / "box.3mf", tm.obj_text(named).encode())).format == "obj"
     assert parts.read(td.write_binary(tmp_path / "box.obj", PARTS["box"]().triangles())).format == "stl"
+
+
+def test_attributes_in_any_order_and_with_properties_read_the_same(tmp_path: Path) -> None:
+    named = [("gear", PARTS["gear"]())]
+    usual = parts.read(tm.write_3mf(tmp_path / "usual.3mf", named)).parts[0].data
+    xml = tm.objects_xml(named)
+    xml = xml.replace("<vertex x=", "<vertex q=\"1\" x=").replace('v1="', 'p1="0" v1="')
+    xml = xml.replace("<triangle ", '<triangle pid="1" ')
+    path = write(tmp_path / "props.3mf", tm.package({tm.MODEL_PART: tm.model_xml(xml, tm.build_xml([1]))}))
+    assert parts.read(path).parts[0].data == usual
