@@ -15,6 +15,7 @@ parsed by numpy, block by block: no Python loop over the vertices.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,10 +171,14 @@ def _faces(where: str, text: bytes, rows: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _numbers(text: bytes, dtype: type) -> np.ndarray:
-    try:
-        return np.array(text.split(), dtype=dtype)
-    except (ValueError, OverflowError):
-        return np.zeros(0, dtype=dtype)
+    """The whitespace-separated numbers of TEXT, parsed by numpy without a list of words; parsing
+    stops at the first word that is not one, so callers compare the count with what they expect."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # numpy's notice when it stops early
+        try:
+            return np.fromstring(text, dtype=dtype, sep=" ")
+        except (ValueError, OverflowError):
+            return np.zeros(0, dtype=dtype)
 
 
 def _fans(index: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
