@@ -87,7 +87,9 @@ def _side_by_side(path: Path) -> dict[str, Any]:
         "agreement": {
             "volume_rel_diff": abs(part.volume_mm3 - other["volume_mm3"]) / other["volume_mm3"],
             "area_rel_diff": abs(part.area_mm2 - other["area_mm2"]) / other["area_mm2"],
-            "bbox_max_abs_diff_mm": max(abs(a - b) for a, b in zip(part.bbox_mm, other["bbox_mm"], strict=True)),
+            "bbox_max_abs_diff_mm": max(
+                abs(a - b) for a, b in zip(part.bbox_mm, other["bbox_mm"], strict=True)
+            ),
             "closed_agrees": part.closed == other["closed"],
         },
         "memory_growth_mib": {"ours": _growth_mib("ours", path), "trimesh": _growth_mib("trimesh", path)},

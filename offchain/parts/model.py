@@ -57,8 +57,11 @@ class Model:
         return {"file": str(self.path), "format": self.format, "parts": [p.to_json() for p in self.parts]}
 
 
-def sniff(head: bytes) -> str:
-    """'3mf', 'obj' or 'stl' (the STL reader refuses what is none of them) from a file's first bytes."""
+def sniff(head: bytes, size: int) -> str:
+    """'3mf', 'obj' or 'stl' (the STL reader refuses what is none of them) from a file's first
+    bytes and size: a binary STL (its size is 84 + 50 x its count) stays STL whatever its header."""
+    if size >= 84 and size == 84 + 50 * int.from_bytes(head[80:84], "little"):
+        return "stl"
     if head.startswith(b"PK\x03\x04"):
         return "3mf"
     text = head.lstrip(b"\xef\xbb\xbf")
@@ -81,7 +84,7 @@ def read(
     units = parse_units(units)
     path = Path(path)
     with open_model_file(path, max_bytes) as (fh, size, head):
-        kind = sniff(head) if size else "stl"
+        kind = sniff(head, size) if size else "stl"
         if kind == "3mf":
             package = Package(path, fh)
             try:

@@ -104,3 +104,10 @@ def test_comments_blanks_and_vertex_colours_are_ignored(tmp_path: Path) -> None:
     text = text.replace("f 1 2 6 5\n", "f 1 2 6 5 # the front\n\n").replace("\n", "\r\n")
     (part,) = parts.read(write(tmp_path / "cube.obj", text)).parts
     assert part.data.volume_mm3 == pytest.approx(1000.0) and part.data.closed
+
+
+def test_a_binary_stl_whose_header_reads_like_obj_stays_an_stl(tmp_path: Path) -> None:
+    triangles = PARTS["box"]().triangles()
+    path = td.write_binary(tmp_path / "box.stl", triangles, header=b"v 1 2 3 exported by a tool\n")
+    model = parts.read(path)
+    assert model.format == "stl" and model.parts[0].data.volume_mm3 == pytest.approx(6000.0)
