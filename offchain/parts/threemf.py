@@ -64,6 +64,7 @@ IDENTITY = (np.eye(3), np.zeros(3))
 class _Object:
     id: str
     name: str
+    type: str = "model"
     vertices: np.ndarray | None = None  # (k, 3) float64 in mm
     triangles: np.ndarray | None = None  # (t, 3) int64
     # (model part, object id, rot, t) of each component
@@ -150,7 +151,7 @@ class _ModelReader:
             oid = attrs.get("id", "")
             if oid in self.objects:
                 raise ThreeMfError(f"{self.where}: object id {oid!r} is defined twice; export the 3MF again")
-            self.current = _Object(oid, attrs.get("name") or f"object {oid}")
+            self.current = _Object(oid, attrs.get("name") or f"object {oid}", attrs.get("type", "model"))
         elif local == "component" and self.current is not None:
             rot, t = _transform(attrs.get("transform"), self.scale, self.where)
             ref = attrs.get("objectid", "")
@@ -376,7 +377,13 @@ class _Reader:
         names: dict[str, int] = {}
         items = []
         for (p, oid, rot, t, number), n in zip(model.items, counts, strict=True):
-            name = number or self.object(p, oid).name
+            obj = self.object(p, oid)
+            if obj.type == "other":  # the core specification: build items never refer to them
+                raise ThreeMfError(
+                    f"{self.path}: build item {oid!r} refers to an object of type 'other', which is not "
+                    "made; export the 3MF again"
+                )
+            name = number or obj.name
             names[name] = names.get(name, 0) + 1
             label = name if names[name] == 1 else f"{name} #{names[name]}"
             vectors = np.empty((n, 3, 3), dtype=np.float32)

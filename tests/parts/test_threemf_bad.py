@@ -177,6 +177,8 @@ def test_a_beam_lattice_element_is_refused_even_when_not_required(tmp_path: Path
     (tm.objects_xml(BOX).replace('x="10.0"', 'x="nan"', 1), tm.build_xml([1]), errors.ThreeMfError,
      ("not finite",)),
     (tm.objects_xml(BOX), tm.build_xml([(1, "1 0 0")]), errors.ThreeMfError, ("12 finite numbers",)),
+    (tm.objects_xml(BOX).replace('type="model"', 'type="other"'), tm.build_xml([1]), errors.ThreeMfError,
+     ("type 'other'",)),
 ])
 def test_bad_models_are_refused_in_one_line(
     tmp_path: Path, resources: str, build: str, error: type[stl.StlError], words: tuple[str, ...],
