@@ -13,9 +13,12 @@ from pathlib import Path
 import click
 
 from offchain.cli import commands, files
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors, progress_bar
 from offchain.config import passphrase_from_env
-from offchain.transfer import keys, message
+
+keys = lazy_module("offchain.transfer.keys")
+message = lazy_module("offchain.transfer.message")
 
 ape_logs_to_stderr()
 

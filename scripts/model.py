@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from offchain.cli import commands
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
-from offchain.parts import stl
+
+stl = lazy_module("offchain.parts.stl")
 
 ape_logs_to_stderr()
 

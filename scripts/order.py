@@ -15,14 +15,20 @@ from ape.cli import ConnectedProviderCommand, account_option
 from offchain.chain.client import pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.session import open_chain
-from offchain.cli import commands, files, indexing, params
+from offchain.cli import commands, files, params
 from offchain.cli import quantities as q
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.config import passphrase_from_env
-from offchain.orders import market, report
-from offchain.orders import steps as workflow
-from offchain.orders.indexed import market_index
+from offchain.orders import RANKINGS
 from offchain.transfer import storage
+
+# The heavy modules load inside the commands that use them (offchain/cli/lazy.py).
+indexing = lazy_module("offchain.cli.indexing")
+indexed = lazy_module("offchain.orders.indexed")
+market = lazy_module("offchain.orders.market")
+report = lazy_module("offchain.orders.report")
+workflow = lazy_module("offchain.orders.steps")
 
 ape_logs_to_stderr()
 
@@ -198,7 +204,7 @@ def take(account, order_id, machine_id, envelope, capacity, price):
 @click.option("--delivery", default=None, help="Only orders delivering by then, e.g. +14d")
 @click.option(
     "--rank",
-    type=click.Choice(market.RANKINGS),
+    type=click.Choice(RANKINGS),
     default="price",
     show_default=True,
     help="price: cheapest first; record: the producers' track record first",
@@ -436,7 +442,7 @@ def sync():
     """Bring the local market index up to the chain (new blocks only); a progress bar on long syncs."""
     c = open_chain(None)
     with indexing.sync_progress() as progress:
-        index = market_index(c, sync=False)
+        index = indexed.market_index(c, sync=False)
         result = index.sync(progress)
     click.echo(indexing.sync_line(index, result))
 
@@ -446,7 +452,7 @@ def sync():
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between checks")
 def watch(order_id, poll):
     """Print one line per new event, live, until Ctrl-C."""
-    index = market_index(open_chain(None))
+    index = indexed.market_index(open_chain(None))
     click.echo(
         f"watching {'order ' + str(order_id) if order_id else 'the market'} from block "
         f"{index.synced_block} (Ctrl-C stops)",

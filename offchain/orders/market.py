@@ -11,7 +11,7 @@ from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import OrderStatus, dims_of, envelope_of
 from offchain.formats import dims_mm, format_amount, format_time, table
 from offchain.index import MarketIndex, OrderRow
-from offchain.orders import matching
+from offchain.orders import RANKINGS, matching
 from offchain.orders.indexed import market_index, settings_of
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.steps import StepError
@@ -19,7 +19,6 @@ from offchain.parts import stl
 
 ANY = "*"
 NO_LIMIT = 2**62
-RANKINGS = ("price", "record")
 
 
 @dataclass(frozen=True)
