@@ -1,7 +1,7 @@
 """ape run order SUBCOMMAND: every step of a production order, customer and producer side.
 
-Every subcommand takes Ape's --network; those that send a transaction take --account
-(status, history, match, demands, sync and watch only read). Sizes in mm (or with a unit: 25cm),
+Every subcommand takes Ape's --network and --account; status, history, match, demands, sync
+and watch only read (they ignore --account, with a notice on stderr). Sizes in mm (or with a unit: 25cm),
 volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as ISO
 dates (UTC), 'now', or +DURATION (e.g. +7d).
 """
@@ -56,10 +56,12 @@ def step_command(name, **kwargs):
 
 
 def read_command(name, **kwargs):
-    """A read-only subcommand: connected to the chosen network, no account needed."""
+    """A read-only subcommand: connected to the chosen network; --account is ignored (a notice)."""
 
     def decorator(func):
-        return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(one_line_errors(func))
+        return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(
+            params.read_only_account_option(one_line_errors(func))
+        )
 
     return decorator
 
