@@ -21,8 +21,10 @@ Version 3 (the arbiter named at creation; evict): an evicted job's outcome (``to
 ``to_customer`` its refund, from JobEvicted). An earlier file may also hold an evicted job as
 still joined (its JobEvicted did not re-read the job), so it is rebuilt.
 Version 4 (issue 23, reads at 100,000 orders): the integers of :func:`big` are INTEGERs (80-digit
-text before: the file was three times larger), ``orders.open_rank`` orders the open orders
-as the order book ranks them.
+text before), a job's digest its 32 bytes (0x-hex text before), an event's arguments compact
+JSON, and no index on orders.producer or jobs.customer (every read compares them without
+case, which those indexes could not serve). Half the file, and a sync that brought in
+many events leaves no large write-ahead log behind (``Syncer.sync``).
 """
 
 from __future__ import annotations
@@ -58,16 +60,14 @@ CREATE TABLE orders (
     material TEXT NOT NULL, arbiter TEXT NOT NULL, block INTEGER NOT NULL
 );
 CREATE INDEX orders_by_status ON orders (status, price, deadline);
-CREATE INDEX orders_by_producer ON orders (producer);
 CREATE TABLE jobs (
     order_id INTEGER NOT NULL, job_id INTEGER NOT NULL, customer TEXT NOT NULL, status INTEGER NOT NULL,
     deposit NOT NULL, dim_x INTEGER NOT NULL, dim_y INTEGER NOT NULL, dim_z INTEGER NOT NULL,
-    part_volume NOT NULL, quantity INTEGER NOT NULL, shipped_at INTEGER NOT NULL, digest TEXT NOT NULL,
+    part_volume NOT NULL, quantity INTEGER NOT NULL, shipped_at INTEGER NOT NULL, digest BLOB NOT NULL,
     uri TEXT NOT NULL DEFAULT '', to_producer, to_customer, resolved_by TEXT,
     block INTEGER NOT NULL,
     PRIMARY KEY (order_id, job_id)
 );
-CREATE INDEX jobs_by_customer ON jobs (customer);
 CREATE TABLE machines (
     id INTEGER PRIMARY KEY, owner TEXT NOT NULL, process TEXT NOT NULL, material TEXT NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, z INTEGER NOT NULL, uri TEXT NOT NULL, block INTEGER NOT NULL

@@ -191,7 +191,7 @@ def _job(row: tuple[Any, ...]) -> JobRow:
         int(volume),
         quantity,
         shipped,
-        bytes.fromhex(digest[2:]),
+        bytes(digest),
         uri,
         None if to_p is None else int(to_p),
         None if to_c is None else int(to_c),
