@@ -9,9 +9,9 @@ STL, index sync check, the orders from SQLite, the ranking, the track records),
 open orders the path before the index (``getOrder`` and the job caps per order
 through Ape, as ``market.offers`` did) against the indexed one: ``speedup_at_1000``.
 ``portal_first_page_seconds``: the portal's market page over HTTP (``bench_portal.time_pages``).
-``at_100000`` has the same figures for 100,000 orders (``BENCH_MARKET_LARGE`` orders; 0 skips
-it) and ``growth`` each read's time at 100,000 over its time at 10,000 (10x the orders: a
-ratio near 10 is linear, near 1 flat).
+``at_100000`` has the same figures for 100,000 orders (``BENCH_MARKET_LARGE`` orders, the key
+``at_N``; 0 skips it) and ``growth`` each figure at 100,000 over the same at 10,000 (10x the
+orders: a ratio near 10 is linear, near 1 flat).
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def run() -> dict:
     if LARGE:
         large = work / "large"
         with AnvilNode(args=("--chain-id", "1337"), log=work / "anvil-large.log") as node:
-            result["at_100000"] = _scale(node, large, LARGE, 2 * LARGE)[0]
+            result[f"at_{LARGE}"] = _scale(node, large, LARGE, 2 * LARGE)[0]
         result["growth"] = {
-            name: round(result["at_100000"][name] / result[name], 2) for name in GROWTH if result.get(name)
+            name: round(result[f"at_{LARGE}"][name] / result[name], 2) for name in GROWTH if result.get(name)
         }
     result["goals"] = {
         "match_seconds": 0.1,
