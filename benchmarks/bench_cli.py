@@ -8,9 +8,9 @@ and ``order status 1`` on a synced index (Anvil of our own with a small market s
 Reports ``table`` (one row per command: wall median and min, library median, wall minus
 ``ape --help``), ``goals`` and ``goals_met``.
 
-    BENCH_CLI_PROJECT=DIR make bench BENCH=cli   time the commands of another checkout of
-                                                 prodnet (e.g. a commit before a change), with
-                                                 this checkout's library calls
+    BENCH_CLI_BEFORE=DIR make bench BENCH=cli    also time the commands of another checkout
+                                                 of prodnet (e.g. the commit before a change),
+                                                 in turn with this one's: ``before_wall_seconds``
 """
 
 from __future__ import annotations
@@ -66,21 +66,28 @@ def _measure(url: str, work: Path) -> dict:
     from offchain.parts import stl
     from offchain.transfer import keys
 
-    project = Path(os.environ.get("BENCH_CLI_PROJECT", ROOT)).resolve()
-    home = work / "state"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(project),
-        "PRODNET_HOME": str(home),
-        "PRODNET_RPC_URL": url,
-        "APE_DATA_FOLDER": os.environ.get("APE_DATA_FOLDER", str(ROOT / ".prodnet" / "ape")),
-    }
     ape = str(Path(sys.executable).with_name("ape"))
+    #: this checkout, and with BENCH_CLI_BEFORE another one (e.g. the commit before a change),
+    #: timed in turn (one run each, REPEAT times) so both see the same load on the machine
+    projects = {"": ROOT}
+    if os.environ.get("BENCH_CLI_BEFORE"):
+        projects["before_"] = Path(os.environ["BENCH_CLI_BEFORE"]).resolve()
 
-    def cli(*args: str) -> Callable[[int], None]:
-        def call(i: int) -> None:
-            argv = [a.format(i=i, work=work) for a in args]
-            done = subprocess.run([ape, *argv], cwd=project, env=env, capture_output=True, text=True)
+    def env_of(prefix: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PYTHONPATH": str(projects[prefix]),
+            "PRODNET_HOME": str(work / f"state-{prefix or 'this'}"),  # each its own index (schema)
+            "PRODNET_RPC_URL": url,
+            "APE_DATA_FOLDER": os.environ.get("APE_DATA_FOLDER", str(ROOT / ".prodnet" / "ape")),
+        }
+
+    def cli(*args: str) -> Callable[[int, str], None]:
+        def call(i: int, prefix: str) -> None:
+            argv = [a.format(i=i, work=work, prefix=prefix) for a in args]
+            done = subprocess.run(
+                [ape, *argv], cwd=projects[prefix], env=env_of(prefix), capture_output=True, text=True
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"ape {' '.join(argv)} failed: {done.stderr.strip()[-400:]}")
 
@@ -94,26 +101,35 @@ def _measure(url: str, work: Path) -> dict:
     machines = seeder.producers_ready(contracts, producers)
     ids = seeder.open_orders(contracts, machines, ORDERS, int(rpc.block(rpc.head()).timestamp))
     seeder.join_orders(contracts, ids, JOBS, customers, seeder.price_reader(contracts))
-    with config.scoped_home(home):
-        save(contracts.record("ethereum:prodnet", rpc.chain_id(), seeder.accounts[0]))
+    record = contracts.record("ethereum:prodnet", rpc.chain_id(), seeder.accounts[0])
     network = ["--network", "ethereum:prodnet:node"]
-    cli("run", "order", "status", "1", *network)(0)  # the first read syncs the index
+    for prefix in projects:
+        with config.scoped_home(Path(env_of(prefix)["PRODNET_HOME"])):
+            save(record)
+        cli("run", "order", "status", "1", *network)(0, prefix)  # the first read syncs the index
 
     rows: list[dict[str, Any]] = []
 
-    def measure(name: str, command: Callable[[int], None], library: Callable[[int], Any] | None) -> None:
-        wall, wall_min = _median(command)
-        row: dict[str, Any] = {"command": name, "wall_seconds": wall, "wall_min_seconds": wall_min}
+    def measure(name: str, command: Callable[[int, str], None], library: Callable[[int], Any] | None) -> None:
+        times: dict[str, list[float]] = {prefix: [] for prefix in projects}
+        for i in range(REPEAT):
+            for prefix in projects:
+                started = time.perf_counter()
+                command(i, prefix)
+                times[prefix].append(time.perf_counter() - started)
+        row: dict[str, Any] = {"command": name}
+        for prefix, spent in times.items():
+            row[f"{prefix}wall_seconds"] = round(statistics.median(spent), 4)
+            row[f"{prefix}wall_min_seconds"] = round(min(spent), 4)
         if library is not None:
             library(0)  # warm: imports and caches, as the command's own process would have them
             row["library_seconds"] = _median(library)[0]
         rows.append(row)
-        print(f"[bench] cli: {name}: {wall} s", flush=True)
+        print(f"[bench] cli: {name}: {row['wall_seconds']} s", flush=True)
 
     measure("ape --help", cli("--help"), None)
     measure(f"ape run model inspect {PART.name}", cli("run", "model", "inspect", str(ROOT / PART)),
             lambda i: stl.inspect(ROOT / PART))
-
     made = itertools.count()
 
     def generate(_: int) -> None:
@@ -121,9 +137,11 @@ def _measure(url: str, work: Path) -> dict:
         keys.write_key_files(keys.generate_key("lib", "lib@bench.example"), folder, "lib")
 
     measure("ape run keys generate", cli("run", "keys", "generate", "--name", "k", "--email",
-                                         "k@bench.example", "--out", "{work}/cli{i}"), generate)
+                                         "k@bench.example", "--out", "{work}/cli{i}{prefix}"), generate)
     measure("ape run order --help", cli("run", "order", "--help"), None)
-    with config.scoped_home(home), networks.parse_network_choice(f"ethereum:prodnet:{url}"):
+    with config.scoped_home(Path(env_of("")["PRODNET_HOME"])), networks.parse_network_choice(
+        f"ethereum:prodnet:{url}"
+    ):
         c = open_chain(None)
         measure("ape run order status 1", cli("run", "order", "status", "1", *network),
                 lambda i: report.status(c, 1))
@@ -135,7 +153,7 @@ def _measure(url: str, work: Path) -> dict:
     chain_free = max(wall[f"ape run model inspect {PART.name}"], wall["ape run keys generate"])
     indexed_read = wall["ape run order status 1"]
     result: dict[str, Any] = {
-        "project": "this checkout" if project == ROOT else str(project),
+        "before": _commit(projects["before_"]) if "before_" in projects else None,
         "repeat": REPEAT,
         "table": rows,
         "chain_free_seconds": chain_free,
@@ -149,14 +167,23 @@ def _measure(url: str, work: Path) -> dict:
     return result
 
 
+def _commit(project: Path) -> str:
+    """The short commit of the checkout at PROJECT (what "before" was)."""
+    done = subprocess.run(["git", "-C", str(project), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def table_text(rows: list[dict[str, Any]]) -> str:
     """The figures as a text table (the same rows as ``table`` in the report)."""
-    lines = [f"{'command':<48} {'wall':>7} {'min':>7} {'library':>8} {'- ape --help':>12}"]
+    before = any("before_wall_seconds" in row for row in rows)
+    lines = [f"{'command':<52} {'before':>7} {'wall':>7} {'min':>7} {'library':>8} {'- ape --help':>12}"]
     for row in rows:
         library = f"{row['library_seconds']:.3f}" if "library_seconds" in row else "-"
         over = f"{row['over_ape_help_seconds']:+.3f}" if "over_ape_help_seconds" in row else "-"
+        then = f"{row['before_wall_seconds']:.3f}" if before else "-"
         lines.append(
-            f"{row['command']:<48} {row['wall_seconds']:>7.3f} {row['wall_min_seconds']:>7.3f} "
+            f"{row['command']:<52} {then:>7} {row['wall_seconds']:>7.3f} {row['wall_min_seconds']:>7.3f} "
             f"{library:>8} {over:>12}"
         )
     return "\n".join(lines)

@@ -152,13 +152,16 @@ def cli_table(bench: dict[str, Any]) -> str:
         return "(no start-up figures yet: run make bench BENCH=cli)"
     goals = c.get("goals", {})
     lines = [
-        f"| command (median of {c['repeat']}) | wall | its library call | over `ape --help` |",
-        "| --- | ---: | ---: | ---: |",
+        f"| command (median of {c['repeat']}) | before | wall | its library call | over `ape --help` |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in c["table"]:
         library = f"{row['library_seconds'] * 1000:.1f} ms" if "library_seconds" in row else "-"
         over = f"{row['over_ape_help_seconds']:+.2f} s" if "over_ape_help_seconds" in row else "-"
-        lines.append(f"| `{row['command']}` | {row['wall_seconds']:.2f} s | {library} | {over} |")
+        before = f"{row['before_wall_seconds']:.2f} s" if "before_wall_seconds" in row else "-"
+        lines.append(f"| `{row['command']}` | {before} | {row['wall_seconds']:.2f} s | {library} | {over} |")
+    if c.get("before"):
+        lines.append(f"\nBefore: the commands at commit {c['before']}, timed in turn with this checkout's.")
     lines.append(
         f"\nGoals: a chain-free command <= {goals.get('chain_free_seconds', '-')} s (measured "
         f"{c['chain_free_seconds']:.2f} s), a read on a synced index "
