@@ -94,12 +94,15 @@ def run() -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="prodnet-bench-market-"))
     # Anvil of our own, plain (ape-foundry's adds step tracing, which makes bulk mining crawl);
-    # chain id 1337: the one Ape's "local" network (the portal's connection) expects
-    with AnvilNode(args=("--chain-id", "1337"), log=work / "anvil.log") as node:
+    # chain id 1337: the one Ape's "local" network (the portal's connection) expects; base fee 0:
+    # blocks packed full raise it at every block, and over the 1,900 blocks of 100,000 orders
+    # the seeded accounts could no longer pay the gas
+    args = ("--chain-id", "1337", "--base-fee", "0")
+    with AnvilNode(args=args, log=work / "anvil.log") as node:
         result = _measure(node, work)
     if LARGE:
         large = work / "large"
-        with AnvilNode(args=("--chain-id", "1337"), log=work / "anvil-large.log") as node:
+        with AnvilNode(args=args, log=work / "anvil-large.log") as node:
             result[f"at_{LARGE}"] = _scale(node, large, LARGE, 2 * LARGE)[0]
         result["growth"] = {
             name: round(result[f"at_{LARGE}"][name] / result[name], 2) for name in GROWTH if result.get(name)
