@@ -31,6 +31,10 @@ def format_duration(seconds: int) -> str:
 
 def format_amount(value: int, decimals: int = 18, symbol: str = "ETH") -> str:
     """Base units -> '0.0123 ETH' (trailing zeros trimmed)."""
+    if type(value) is int and decimals > 0:  # exact, in integers (a status table has thousands)
+        whole, fraction = divmod(abs(value), 10**decimals)
+        text = f"{'-' if value < 0 else ''}{whole}.{fraction:0{decimals}d}".rstrip("0").rstrip(".")
+        return f"{text} {symbol}"
     text = format(Decimal(value) / (Decimal(10) ** decimals), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -52,7 +56,7 @@ def dims_mm(dims_um: Iterable[int], sep: str = " x ", unit: str = " mm") -> str:
 
 def table(rows: list[list[str]]) -> str:
     """Left-aligned columns separated by two spaces; the first row is the header."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]  # rows of one length
+    lines = ["  ".join(map(str.ljust, row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

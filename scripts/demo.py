@@ -14,7 +14,6 @@ from ape.cli import ConnectedProviderCommand
 
 from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
-from offchain.devtools.demo import run_demo
 
 ape_logs_to_stderr()
 
@@ -25,4 +24,6 @@ ape_logs_to_stderr()
 @one_line_errors
 def cli(permissioned, keep):
     """Run the whole story; its temporary folder is removed at the end unless --keep."""
+    from offchain.devtools.demo import run_demo
+
     run_demo(permissioned, echo=click.echo, keep=keep)

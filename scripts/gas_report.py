@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import ape  # its managers load on first use (ape.chain, ape.accounts), not with the command list
 import click
-from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand
 
 from offchain._fs import write_json_atomic
@@ -76,7 +76,7 @@ class GasLog:
 
 def _deploy(deployer: Any, contract: Any, *args: Any, deployed: dict[str, int]) -> Any:
     instance = deployer.deploy(contract, *args)
-    deployed[contract.name] = int(chain.get_receipt(instance.txn_hash).gas_used)
+    deployed[contract.name] = int(ape.chain.get_receipt(instance.txn_hash).gas_used)
     return instance
 
 
@@ -84,7 +84,7 @@ def run_lifecycle(
     log: GasLog, deployed: dict[str, int], permissioned: bool = False, target: str = evm.CANCUN
 ) -> None:
     """The canonical lifecycle on fresh contracts built for TARGET (members-only when PERMISSIONED)."""
-    deployer, producer, alice, bob = (accounts.test_accounts[i] for i in range(4))
+    deployer, producer, alice, bob = (ape.accounts.test_accounts[i] for i in range(4))
     gate = ZERO_ADDRESS
     membership = None
     if permissioned:
@@ -103,7 +103,7 @@ def run_lifecycle(
     registry.registerMachine(text16("SLS"), text16("PA12"), ENVELOPE, "ipfs://machine", sender=producer)
     machine_id = registry.machineCount()
 
-    now = chain.pending_timestamp
+    now = ape.chain.pending_timestamp
     window = (now, now + DAY, now + 10 * DAY)
     opened = orders.open(
         machine_id, REGION, 2_000_000, *window, PRICE, ZERO_ADDRESS, ZERO_ADDRESS, sender=producer
@@ -126,7 +126,7 @@ def run_lifecycle(
         log.add("confirm", orders.confirmReceipt(order_id, job_id, sender=customer))
     log.add("withdraw", orders.withdraw(ZERO_ADDRESS, sender=producer))
 
-    now = chain.pending_timestamp
+    now = ape.chain.pending_timestamp
     request_deposit = price_wei(2 * PRICE, PART, 1)
     log.add(
         "request",
@@ -145,12 +145,12 @@ def run_market_rules(log: GasLog, orders: Any, machine_id: int, membership: Any 
     refund is the customer's first credit: a fresh slot); bob's model is rejected, alice's
     first job is disputed and resolved by the arbiter, her second disputed and settled after
     the window."""
-    deployer, producer, alice, bob, arbiter, carol = (accounts.test_accounts[i] for i in range(6))
+    deployer, producer, alice, bob, arbiter, carol = (ape.accounts.test_accounts[i] for i in range(6))
     if membership is not None:
         membership.grantRole(membership.ARBITER_ROLE(), arbiter, sender=deployer)
         membership.grantRole(membership.CUSTOMER_ROLE(), carol, sender=deployer)
     named = ZERO_ADDRESS if membership is not None else arbiter
-    now = chain.pending_timestamp
+    now = ape.chain.pending_timestamp
     opened = orders.open(machine_id, REGION, 2_000_000, now, now + DAY, now + 10 * DAY, PRICE, ZERO_ADDRESS,
                          named, sender=producer)
     order_id = opened.decode_logs(orders.OrderOpened)[0].orderId
@@ -172,7 +172,8 @@ def run_market_rules(log: GasLog, orders: Any, machine_id: int, membership: Any 
         orders.ship(order_id, job_id, sender=producer)
         log.add("dispute", orders.dispute(order_id, job_id, DISPUTE_REASON, sender=customer))
     log.add("resolve", orders.resolve(order_id, jobs["resolved"][1], deposit // 2, sender=arbiter))
-    chain.mine(timestamp=chain.pending_timestamp + orders.confirmationWindow() + orders.arbitrationWindow())
+    windows = orders.confirmationWindow() + orders.arbitrationWindow()
+    ape.chain.mine(timestamp=ape.chain.pending_timestamp + windows)
     log.add("settle", orders.settle(order_id, jobs["settled"][1], sender=bob))
 
 

@@ -13,9 +13,12 @@ from pathlib import Path
 import click
 
 from offchain.cli import commands, files
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors, progress_bar
 from offchain.config import passphrase_from_env
-from offchain.transfer import keys, message
+
+keys = lazy_module("offchain.transfer.keys")
+message = lazy_module("offchain.transfer.message")
 
 ape_logs_to_stderr()
 
@@ -55,9 +58,15 @@ def generate(name: str, email: str, out_dir: Path, passphrase_env: str | None) -
 @click.option("--passphrase-env", metavar="VAR", help="Passphrase of --sign-with is in $VAR.")
 @click.argument("src", type=FILE)
 @click.argument("dst", type=FILE)
+@click.option("--force", is_flag=True, help="Replace DST if it exists (never SRC or a key file).")
 @one_line_errors
-def encrypt(to: Path, sign_with: Path | None, passphrase_env: str | None, src: Path, dst: Path) -> None:
-    """Encrypt SRC to the --to key (signed with --sign-with) into DST."""
+def encrypt(
+    to: Path, sign_with: Path | None, passphrase_env: str | None, src: Path, dst: Path, force: bool
+) -> None:
+    """Encrypt SRC to the --to key (signed with --sign-with) into DST.
+
+    An existing DST is refused unless --force; DST is never SRC or one of the key files."""
+    files.check_output(dst, (src, to, sign_with), force)
     recipient = keys.read_key(to)
     signer = keys.read_key(sign_with) if sign_with else None
     with progress_bar("encrypting", _file_size(src)) as progress:

@@ -11,13 +11,15 @@ node seals blocks): more than half of the signers vote its signer in (``add``) o
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from offchain.chain import signers
 from offchain.chain.deploy import ROLES, add_member, remove_member
 from offchain.chain.network import local_voters
 from offchain.chain.session import open_chain
 from offchain.cli import commands, params
 from offchain.cli.fees import fee_options
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
+
+signers = lazy_module("offchain.chain.signers")
 
 ape_logs_to_stderr()
 

@@ -9,10 +9,14 @@ from typing import Any
 
 import click
 
-from offchain import parts
 from offchain.cli import commands
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
-from offchain.parts import printability, stl
+
+# The readers load inside the commands that use them (offchain/cli/lazy.py).
+parts = lazy_module("offchain.parts")
+printability = lazy_module("offchain.parts.printability")
+stl = lazy_module("offchain.parts.stl")
 
 ape_logs_to_stderr()
 

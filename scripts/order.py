@@ -1,8 +1,9 @@
 """ape run order SUBCOMMAND: every step of a production order, customer and producer side.
 
-Every subcommand takes Ape's --network; those that send a transaction take --account,
---max-fee and --priority-fee (status, history, match, demands, sync and watch only read);
-speed-up TX and cancel-tx TX replace a pending transaction. Sizes in mm (or with a unit: 25cm),
+Every subcommand takes Ape's --network and --account; those that send a transaction also
+take --max-fee and --priority-fee; status, history, match, demands, sync and watch only read
+(they ignore --account, with a notice on stderr); speed-up TX and cancel-tx TX replace a
+pending transaction. Sizes in mm (or with a unit: 25cm),
 volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as ISO
 dates (UTC), 'now', or +DURATION (e.g. +7d).
 """
@@ -16,15 +17,21 @@ from ape.cli import ConnectedProviderCommand, account_option
 from offchain.chain.client import pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS
 from offchain.chain.session import open_chain, prepare_account
-from offchain.cli import commands, files, indexing, params
+from offchain.cli import commands, files, params
 from offchain.cli import quantities as q
 from offchain.cli.fees import fee_options
+from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.config import passphrase_from_env
-from offchain.orders import market, report
-from offchain.orders import steps as workflow
-from offchain.orders.indexed import market_index
+from offchain.orders import RANKINGS
 from offchain.transfer import storage
+
+# The heavy modules load inside the commands that use them (offchain/cli/lazy.py).
+indexing = lazy_module("offchain.cli.indexing")
+indexed = lazy_module("offchain.orders.indexed")
+market = lazy_module("offchain.orders.market")
+report = lazy_module("offchain.orders.report")
+workflow = lazy_module("offchain.orders.steps")
 
 ape_logs_to_stderr()
 
@@ -53,10 +60,12 @@ def step_command(name, **kwargs):
 
 
 def read_command(name, **kwargs):
-    """A read-only subcommand: connected to the chosen network, no account needed."""
+    """A read-only subcommand: connected to the chosen network; --account is ignored (a notice)."""
 
     def decorator(func):
-        return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(one_line_errors(func))
+        return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(
+            params.read_only_account_option(one_line_errors(func))
+        )
 
     return decorator
 
@@ -201,7 +210,7 @@ def take(account, order_id, machine_id, envelope, capacity, price):
 @click.option("--delivery", default=None, help="Only orders delivering by then, e.g. +14d")
 @click.option(
     "--rank",
-    type=click.Choice(market.RANKINGS),
+    type=click.Choice(RANKINGS),
     default="price",
     show_default=True,
     help="price: cheapest first; record: the producers' track record first",
@@ -440,7 +449,7 @@ def sync():
     """Bring the local market index up to the chain (new blocks only); a progress bar on long syncs."""
     c = open_chain(None)
     with indexing.sync_progress() as progress:
-        index = market_index(c, sync=False)
+        index = indexed.market_index(c, sync=False)
         result = index.sync(progress)
     click.echo(indexing.sync_line(index, result))
 
@@ -450,7 +459,7 @@ def sync():
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between checks")
 def watch(order_id, poll):
     """Print one line per new event, live, until Ctrl-C."""
-    index = market_index(open_chain(None))
+    index = indexed.market_index(open_chain(None))
     click.echo(
         f"watching {'order ' + str(order_id) if order_id else 'the market'} from block "
         f"{index.synced_block} (Ctrl-C stops)",

@@ -20,8 +20,6 @@ from ape.cli import ConnectedProviderCommand
 from offchain import config
 from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
-from offchain.portal.app import Settings, serve
-from offchain.portal.workspace import Workspace
 
 ape_logs_to_stderr()
 
@@ -53,6 +51,9 @@ MIB = 1 << 20
 @one_line_errors
 def cli(host, port, max_upload, ipfs_api, file_store, key_folder, test_accounts, demo, keep):
     """Serve the portal until Ctrl-C."""
+    from offchain.portal.app import Settings, serve  # FastAPI: loaded by this command only
+    from offchain.portal.workspace import Workspace
+
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops uvicorn, not Ape's exit 130
     settings = Settings(
         host=host,

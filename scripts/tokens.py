@@ -45,6 +45,7 @@ def disallow(account, token):
 
 @cli.command("list", cls=ConnectedProviderCommand)
 @click.argument("token", type=params.ADDRESS, required=False)
+@params.read_only_account_option
 @one_line_errors
 def list_(token):
     """The tokens the allowlist has named, and whether each is allowed now (ETH always is);

@@ -27,7 +27,8 @@ def _is_devtools(module: str) -> bool:
 def devtools_imports(tree: ast.AST) -> Iterator[tuple[int, str]]:
     """(line, module) of each import of offchain.devtools in TREE, in any spelling:
     ``import offchain.devtools.x``, ``from offchain.devtools(.x) import y``,
-    ``from offchain import devtools``, ``importlib.import_module("offchain.devtools...")``."""
+    ``from offchain import devtools``, ``importlib.import_module("offchain.devtools...")``,
+    ``lazy_module("offchain.devtools...")``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -43,7 +44,8 @@ def devtools_imports(tree: ast.AST) -> Iterator[tuple[int, str]]:
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             target = node.args[0].value
-            if name in ("import_module", "__import__") and isinstance(target, str) and _is_devtools(target):
+            lazily = ("import_module", "__import__", "lazy_module")  # lazy_module: offchain/cli/lazy.py
+            if name in lazily and isinstance(target, str) and _is_devtools(target):
                 yield node.lineno, target
 
 

@@ -97,23 +97,76 @@ def gas_deploy(gas: dict[str, Any]) -> str:
 def market_table(bench: dict[str, Any]) -> str:
     m = bench["market"]
     goals = m.get("goals", {})
+
+    def goal(name: str, unit: str = " s", sign: str = "<=") -> str:
+        return f"{sign} {goals[name]}{unit}" if name in goals else "-"
+
+    size_goal = f"<= {goals['index_bytes'] / 2**20:.1f} MiB" if "index_bytes" in goals else "-"
     rows = [
         ("orders / jobs on chain", f"{_n(m['orders_on_chain'])} / {_n(m['jobs_on_chain'])}", "-"),
         ("initial sync (empty index to the head)", f"{m['initial_sync_seconds']} s",
-         f"<= {goals.get('initial_sync_seconds', '-')} s"),
+         goal("initial_sync_seconds")),
         (f"incremental sync ({m['incremental_events']} new events)", f"{m['incremental_sync_seconds']} s",
-         f"<= {goals.get('incremental_sync_seconds', '-')} s"),
+         goal("incremental_sync_seconds")),
         (f"match: one part against {_n(m['orders_on_chain'])} open orders", f"{m['match_seconds']} s",
-         f"<= {goals.get('match_seconds', '-')} s"),
+         goal("match_seconds")),
         ("status of one order", f"{m['status_one_order_seconds']} s", "-"),
-        ("status of all orders", f"{m['status_all_seconds']} s", "-"),
+        ("status of all orders", f"{m['status_all_seconds']} s", goal("status_all_seconds")),
         ("match on 1,000 orders without / with the index",
          f"{m['match_seconds_without_index_1000']} s / {m['match_seconds_with_index_1000']} s", "-"),
-        ("speedup at 1,000 orders", f"{m['speedup_at_1000']}x", f">= {goals.get('speedup_at_1000', '-')}x"),
-        ("index file", f"{m['index_bytes'] / 2**20:.1f} MiB for {_n(m['events_indexed'])} events", "-"),
+        ("speedup at 1,000 orders", f"{m['speedup_at_1000']}x", goal("speedup_at_1000", "x", ">=")),
+        ("index file (with its write-ahead log)",
+         f"{m['index_bytes'] / 2**20:.1f} MiB for {_n(m['events_indexed'])} events", size_goal),
     ]
     lines = ["| market index | measured | goal |", "| --- | ---: | ---: |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    large = next((k for k in m if k.startswith("at_")), None)
+    if large is not None and "growth" in m:
+        big, growth = m[large], m["growth"]
+        lines += [
+            "",
+            f"| from {_n(m['orders_on_chain'])} to {_n(big['orders_on_chain'])} orders | "
+            f"{_n(m['orders_on_chain'])} | {_n(big['orders_on_chain'])} | ratio |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for label, key in (
+            ("initial sync", "initial_sync_seconds"),
+            ("match", "match_seconds"),
+            ("status of one order", "status_one_order_seconds"),
+            ("status of all orders", "status_all_seconds"),
+            ("portal, market's first page", "portal_first_page_seconds"),
+        ):
+            if key in growth:
+                lines.append(f"| {label} | {m[key]} s | {big[key]} s | {growth[key]}x |")
+        if "index_bytes" in growth:
+            lines.append(
+                f"| index file | {m['index_bytes'] / 2**20:.1f} MiB | {big['index_bytes'] / 2**20:.1f} MiB "
+                f"| {growth['index_bytes']}x |"
+            )
+    return "\n".join(lines)
+
+
+def cli_table(bench: dict[str, Any]) -> str:
+    c = bench.get("cli")
+    if c is None:
+        return "(no start-up figures yet: run make bench BENCH=cli)"
+    goals = c.get("goals", {})
+    lines = [
+        f"| command (median of {c['repeat']}) | before | wall | its library call | over `ape --help` |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in c["table"]:
+        library = f"{row['library_seconds'] * 1000:.1f} ms" if "library_seconds" in row else "-"
+        over = f"{row['over_ape_help_seconds']:+.2f} s" if "over_ape_help_seconds" in row else "-"
+        before = f"{row['before_wall_seconds']:.2f} s" if "before_wall_seconds" in row else "-"
+        lines.append(f"| `{row['command']}` | {before} | {row['wall_seconds']:.2f} s | {library} | {over} |")
+    if c.get("before"):
+        lines.append(f"\nBefore: the commands at commit {c['before']}, timed in turn with this checkout's.")
+    lines.append(
+        f"\nGoals: a chain-free command <= {goals.get('chain_free_seconds', '-')} s (measured "
+        f"{c['chain_free_seconds']:.2f} s), a read on a synced index "
+        f"<= {goals.get('indexed_read_seconds', '-')} s (measured {c['indexed_read_seconds']:.2f} s)."
+    )
     return "\n".join(lines)
 
 
@@ -142,6 +195,7 @@ def portal_table(bench: dict[str, Any]) -> str:
 RENDER: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "market": ("bench.json", market_table),
     "portal": ("bench.json", portal_table),
+    "cli": ("bench.json", cli_table),
     "gas-table": ("gas.json", gas_table),
     "gas-deploy": ("gas.json", gas_deploy),
 }

@@ -51,6 +51,9 @@ class NetworkRecord:
     chain_id: int = CHAIN_ID
     period: int = DEFAULT_PERIOD
     nodes: list[NodeInfo] = field(default_factory=list)
+    #: The hash of this network's block 0, as its first node answered it: what tells its nodes
+    #: from another network's on the same ports ("" until a node of it has run).
+    genesis: str = ""
 
     @staticmethod
     def default_folder() -> Path:
@@ -64,7 +67,12 @@ class NetworkRecord:
         return self.folder / node.name
 
     def save(self) -> None:
-        data = {"chain_id": self.chain_id, "period": self.period, "nodes": [asdict(n) for n in self.nodes]}
+        data = {
+            "chain_id": self.chain_id,
+            "period": self.period,
+            "genesis": self.genesis,
+            "nodes": [asdict(n) for n in self.nodes],
+        }
         write_json_atomic(self.record, data)
 
     @classmethod
@@ -76,7 +84,8 @@ class NetworkRecord:
         try:
             data = json.loads(record.read_text())
             nodes = [NodeInfo(**n) for n in data["nodes"]]
-            return cls(folder, int(data["chain_id"]), int(data["period"]), nodes)
+            genesis = str(data.get("genesis", ""))  # recorded since issue 23: older records lack it
+            return cls(folder, int(data["chain_id"]), int(data["period"]), nodes, genesis)
         except (ValueError, KeyError, TypeError) as exc:
             raise NetworkError(f"{record} is damaged ({exc}): remove {folder} and run 'up' again") from None
 

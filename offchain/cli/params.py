@@ -83,3 +83,19 @@ TX_HASH = TxHash()
 AMOUNT = Quantity("amount", token_amount)
 #: A duration such as 90s, 36h, 7d, 2w: seconds.
 DURATION = Quantity("duration", duration_s)
+
+
+def _account_ignored(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        click.echo(f"notice: --account {value} is ignored: '{ctx.command_path}' only reads", err=True)
+
+
+#: --account on a command that only reads: accepted, so one set of options serves every
+#: command of a script, and ignored with a notice on stderr (nothing is signed).
+read_only_account_option = click.option(
+    "--account",
+    default=None,
+    expose_value=False,
+    callback=_account_ignored,
+    help="Accepted and ignored: this command only reads (nothing is signed).",
+)

@@ -126,6 +126,11 @@ def run_demo(permissioned: bool, echo: Callable[[str], None] = print, keep: bool
     try:
         return _run_demo(permissioned, echo, work, nodes)
     finally:
+        if nodes.network is not None:  # started before the demo ('ape run network up'): left as found
+            echo(
+                f"the members' network keeps running ({len(nodes.network.nodes)} nodes, its chain in "
+                f"{nodes.network.folder}): 'ape run network down' stops it"
+            )
         if keep:
             echo(f"kept the demo's folder (secret keys, plaintext parts): {work}")
         else:

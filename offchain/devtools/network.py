@@ -133,6 +133,7 @@ class NodeStatus:
     peers: int | None = None
     signer: str = ""
     sealing: bool = False  # its signer is in the signer set
+    note: str = ""  # what else answers on its ports (another process, another network)
 
 
 class Network(NetworkRecord):
@@ -235,6 +236,7 @@ class Network(NetworkRecord):
         """Start NODE's geth (detached, its own process group) and wait until its RPC answers."""
         if self.running(node):
             return
+        self.check_ports([node])
         folder = self.node_folder(node)
         with open(folder / "geth.log", "ab") as log:
             process = subprocess.Popen(
@@ -250,6 +252,7 @@ class Network(NetworkRecord):
                 )
             try:
                 if int(rpc.request("eth_chainId"), 16) == self.chain_id:
+                    self._same_genesis(node, rpc)
                     return
             except NodeError:
                 pass
@@ -287,7 +290,37 @@ class Network(NetworkRecord):
         stat = Path(f"/proc/{pid}/stat")
         return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
 
+    def _same_genesis(self, node: NodeInfo, rpc: Rpc) -> None:
+        """Record the network's genesis hash from its first node to answer; refuse (and stop) a
+        node that answers with another one."""
+        block = rpc.block(0)
+        found = block.hash if block is not None else ""
+        if not self.genesis:
+            self.genesis = found
+            self.save()
+        elif found != self.genesis:
+            self.stop(node)
+            raise NetworkError(
+                f"{node.name} at {node.url} answered with genesis {_short(found)}, not this network's "
+                f"{_short(self.genesis)}: another network is on its port; stop it, or remove {self.folder}"
+            )
+
+    def check_ports(self, nodes: Iterable[NodeInfo]) -> None:
+        """Refuse, in one sentence, a port of NODES (not running) that another process holds."""
+        for node in nodes:
+            if self.running(node):
+                continue
+            for kind, port in (("RPC", node.rpc_port), ("P2P", node.p2p_port), ("auth RPC", node.auth_port)):
+                holder = port_holder(port)
+                if holder is not None:
+                    raise NetworkError(
+                        f"port {port} ({node.name}'s {kind}) is held by {holder}: stop that process (another "
+                        f"network: 'ape run network down' with its PRODNET_HOME), then run 'up' again"
+                    )
+
     def up(self) -> None:
+        """Start every node, after checking that no other process holds one of their ports."""
+        self.check_ports(self.nodes)
         for node in self.nodes:
             self.start(node)
 
@@ -309,6 +342,24 @@ class Network(NetworkRecord):
                 return node
         raise NetworkError("no node of the network is running: run 'ape run network up'")
 
+    def _genesis_at(self, node: NodeInfo) -> str:
+        """The genesis hash of whatever answers at NODE's RPC port ("" if nothing does)."""
+        try:
+            block = Rpc(node.url, timeout=2).block(0)
+        except NodeError:
+            return ""
+        return block.hash if block is not None else ""
+
+    def _other_on_port(self, node: NodeInfo) -> str:
+        """For a stopped NODE: what holds its RPC port instead ("" if it is free)."""
+        holder = port_holder(node.rpc_port)
+        if holder is None:
+            return ""
+        genesis = self._genesis_at(node)
+        if genesis and genesis != self.genesis:
+            return f"port {node.rpc_port} answers for another network (genesis {_short(genesis)}): {holder}"
+        return f"port {node.rpc_port} held by {holder}"
+
     def status(self) -> list[NodeStatus]:
         out = []
         signers: set[str] | None = None
@@ -317,12 +368,19 @@ class Network(NetworkRecord):
             if row.running:
                 try:
                     rpc = self.rpc(node)
-                    row.head = rpc.head()
-                    row.peers = int(rpc.request("net_peerCount"), 16)
-                    if signers is None:
-                        signers = set(self.signers(node))
+                    genesis = self._genesis_at(node)
+                    if self.genesis and genesis not in ("", self.genesis):
+                        row.running = False
+                        row.note = f"its port answers for another network (genesis {_short(genesis)})"
+                    else:
+                        row.head = rpc.head()
+                        row.peers = int(rpc.request("net_peerCount"), 16)
+                        if signers is None:
+                            signers = set(self.signers(node))
                 except NodeError:
                     row.running = False
+            else:
+                row.note = self._other_on_port(node)
             out.append(row)
         for row in out:
             row.sealing = signers is not None and row.signer.lower() in signers
@@ -331,13 +389,17 @@ class Network(NetworkRecord):
 
 def status_lines(net: Network) -> list[str]:
     rows = net.status()
+    genesis = f"genesis {_short(net.genesis)}" if net.genesis else "genesis not seen yet"
     lines = [
-        f"network in {net.folder}: chain id {net.chain_id}, {len(rows)} nodes, block period {net.period} s"
+        f"network in {net.folder}: chain id {net.chain_id}, {genesis}, {len(rows)} nodes, "
+        f"block period {net.period} s"
     ]
     for row in rows:
         state = (
             f"head {row.head}, {row.peers} peers" if row.running and row.head is not None else "stopped"
         )
+        if row.note:
+            state += f" ({row.note})"
         role = "signer" if row.sealing else "not a signer"
         lines.append(f"  {row.name} {row.url}: {state}; seals as {row.signer} ({role})")
     try:
@@ -345,6 +407,54 @@ def status_lines(net: Network) -> list[str]:
     except (NetworkError, NodeError):
         lines.append("signers: unknown (no node running)")
     return lines
+
+
+def _short(genesis: str) -> str:
+    return genesis[:10] + "…" if genesis else "(none)"
+
+
+def port_holder(port: int) -> str | None:
+    """Who holds loopback TCP PORT: ``pid N (command line)`` when /proc tells, else ``another
+    process``; None when the port is free."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            pass
+        else:
+            return None
+    pid = _listener_pid(port)
+    if pid is None:
+        return "another process"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        command = "?"
+    command = " ".join(command.split())
+    return f"pid {pid} ({command[:200]}{'…' if len(command) > 200 else ''})"
+
+
+def _listener_pid(port: int) -> int | None:
+    """The process listening on TCP PORT, from /proc/net/tcp{,6} and the processes' sockets."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return int(proc.name)
+    return None
 
 
 def summary_line(net: Network) -> str:

@@ -25,13 +25,14 @@ from offchain.chain.rpc import NodeError, Rpc
 from offchain.index import views
 from offchain.index.db import get_meta, index_path, open_index, set_meta, transaction
 from offchain.index.sync import Syncer, SyncProgress, SyncResult
-from offchain.index.views import EventRow, JobRow, MachineRow, OrderRow, ProducerCounts
+from offchain.index.views import EventRow, JobRow, MachineRow, OrderArrays, OrderRow, ProducerCounts
 
 __all__ = [
     "EventRow",
     "JobRow",
     "MachineRow",
     "MarketIndex",
+    "OrderArrays",
     "OrderRow",
     "ProducerCounts",
     "SyncProgress",
@@ -149,6 +150,10 @@ class MarketIndex:
 
     def open_orders(self, **filters: Any) -> list[OrderRow]:
         return views.orders(self.db, status=OrderStatus.OPEN, **filters)
+
+    def open_order_arrays(self) -> OrderArrays:
+        """The open orders as columns (numpy), for the order book of a match."""
+        return views.order_arrays(self.db, OrderStatus.OPEN)
 
     def count_orders(self, status: int | None = None, **filters: Any) -> int:
         return views.count_orders(self.db, status, **filters)

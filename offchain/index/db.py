@@ -4,8 +4,11 @@ One file per chain and deployment, named by chain id, genesis block hash and the
 contract's address, so an index is never mixed with another chain that later answers at
 the same URL (an Anvil restarted keeps its chain id but gets a new genesis hash).
 
-Integers the chain stores in more than 63 bits (prices, deposits, capacities, volumes)
-are kept as zero-padded decimal text (:func:`big`), so SQL compares them in order.
+Integers the chain stores in more than 63 bits (prices, deposits, capacities, volumes,
+credits) go through :func:`big`: an SQLite INTEGER when the value fits 63 bits (every real
+one), else zero-padded decimal text. SQLite orders every INTEGER before every TEXT, and
+fixed-width texts among themselves as the numbers, so SQL compares them in order either way.
+Their columns have no declared type (no affinity): SQLite keeps each value as it is given.
 
 The schema has a version (``SCHEMA_VERSION``, kept in ``meta``). A file of an older version
 is rebuilt from the chain with one notice (never read or extended as if it were current); a
@@ -17,6 +20,11 @@ rule), and the token allowlist (``tokens``).
 Version 3 (the arbiter named at creation; evict): an evicted job's outcome (``to_producer`` 0,
 ``to_customer`` its refund, from JobEvicted). An earlier file may also hold an evicted job as
 still joined (its JobEvicted did not re-read the job), so it is rebuilt.
+Version 4 (issue 23, reads at 100,000 orders): the integers of :func:`big` are INTEGERs (80-digit
+text before), a job's digest its 32 bytes (0x-hex text before), an event's arguments compact
+JSON, and no index on orders.producer or jobs.customer (every read compares them without
+case, which those indexes could not serve). Half the file, and a sync that brought in
+many events leaves no large write-ahead log behind (``Syncer.sync``).
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from pathlib import Path
 
 from offchain.errors import ProdnetError
 
-SCHEMA_VERSION = 3
-BIG_WIDTH = 80  # digits: any uint256
+SCHEMA_VERSION = 4
+BIG_WIDTH = 80  # digits: any uint256 (the text form of a value beyond 63 bits)
+INT64_MAX = 2**63 - 1
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,22 +54,20 @@ CREATE INDEX events_by_order ON events (order_id, block, log_index);
 CREATE INDEX events_by_name ON events (name, block);
 CREATE TABLE orders (
     id INTEGER PRIMARY KEY, producer TEXT NOT NULL, status INTEGER NOT NULL, machine_id INTEGER NOT NULL,
-    job_count INTEGER NOT NULL, live_jobs INTEGER NOT NULL, token TEXT NOT NULL, price TEXT NOT NULL,
-    capacity TEXT NOT NULL, used TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    job_count INTEGER NOT NULL, live_jobs INTEGER NOT NULL, token TEXT NOT NULL, price NOT NULL,
+    capacity NOT NULL, used NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     deadline INTEGER NOT NULL, env_x INTEGER NOT NULL, env_y INTEGER NOT NULL, env_z INTEGER NOT NULL,
     material TEXT NOT NULL, arbiter TEXT NOT NULL, block INTEGER NOT NULL
 );
 CREATE INDEX orders_by_status ON orders (status, price, deadline);
-CREATE INDEX orders_by_producer ON orders (producer);
 CREATE TABLE jobs (
     order_id INTEGER NOT NULL, job_id INTEGER NOT NULL, customer TEXT NOT NULL, status INTEGER NOT NULL,
-    deposit TEXT NOT NULL, dim_x INTEGER NOT NULL, dim_y INTEGER NOT NULL, dim_z INTEGER NOT NULL,
-    part_volume TEXT NOT NULL, quantity INTEGER NOT NULL, shipped_at INTEGER NOT NULL, digest TEXT NOT NULL,
-    uri TEXT NOT NULL DEFAULT '', to_producer TEXT, to_customer TEXT, resolved_by TEXT,
+    deposit NOT NULL, dim_x INTEGER NOT NULL, dim_y INTEGER NOT NULL, dim_z INTEGER NOT NULL,
+    part_volume NOT NULL, quantity INTEGER NOT NULL, shipped_at INTEGER NOT NULL, digest BLOB NOT NULL,
+    uri TEXT NOT NULL DEFAULT '', to_producer, to_customer, resolved_by TEXT,
     block INTEGER NOT NULL,
     PRIMARY KEY (order_id, job_id)
 );
-CREATE INDEX jobs_by_customer ON jobs (customer);
 CREATE TABLE machines (
     id INTEGER PRIMARY KEY, owner TEXT NOT NULL, process TEXT NOT NULL, material TEXT NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, z INTEGER NOT NULL, uri TEXT NOT NULL, block INTEGER NOT NULL
@@ -69,7 +76,7 @@ CREATE TABLE keys (
     account TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL
 );
 CREATE TABLE credits (
-    account TEXT NOT NULL, token TEXT NOT NULL, amount TEXT NOT NULL, block INTEGER NOT NULL,
+    account TEXT NOT NULL, token TEXT NOT NULL, amount NOT NULL, block INTEGER NOT NULL,
     PRIMARY KEY (account, token)
 );
 CREATE TABLE tokens (
@@ -83,9 +90,11 @@ class MarketIndexError(ProdnetError):
     """The local index cannot be used (and could not be rebuilt)."""
 
 
-def big(value: int) -> str:
-    """An unsigned integer as fixed-width text that sorts like the number."""
-    return f"{int(value):0{BIG_WIDTH}d}"
+def big(value: int) -> int | str:
+    """An unsigned integer as the index keeps it: itself when it fits 63 bits, else fixed-width
+    text (after every integer in SQLite's order, and in order among such texts)."""
+    number = int(value)
+    return number if number <= INT64_MAX else f"{number:0{BIG_WIDTH}d}"
 
 
 def index_path(folder: Path, chain_id: int, genesis: str, orders: str) -> Path:

@@ -50,6 +50,9 @@ OUTCOME_EVENTS = {
     "JobRejected": JobStatus.REJECTED, "JobResolved": JobStatus.RESOLVED, "JobEvicted": JobStatus.REFUNDED,
 }
 CHUNK = 500  # ids per IN (...) list
+#: A sync that brought in this many events folds the write-ahead log into the file and truncates it
+#: (otherwise the log keeps a copy of every page that sync wrote: as large as the file itself).
+CHECKPOINT_EVENTS = 1_000
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ class Syncer:
                 events += self._apply(logs, last)
                 if progress is not None:
                     progress(SyncProgress(start, last - cursor, total, events, time.monotonic() - started))
+            if events >= CHECKPOINT_EVENTS:  # the log holds a copy of every page written: fold it in
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return SyncResult(start, max(cursor, target), events, rolled_back, rebuilt)
 
     # -- reorgs -----------------------------------------------------------------------
@@ -305,7 +310,7 @@ class Syncer:
             None if order_id is None else int(order_id),
             None if job_id is None else int(job_id),
             account,
-            json.dumps(kept),
+            json.dumps(kept, separators=(",", ":")),
         )
 
     # -- structs ----------------------------------------------------------------------
@@ -401,7 +406,7 @@ class Syncer:
                     big(j["partVolume"]),
                     int(j["quantity"]),
                     int(j["shippedAt"]),
-                    "0x" + bytes(j["digest"]).hex(),
+                    bytes(j["digest"]),
                     uri,
                     to_producer,
                     to_customer,

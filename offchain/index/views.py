@@ -14,8 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from offchain._bulk import many_objects
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, text16
-from offchain.index.db import big
+from offchain.index.db import INT64_MAX, big
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def _job(row: tuple[Any, ...]) -> JobRow:
         int(volume),
         quantity,
         shipped,
-        bytes.fromhex(digest[2:]),
+        bytes(digest),
         uri,
         None if to_p is None else int(to_p),
         None if to_c is None else int(to_c),
@@ -201,6 +204,7 @@ def order(db: sqlite3.Connection, order_id: int) -> OrderRow | None:
     return None if row is None else _order(row)
 
 
+@many_objects()
 def orders(
     db: sqlite3.Connection,
     status: int | None = None,
@@ -225,6 +229,52 @@ def orders(
         sql += " LIMIT ? OFFSET ?"
         params += [int(limit), int(offset)]
     return [_order(r) for r in db.execute(sql, params)]
+
+
+@dataclass(frozen=True)
+class OrderArrays:
+    """Orders as columns, by id: numpy int64 arrays (the envelope as an (n, 3) array in um) and
+    lists of texts. A price or a space left beyond 63 bits reads as INT64_MAX (never matched:
+    the order book takes prices and spaces in 63 bits)."""
+
+    ids: np.ndarray
+    producers: list[str]
+    materials: list[str]
+    envelope: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    deadline: np.ndarray
+    price: np.ndarray
+    space_left: np.ndarray
+    job_count: np.ndarray
+    live_jobs: np.ndarray
+
+
+def order_arrays(db: sqlite3.Connection, status: int) -> OrderArrays:
+    """The orders in STATUS as columns, read in one query and no object per order (what the
+    order book of ``match`` is built from)."""
+    fits = "typeof(capacity) = 'integer' AND typeof(used) = 'integer'"
+    rows = db.execute(
+        f'SELECT id, start, "end", deadline, min(price, {INT64_MAX}), '
+        f"CASE WHEN {fits} THEN capacity - used ELSE {INT64_MAX} END, job_count, live_jobs, "
+        "env_x, env_y, env_z, producer, material FROM orders WHERE status = ? ORDER BY id",
+        (int(status),),
+    ).fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
+    ints = [np.array(column, dtype=np.int64) for column in columns[:11]]
+    return OrderArrays(
+        ids=ints[0],
+        producers=list(columns[11]),
+        materials=list(columns[12]),
+        envelope=np.stack(ints[8:11], axis=1) if rows else np.zeros((0, 3), dtype=np.int64),
+        start=ints[1],
+        end=ints[2],
+        deadline=ints[3],
+        price=ints[4],
+        space_left=ints[5],
+        job_count=ints[6],
+        live_jobs=ints[7],
+    )
 
 
 def _order_filters(
@@ -274,6 +324,7 @@ def count_orders(
     return int(db.execute(sql, params).fetchone()[0])
 
 
+@many_objects()
 def jobs(
     db: sqlite3.Connection,
     order_ids: Iterable[int] | None = None,
@@ -309,6 +360,7 @@ def job(db: sqlite3.Connection, order_id: int, job_id: int) -> JobRow | None:
     return None if row is None else _job(row)
 
 
+@many_objects()
 def timeline(
     db: sqlite3.Connection,
     order_id: int | None = None,

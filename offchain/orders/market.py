@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from offchain._bulk import many_objects
 from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import OrderStatus, dims_of, envelope_of
 from offchain.formats import dims_mm, format_amount, format_time, table
 from offchain.index import MarketIndex, OrderRow
-from offchain.orders import matching
+from offchain.orders import RANKINGS, matching
 from offchain.orders.indexed import market_index, settings_of
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.steps import StepError
@@ -19,7 +23,6 @@ from offchain.parts import stl
 
 ANY = "*"
 NO_LIMIT = 2**62
-RANKINGS = ("price", "record")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,12 @@ class JobLimits:
         as live (never more slots than the chain has: at worst an order is left out)."""
         live = getattr(o, "liveJobs", None)
         live = o.jobCount if live is None else int(live)
-        return max(0, min(self.live - live, self.ids - o.jobCount))
+        return int(self.left_of(live, o.jobCount))
+
+    def left_of(self, live_jobs: Any, job_count: Any) -> Any:
+        """Jobs left of orders with LIVE_JOBS live and JOB_COUNT ids given out (numbers or
+        numpy columns alike)."""
+        return np.maximum(0, np.minimum(self.live - live_jobs, self.ids - job_count))
 
 
 def _order(o: OrderRow, limits: JobLimits, material: str | None) -> matching.Order:
@@ -56,6 +64,24 @@ def _order(o: OrderRow, limits: JobLimits, material: str | None) -> matching.Ord
     )
 
 
+def _open_orders(index: MarketIndex, material: str | None) -> matching.OrderColumns:
+    """The index's open orders as the order book's columns (no object per order): each
+    order's material when the demand names one, else ANY for all (as ``_order``)."""
+    a = index.open_order_arrays()
+    return matching.OrderColumns(
+        ids=a.ids,
+        producers=a.producers,
+        materials=[m or ANY for m in a.materials] if material else [ANY] * len(a.ids),
+        envelope_um=a.envelope,
+        space_left_mm3=a.space_left,
+        start=a.start,
+        end=a.end,
+        delivery=a.deadline,
+        price_per_cm3=a.price,
+        jobs_left=JobLimits.of(index).left_of(a.live_jobs, a.job_count),
+    )
+
+
 def _record_key(record: TrackRecord | None) -> tuple[float, int]:
     """Best track record first: on-time share (unknown counts as 0.5), then jobs completed."""
     if record is None:
@@ -64,6 +90,7 @@ def _record_key(record: TrackRecord | None) -> tuple[float, int]:
     return (-(0.5 if share is None else share), -record.completed)
 
 
+@many_objects()
 def offers(
     c: Chain,
     part_path: Path,
@@ -82,8 +109,7 @@ def offers(
         raise matching.MatchingInputError(f"unknown ranking {rank!r}: use one of {', '.join(RANKINGS)}")
     part = part or stl.inspect(part_path, units=units)
     index = market_index(c)
-    limits = JobLimits.of(index)
-    orders = [_order(o, limits, None if material else ANY) for o in index.open_orders()]
+    book = matching.OrderBook.from_columns(_open_orders(index, material))
     demand = matching.Demand(
         id=0,
         material=material or ANY,
@@ -93,7 +119,7 @@ def offers(
         deadline=deadline or NO_LIMIT,
         max_price_per_cm3=max_price_per_cm3 if max_price_per_cm3 is not None else NO_LIMIT,
     )
-    ranked = matching.offers_for(demand, orders, pending_timestamp())
+    ranked = matching.offers_in(book, demand, pending_timestamp())
     records = track_records(index, {o.producer for o in ranked})
     result = [(o, records.get(o.producer)) for o in ranked]
     if rank == "record":

@@ -37,13 +37,13 @@ per demand taken.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from offchain.errors import ProdnetError
-from offchain.parts.units import UINT32_MAX, box_mm3, build_space_mm3, price_wei
+from offchain.parts.units import UINT32_MAX, UM3_PER_MM3, box_mm3, build_space_mm3, space_price_wei
 
 INT64_MAX = 2**63 - 1
 BLOCK_CELLS = 1 << 22  # demand x order cells compared at once (a few tens of MB)
@@ -171,11 +171,15 @@ def _column(values: list[int]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class OrderBook:
-    """Open orders as columns, sorted by (material, price, delivery, envelope, id)."""
+    """Open orders as columns, sorted by (material, price, delivery, envelope, id). Built from
+    Order objects (``build``) or straight from columns (``from_columns``: the index's, no
+    object per order; ``orders`` then makes each Order when asked)."""
 
-    orders: tuple[Order, ...]
+    orders: Sequence[Order]
     slices: dict[str, tuple[int, int]]
     index: dict[int, int]
+    ids: np.ndarray
+    producers: Sequence[str]
     env: tuple[np.ndarray, np.ndarray, np.ndarray]
     env_box: np.ndarray
     space: np.ndarray
@@ -216,6 +220,8 @@ class OrderBook:
             orders=tuple(r[8] for r in rows),
             slices=_slices([r[0] for r in rows]),
             index={r[4]: i for i, r in enumerate(rows)},
+            ids=_column([r[4] for r in rows]),
+            producers=tuple(r[8].producer for r in rows),
             env=(
                 _column([r[5][0] for r in rows]),
                 _column([r[5][1] for r in rows]),
@@ -232,6 +238,136 @@ class OrderBook:
 
     def __len__(self) -> int:
         return len(self.orders)
+
+    @classmethod
+    def from_columns(cls, columns: OrderColumns) -> OrderBook:
+        """The book of COLUMNS, checked and sorted as ``build`` does, in numpy."""
+        c = columns
+        n = len(c.ids)
+        ids = _checked(c.ids, n, "id", c.ids)
+        env = np.sort(_checked(c.envelope_um, n, "envelope", ids, low=1, high=UINT32_MAX), axis=1)
+        start = _checked(c.start, n, "window start", ids)
+        end = _checked(c.end, n, "window end", ids)
+        if n and (end < start).any():
+            bad = int(np.flatnonzero(end < start)[0])
+            raise MatchingInputError(
+                f"order {ids[bad]}: window ends ({end[bad]}) before it starts ({start[bad]})"
+            )
+        space = _checked(c.space_left_mm3, n, "space left", ids)
+        delivery = _checked(c.delivery, n, "delivery deadline", ids)
+        price = _checked(c.price_per_cm3, n, "price per cm3", ids)
+        slots = _checked(c.jobs_left, n, "jobs left", ids)
+        if len(c.producers) != n or len(c.materials) != n:
+            raise MatchingInputError(f"order columns of different lengths ({n} ids)")
+        names = sorted(set(c.materials))
+        for name in names:
+            _material(name, "an order's material")
+        code_of = {name: code for code, name in enumerate(names)}
+        codes = np.fromiter((code_of[m] for m in c.materials), dtype=np.int64, count=n)
+        box = _boxes(env, ids)
+        rank = np.lexsort((ids, box, delivery, price, codes))
+        ids_sorted = ids[rank]
+        if n and (np.diff(np.sort(ids)) == 0).any():
+            twice = np.sort(ids)[1:][np.diff(np.sort(ids)) == 0][0]
+            raise MatchingInputError(f"order id {twice} appears twice; ids must be unique")
+        sorted_codes = codes[rank]
+        bounds = np.searchsorted(sorted_codes, np.arange(len(names) + 1), "left").tolist()
+        slices = {name: (bounds[code], bounds[code + 1]) for code, name in enumerate(names)}
+        env_sorted = env[rank]
+        return cls(
+            orders=_OrderRows(c, rank),
+            slices=slices,
+            index=dict(zip(ids_sorted.tolist(), range(n), strict=True)),
+            ids=ids_sorted,
+            producers=[c.producers[i] for i in rank.tolist()],
+            env=(env_sorted[:, 0].copy(), env_sorted[:, 1].copy(), env_sorted[:, 2].copy()),
+            env_box=box[rank],
+            space=space[rank],
+            start=start[rank],
+            end=end[rank],
+            delivery=delivery[rank],
+            price=price[rank],
+            slots=slots[rank],
+        )
+
+
+@dataclass(frozen=True)
+class OrderColumns:
+    """Open orders as columns, one entry per order (e.g. read from the market index at once):
+    what ``Order`` holds, with the envelope as an (n, 3) array in um."""
+
+    ids: np.ndarray
+    producers: Sequence[str]
+    materials: Sequence[str]
+    envelope_um: np.ndarray
+    space_left_mm3: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    delivery: np.ndarray
+    price_per_cm3: np.ndarray
+    jobs_left: np.ndarray
+
+
+class _OrderRows(Sequence[Order]):
+    """The orders of a book built from columns, in book order, each made when asked."""
+
+    def __init__(self, columns: OrderColumns, rank: np.ndarray) -> None:
+        self.columns, self.rank = columns, rank
+
+    def __len__(self) -> int:
+        return len(self.rank)
+
+    def __getitem__(self, position):  # type: ignore[no-untyped-def, override]
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        c, i = self.columns, int(self.rank[position])
+        x, y, z = (int(v) for v in c.envelope_um[i])
+        return Order(
+            id=int(c.ids[i]),
+            producer=c.producers[i],
+            material=c.materials[i],
+            envelope_um=(x, y, z),
+            space_left_mm3=int(c.space_left_mm3[i]),
+            window=(int(c.start[i]), int(c.end[i])),
+            delivery=int(c.delivery[i]),
+            price_per_cm3=int(c.price_per_cm3[i]),
+            jobs_left=int(c.jobs_left[i]),
+        )
+
+
+def _checked(
+    values: np.ndarray, n: int, what: str, ids: np.ndarray, low: int = 0, high: int = INT64_MAX
+) -> np.ndarray:
+    """VALUES as int64 (n entries, or n rows), each from LOW to HIGH; else the first order's
+    error, worded as ``build`` words it."""
+    column = np.asarray(values)
+    if column.dtype.kind not in "iu" or len(column) != n:
+        raise MatchingInputError(f"order {what}s must be {n} integers, got {column.dtype} x {len(column)}")
+    if column.dtype.kind == "u" and n and column.max() > INT64_MAX:
+        bad = int(np.flatnonzero(column.reshape(n, -1).max(axis=1) > INT64_MAX)[0])
+        raise MatchingInputError(f"order {ids[bad]}: {what} must be between {low} and {high}")
+    column = column.astype(np.int64, copy=False)
+    if n:
+        rows = column.reshape(n, -1)
+        wrong = (rows < low).any(axis=1) | (rows > high).any(axis=1)
+        if wrong.any():
+            bad = int(np.flatnonzero(wrong)[0])
+            raise MatchingInputError(
+                f"order {ids[bad]}: {what} must be between {low} and {high}, got {column[bad].tolist()}"
+            )
+    return column
+
+
+def _boxes(env: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """box_mm3 of each sorted envelope row, exactly (int64 while x*y*z fits, else Python ints)."""
+    if not len(env) or float(np.prod(env.astype(np.float64), axis=1).max()) < 2.0**62:
+        product = env[:, 0] * env[:, 1] * env[:, 2]
+        return -(-product // UM3_PER_MM3)
+    boxes = [box_mm3(row) for row in env.tolist()]
+    for i, box in enumerate(boxes):
+        if box > INT64_MAX:
+            raise MatchingInputError(f"order {ids[i]}: envelope of {box} mm3 is too large")
+    return np.asarray(boxes, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -313,19 +449,28 @@ class Match:
         if demand_id not in self.demands.index:
             raise MatchingInputError(f"demand {demand_id} is not in this match")
         d = self.demands.index[demand_id]
-        demand = self.demands.demands[d]
-        out = []
-        for o in self.offer_orders[self.offer_ptr[d]:self.offer_ptr[d + 1]].tolist():
-            order = self.orders.orders[o]
-            out.append(Offer(
-                order_id=order.id,
-                producer=order.producer,
-                price_per_cm3=order.price_per_cm3,
-                delivery=order.delivery,
-                waste_mm3=int(self.orders.env_box[o] - self.demands.box[d]),
-                cost=price_wei(order.price_per_cm3, demand.dims_um, demand.quantity),
-            ))
-        return out
+        space = self.demands.demands[d].build_space_mm3
+        book = self.orders
+        ranked = self.offer_orders[self.offer_ptr[d]:self.offer_ptr[d + 1]]
+        producers = book.producers
+        return [
+            Offer(
+                order_id=order_id,
+                producer=producers[o],
+                price_per_cm3=price,
+                delivery=delivery,
+                waste_mm3=waste,
+                cost=space_price_wei(price, space),
+            )
+            for o, order_id, price, delivery, waste in zip(
+                ranked.tolist(),
+                book.ids[ranked].tolist(),
+                book.price[ranked].tolist(),
+                book.delivery[ranked].tolist(),
+                (book.env_box[ranked] - self.demands.box[d]).tolist(),
+                strict=True,
+            )
+        ]
 
     def packing_for(self, order_id: int) -> Packing:
         """What order ORDER_ID takes, first-fit decreasing on build space."""
@@ -487,8 +632,12 @@ def _pack_block(
 def offers_for(demand: Demand, orders: Iterable[Order], now: int, limit: int | None = None
                ) -> list[Offer]:
     """The orders DEMAND can join at NOW, best first (one-off query)."""
-    result = match(OrderBook.build(orders), DemandBook.build([demand]), now, limit)
-    return result.offers_for(demand.id)
+    return offers_in(OrderBook.build(orders), demand, now, limit)
+
+
+def offers_in(book: OrderBook, demand: Demand, now: int, limit: int | None = None) -> list[Offer]:
+    """The orders of BOOK that DEMAND can join at NOW, best first."""
+    return match(book, DemandBook.build([demand]), now, limit).offers_for(demand.id)
 
 
 def packing_for(order: Order, demands: Iterable[Demand], now: int) -> Packing:

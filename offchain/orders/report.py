@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from offchain._bulk import many_objects
 from offchain.chain.client import Chain
 from offchain.chain.codec import (
     ZERO_ADDRESS,
@@ -124,6 +125,7 @@ def windows_text(settings: Settings) -> str:
     )
 
 
+@many_objects()  # a table of every order: tens of thousands of cells
 def status(c: Chain, order_id: int | None = None) -> str:
     """A table of orders (all, or ORDER_ID) and their jobs, and their producers' track records."""
     index = market_index(c)

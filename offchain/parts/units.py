@@ -98,7 +98,12 @@ def price_wei(price_per_cm3: int, dims_um: Sequence[int], quantity: int) -> int:
     """Deposit of a job: ceil(price per cm3 x build space (mm3) / 1000), the build space being
     the bounding box (mm3, rounded up) x quantity, as PartMath.price on chain. The declared
     part volume plays no part, so no declaration buys space below its price."""
-    return -(-int(price_per_cm3) * build_space_mm3(dims_um, quantity) // MM3_PER_CM3)
+    return space_price_wei(price_per_cm3, build_space_mm3(dims_um, quantity))
+
+
+def space_price_wei(price_per_cm3: int, space_mm3: int) -> int:
+    """The price of SPACE_MM3 of build space: ceil(price per cm3 x space / 1000), as PartMath."""
+    return -(-int(price_per_cm3) * int(space_mm3) // MM3_PER_CM3)
 
 
 def fits(dims_um: Sequence[int], envelope_um: Sequence[int]) -> bool:

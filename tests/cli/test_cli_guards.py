@@ -127,6 +127,21 @@ def test_decrypt_refuses_to_overwrite(tmp_path: Path, bob: Party) -> None:
     assert existing.read_bytes() == src.read_bytes()
 
 
+def test_encrypt_refuses_to_overwrite(tmp_path: Path, bob: Party) -> None:
+    src = random_file(tmp_path / "model.stl", 1000)
+    base = ("keys", "encrypt", "--to", bob.pub)
+    existing = random_file(tmp_path / "model.pgp", 5, seed=4)
+    assert_one_line_error(ape_run(*base, src, existing), "already exists", "--force")
+    assert existing.read_bytes() == random_file(tmp_path / "again", 5, seed=4).read_bytes()
+    assert_one_line_error(ape_run(*base, "--force", src, src), "also an input")
+    assert_one_line_error(ape_run(*base, "--force", src, bob.pub), "also an input")
+    assert src.read_bytes() == random_file(tmp_path / "again", 1000).read_bytes()
+    forced = ape_run(*base, "--force", src, existing)
+    assert forced.returncode == 0, forced.stderr
+    decrypted = message.decrypt_file(existing, tmp_path / "out.stl", bob.key, passphrase=bob.passphrase)
+    assert decrypted.path.read_bytes() == src.read_bytes()
+
+
 def test_store_get_refuses_to_overwrite(tmp_path: Path) -> None:
     src = random_file(tmp_path / "ct", 100)
     put = ape_run("store", "put", src, "--to", "file", "--root", tmp_path / "store")

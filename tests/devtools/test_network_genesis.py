@@ -1,8 +1,11 @@
-"""The pure parts of the members' network: Clique's extraData, the genesis, enodes, peers."""
+"""The pure parts of the members' network: Clique's extraData, the genesis, enodes, peers; and
+who holds a port (``up`` refuses a port another process holds)."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 
 import pytest
 from eth_account import Account
@@ -15,6 +18,7 @@ from offchain.devtools.network import (
     clique_extra_data,
     enode_of,
     genesis,
+    port_holder,
     signers_of_extra_data,
     static_nodes_toml,
 )
@@ -74,3 +78,13 @@ def test_static_peers_file_lists_every_peer() -> None:
     text = static_nodes_toml(peers)
     assert text.startswith("[Node.P2P]\n")
     assert all(text.count(p) == 2 for p in peers)  # static and trusted
+
+
+def test_port_holder_names_the_process_listening_and_nothing_on_a_free_port() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        holder = port_holder(port)
+        assert holder is not None and holder.startswith(f"pid {os.getpid()} (") and "python" in holder, holder
+    assert port_holder(port) is None

@@ -42,6 +42,19 @@ def test_read_only_commands_need_no_account(public_world: World) -> None:
     assert [e["event"] for e in history] == ["OrderOpened"]
 
 
+def test_read_only_commands_accept_an_account_and_say_they_ignore_it(public_world: World) -> None:
+    """A script written from the guide passes --account to every command: the reads take it,
+    sign nothing, and say on stderr that they ignored it."""
+    w, p = public_world, public_world.people
+    order_id = w.open_order()
+    for args in (("order", "status", str(order_id)), ("order", "history", str(order_id)), ("tokens", "list")):
+        plain = w.cli.plain(p.bob, *args, "--network", NETWORK).ok()
+        with_account = w.cli.plain(p.bob, *args, "--network", NETWORK, "--account", p.bob.account).ok()
+        assert with_account.stdout == plain.stdout, with_account.explain()
+        assert f"notice: --account {p.bob.account} is ignored" in with_account.stderr, with_account.explain()
+        assert "only reads" in with_account.stderr and "notice" not in plain.stderr, plain.explain()
+
+
 def test_history_of_an_order_that_does_not_exist_is_refused(public_world: World) -> None:
     w, p = public_world, public_world.people
     for command in ("history", "status"):

@@ -129,6 +129,8 @@ def test_with_a_node_stopped_the_story_completes_and_the_node_catches_up(
     assert "== the producer and bob withdraw their credit" in demo.stdout
     assert "total fees: 0 ETH" in demo.stdout
     assert "[alice@node2]" in demo.stdout
+    assert (f"the members' network keeps running (3 nodes, its chain in {net.folder}): 'ape run network "
+            "down' stops it") in demo.stdout
 
     net.start(stopped)
     target = rpc(net.nodes[0]).block_number()
@@ -136,6 +138,32 @@ def test_with_a_node_stopped_the_story_completes_and_the_node_catches_up(
     block = hex(target)
     assert (rpc(stopped)("eth_getBlockByNumber", block, False)["hash"]
             == rpc(net.nodes[0])("eth_getBlockByNumber", block, False)["hash"])
+
+
+def test_up_refuses_the_ports_of_another_network_and_status_tells_them_apart(
+    net: Network, home: Path, tmp_path: Path
+) -> None:
+    """A second network (another PRODNET_HOME) whose node 1 has the ports of the running one's."""
+    taken = net.nodes[0]
+    same = {"rpc": taken.rpc_port, "p2p": taken.p2p_port, "auth": taken.auth_port}
+    other = Network.create(tmp_path / "network", 1, ports=lambda _: same)
+    head = rpc(taken).block_number()
+
+    up = ape(net, tmp_path, "network", "up", network=False)
+    lines = up.stderr.strip().splitlines()
+    assert up.returncode != 0 and len(lines) == 1 and lines[0].startswith("error: "), up.stdout + up.stderr
+    assert f"port {taken.rpc_port} (node1's RPC) is held by pid " in lines[0] and "geth" in lines[0], lines[0]
+    assert not other.running(other.nodes[0]) and Network.load(other.folder).genesis == ""
+
+    status = ape(net, tmp_path, "network", "status", network=False)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert net.genesis and "genesis not seen yet" in status.stdout, status.stdout
+    assert (f"node1 {taken.url}: stopped (port {taken.rpc_port} answers for another network (genesis "
+            f"{net.genesis[:10]}…): pid ") in status.stdout, status.stdout
+    ours = ape(net, home, "network", "status", network=False)
+    assert f"chain id 1337, genesis {net.genesis[:10]}…, 3 nodes" in ours.stdout, ours.stdout
+    assert re.search(rf"node1 {taken.url}: head \d+, \d peers;", ours.stdout), ours.stdout
+    wait_until(lambda: rpc(taken).block_number() > head, "the running network to go on sealing")
 
 
 def _sealers(node: NodeInfo, first: int, last: int) -> set[str]:

@@ -51,6 +51,18 @@ def _schema_2(path: Path) -> None:
     db.close()
 
 
+def _schema_3(path: Path) -> None:
+    """The file as prodnet's schema 3 wrote it: every wide integer as 80-digit text (a third of
+    the file): rebuilt, never read as if it were current."""
+    db = sqlite3.connect(path)
+    with db:
+        wide = (("orders", ("price", "capacity", "used")), ("jobs", ("deposit", "part_volume")))
+        for table, columns in wide:
+            db.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = printf('%080d', {c})" for c in columns))
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    db.close()
+
+
 def _schema_1(path: Path) -> None:
     """The file as prodnet's schema 1 wrote it: no live jobs, arbiters, outcomes or allowlist."""
     db = sqlite3.connect(path)
@@ -74,8 +86,10 @@ def _schema_1(path: Path) -> None:
                     "schema is never read or extended)"),
         (_schema_2, f"its schema version is '2', this prodnet uses {SCHEMA_VERSION} (an index of another "
                     "schema is never read or extended)"),
+        (_schema_3, f"its schema version is '3', this prodnet uses {SCHEMA_VERSION} (an index of another "
+                    "schema is never read or extended)"),
     ],
-    ids=["truncated", "garbage", "empty", "schema-version", "schema-1", "schema-2"],
+    ids=["truncated", "garbage", "empty", "schema-version", "schema-1", "schema-2", "schema-3"],
 )
 def test_a_bad_index_file_is_rebuilt_with_one_notice(
     market: World, tmp_path: Path, spoil: Callable[[Path], None], problem: str

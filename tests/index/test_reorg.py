@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
+from offchain.index.db import big
 from tests.index.helpers import World, assert_index_matches_chain, deposit, event_txs
 from tests.utils.actions import REASON
 
@@ -222,7 +223,7 @@ def test_a_new_chain_at_the_same_url_gets_its_own_index_file(
     db = sqlite3.connect(old_path)
     try:
         assert [r[0] for r in db.execute("SELECT capacity FROM orders ORDER BY id")] == [
-            f"{o.capacity:080d}" for o in old_orders
+            big(o.capacity) for o in old_orders
         ]
     finally:
         db.close()

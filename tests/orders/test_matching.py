@@ -351,3 +351,85 @@ def test_job_slots_are_the_tighter_of_the_live_and_the_id_cap() -> None:
     assert limits.left(replace(row, jobCount=400, liveJobs=100)) == 0  # full of live jobs
     assert limits.left(replace(row, jobCount=120, liveJobs=40)) == 60  # jobs that left free slots
     assert limits.left(replace(row, jobCount=1000, liveJobs=3)) == 0
+
+
+# ---------------------------------------------------------------- the book straight from columns
+
+def columns_of(orders: list[mt.Order]) -> mt.OrderColumns:
+    """ORDERS as the index hands them to ``match`` (no limit on job slots: INT64_MAX)."""
+    import numpy as np
+
+    def ints(values: list[int]) -> np.ndarray:
+        return np.array(values, dtype=np.int64)
+
+    return mt.OrderColumns(
+        ids=ints([o.id for o in orders]),
+        producers=[o.producer for o in orders],
+        materials=[o.material for o in orders],
+        envelope_um=np.array([o.envelope_um for o in orders], dtype=np.int64).reshape(len(orders), 3),
+        space_left_mm3=ints([o.space_left_mm3 for o in orders]),
+        start=ints([o.window[0] for o in orders]),
+        end=ints([o.window[1] for o in orders]),
+        delivery=ints([o.delivery for o in orders]),
+        price_per_cm3=ints([o.price_per_cm3 for o in orders]),
+        jobs_left=ints([mt.INT64_MAX if o.jobs_left is None else o.jobs_left for o in orders]),
+    )
+
+
+@settings(max_examples=settings.default.max_examples * 4)
+@given(market=markets(), limit=st.none() | st.integers(1, 3))
+def test_a_book_from_columns_matches_like_the_reference(
+    market: tuple[list[mt.Order], list[mt.Demand], int], limit: int | None
+) -> None:
+    orders, demands, now = market
+    from_objects = mt.OrderBook.build(orders)
+    book = mt.OrderBook.from_columns(columns_of(orders))
+    assert [o.id for o in book.orders] == [o.id for o in from_objects.orders] == book.ids.tolist()
+    assert list(book.producers) == list(from_objects.producers)
+    assert book.slices == from_objects.slices and book.index == from_objects.index
+    result = mt.match(book, mt.DemandBook.build(demands), now, limit=limit)
+    for d in demands:
+        expected = reference_offers(d, orders, now)[:limit]
+        offers = result.offers_for(d.id)
+        assert [o.order_id for o in offers] == expected
+        assert offers == run(orders, [d], now, limit=limit).offers_for(d.id)  # costs, waste alike
+    for o in orders:
+        taken, left, candidates = reference_packing(o, demands, now)
+        packing = result.packing_for(o.id)
+        assert (list(packing.demand_ids), packing.space_left_mm3, packing.candidates) == (
+            taken, left, candidates)
+
+
+def test_the_orders_of_a_book_from_columns_are_made_when_asked() -> None:
+    flat = (300_000, 100_000, 200_000)  # a smaller envelope than 200 mm cubed: ranked first
+    orders = [order(3, price_per_cm3=120, jobs_left=2), order(1), order(2, envelope_um=flat)]
+    book = mt.OrderBook.from_columns(columns_of(orders))
+    assert len(book) == 3 and [o.id for o in book.orders[:2]] == [2, 1]
+    unlimited = mt.Order(**{**orders[2].__dict__, "jobs_left": mt.INT64_MAX})  # None in columns
+    assert book.orders[0] == unlimited  # the envelope as given, not sorted
+    assert book.orders[2] == orders[0] and book.orders[2].jobs_left == 2
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (lambda: [order(1), order(1)], "order id 1 appears twice"),
+        (lambda: [order(1), order(2, envelope_um=(0, 2, 3))], "order 2: envelope must be between 1"),
+        (lambda: [order(1, window=(5, 4))], "order 1: window ends (4) before it starts (5)"),
+        (lambda: [order(7, space_left_mm3=-1)], "order 7: space left must be between 0"),
+        (lambda: [order(1, material=" ")], "material must be a non-empty"),
+    ],
+)
+def test_bad_columns_are_rejected_like_bad_orders(bad, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(mt.MatchingInputError) as caught:
+        mt.OrderBook.from_columns(columns_of(bad()))
+    assert words in str(caught.value)
+
+
+def test_columns_beyond_63_bits_are_refused() -> None:
+    import numpy as np
+
+    columns = columns_of([order(1), order(2)])
+    wide = np.array([100, 2**63], dtype=np.uint64)
+    with pytest.raises(mt.MatchingInputError, match="order 2: price per cm3 must be between 0"):
+        mt.OrderBook.from_columns(mt.OrderColumns(**{**columns.__dict__, "price_per_cm3": wide}))

@@ -69,6 +69,7 @@ def test_the_real_scripts_pass() -> None:
         "from offchain import devtools",
         "from offchain import chain, devtools",
         "importlib.import_module('offchain.devtools.anvil')",
+        "kubo = lazy_module('offchain.devtools.kubo')",
     ],
 )
 def test_every_spelling_of_the_import_is_caught(source: str) -> None:
