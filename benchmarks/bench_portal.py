@@ -27,7 +27,8 @@ def run() -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="prodnet-bench-portal-"))
     # chain id 1337: the one Ape's "local" network (the portal's connection) expects
-    with AnvilNode(args=("--chain-id", "1337"), log=work / "anvil.log") as node:
+    # no history: the portal reads the latest state (Anvil would write each block's to disk)
+    with AnvilNode(args=("--chain-id", "1337", "--prune-history"), log=work / "anvil.log") as node:
         return _measure(node, work)
 
 
