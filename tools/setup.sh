@@ -154,7 +154,11 @@ step_anvil() {
 # prodnet's Anvil (tools/setup.sh): npm's @foundry-rs/anvil, its old block states in a folder
 # of this run's own that is removed when it stops.
 states="\$(mktemp -d "\${TMPDIR:-/tmp}/prodnet-anvil-states.XXXXXX")"
-"$bin" --cache-path "\$states" --max-persisted-states 4096 "\$@" &
+limit=(--max-persisted-states 4096)
+for arg in "\$@"; do
+  case "\$arg" in --prune-history*|--max-persisted-states*) limit=() ;; esac
+done
+"$bin" --cache-path "\$states" "\${limit[@]}" "\$@" &
 child=\$!
 trap 'kill -TERM \$child 2>/dev/null' INT TERM HUP
 wait \$child
