@@ -268,11 +268,17 @@ class OfferView:
     process: str = ""
 
 
+#: How many offers a part's page lists (best first): a market of 10,000 open orders is a page
+#: to choose from, not to scroll.
+OFFERS_SHOWN = 50
+
+
 def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str, Any]:
     from offchain.parts.units import build_space_mm3
 
     x, y, z = part.data.bbox_mm
-    pairs = market.offers(c, part.path, quantity, part.units, rank=rank, part=part.data)
+    ranked = market.offers(c, part.path, quantity, part.units, rank=rank, part=part.data)
+    pairs = ranked[:OFFERS_SHOWN]  # the best ones; the page says how many there are in all
     index = market_index(c, sync=False)
     rows = {o.order_id: row for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
     tokens = {order_id: str(row.token) for order_id, row in rows.items()}
@@ -310,4 +316,5 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
             "order's price per cm3."
         ),
         "offers": [offer(o, record) for o, record in pairs],
+        "offers_total": len(ranked),
     }

@@ -161,7 +161,7 @@ async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
         data = await portal.read(pages.part_page, portal.reader, part, quantity, rank)
         data["problem"] = problem
     except ProdnetError as exc:
-        data = {"part": part, "offers": [], "problem": error_text(exc)}
+        data = {"part": part, "offers": [], "offers_total": 0, "problem": error_text(exc)}
     return page.render("part.html", quantity=quantity, rank=rank, **data)
 
 
