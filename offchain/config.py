@@ -12,6 +12,8 @@ One place for each ``PRODNET_*`` variable, so a reader finds every knob here:
     the central file store folder for ``file://``.
 ``PRODNET_IPFS_BIN``
     the Kubo ``ipfs`` binary used to start local nodes (dev tools and tests).
+``PRODNET_SLICER``
+    the PrusaSlicer command line used to slice parts (default ``prusa-slicer`` on PATH).
 ``PRODNET_DEBUG``
     set to show the traceback of an unexpected error instead of one line.
 ``PRODNET_RPC_URL``
@@ -92,6 +94,16 @@ def confirmations(chain_id: int) -> int:
                               "set it to e.g. 0 or 12")
         return int(value)
     return 0 if chain_id in FINAL_AT_ONCE else DEFAULT_CONFIRMATIONS
+
+
+def slicer_binary() -> str:
+    """$PRODNET_SLICER: the PrusaSlicer command (default ``prusa-slicer``, found on PATH)."""
+    return _env("PRODNET_SLICER") or "prusa-slicer"
+
+
+def shop_home() -> Path:
+    """The producer's shop floor: printers, slicing cache, each produced job's folder."""
+    return home() / "shop"
 
 
 def debug() -> bool:

@@ -342,6 +342,41 @@ def ship(account, order_id, job_id):
     _echo(workflow.ship(open_chain(account), order_id, job_id))
 
 
+@step_command("produce")
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
+@click.option("--printer", "printer_name", required=True, help="The printer ('ape run printer list')")
+@click.option("--key", "secret_key", type=existing_file, required=True, help="Your secret key (decrypts)")
+@_passphrase_option
+@click.option("--ipfs-api", default=None, help="Kubo RPC multiaddr (default $PRODNET_IPFS_API)")
+@click.option("--watch", "follow", is_flag=True, help="Follow the print until it is done or failed")
+@click.option("--ship-when-done", is_flag=True, help="Ship the job once its print is done (implies --watch)")
+@click.option("--retry", is_flag=True, help="Print again after a failed or cancelled print")
+@click.option("--poll", type=float, default=2.0, show_default=True, help="Seconds between checks")
+def produce(account, order_id, job_id, printer_name, secret_key, passphrase_env, ipfs_api, follow,
+            ship_when_done, retry, poll):
+    """Fetch, verify and decrypt a job's model, slice it with the machine's profile, print it on
+    PRINTER (producer); once per job: a re-run watches the print already started. With
+    --ship-when-done the job is shipped when the print is done; a failed or cancelled print
+    sends nothing."""
+    from offchain.shop import produce as shop
+
+    c = open_chain(account)
+    started = shop.produce(
+        c, order_id, job_id, printer_name, secret_key, passphrase_from_env(passphrase_env), ipfs_api,
+        retry=retry, notify=click.echo,
+    )
+    click.echo(f"produce: {started.summary}")
+    if started.state in ("started", "printing") and (follow or ship_when_done):
+        started = shop.watch(c, order_id, job_id, poll_s=poll, notify=click.echo)
+        click.echo(f"produce: {started.summary}")
+    if started.state == "printed":
+        if ship_when_done:
+            _echo(shop.ship_printed(c, order_id, job_id))
+        else:
+            click.echo(f"print done: ship it with 'ape run order ship {order_id} {job_id}'")
+
+
 @step_command("confirm")
 @click.argument("order_id", type=params.ID)
 @click.argument("job_id", type=params.ID)
