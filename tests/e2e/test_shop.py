@@ -158,13 +158,13 @@ def test_a_cancelled_print_sends_nothing_and_a_rerun_does_not_print_again(
 
     watched = produce(w, order_id, job_id, "--watch", "--ship-when-done")
     assert watched.code != 0
-    assert watched.error().startswith("error: job ")
-    assert "failed or was cancelled; nothing was sent on chain: pass --retry" in watched.error()
+    assert watched.error.startswith(f"job {job_id} of order {order_id}: the print ")
+    assert "failed or was cancelled; nothing was sent on chain: pass --retry" in watched.error
     assert w.orders.job_status(order_id, job_id) == "model submitted"
     assert history(octoprint, record["file"]) == {"success": 0, "failure": 1}
 
     refused = produce(w, order_id, job_id, "--ship-when-done")
-    assert refused.code != 0 and "pass --retry to print it again" in refused.error()
+    assert refused.code != 0 and "pass --retry to print it again" in refused.error
     assert job_files(octoprint, order_id, job_id) == [record["file"]]
     assert w.orders.job_status(order_id, job_id) == "model submitted"
 
@@ -177,16 +177,16 @@ def test_a_printer_error_mid_print_sends_nothing(
     octoprint.send("!!DEBUG:sleep_after_next G28 10")
     produce(w, order_id, job_id).ok()
     octoprint.send("!!DEBUG:trigger_fatal_error_marlin")  # a thermal runaway, Marlin style
-
-    watched = produce(w, order_id, job_id, "--watch", "--ship-when-done")
-    assert watched.code != 0 and "nothing was sent on chain" in watched.error()
-    assert w.orders.job_status(order_id, job_id) == "model submitted"
-    # the printer is left in its error state by the firmware: reconnect it for the next test
-    api(octoprint, "POST", "/api/connection", command="connect")
-    deadline = time.monotonic() + 60
-    while api(octoprint, "GET", "/api/connection")["current"]["state"] != "Operational":
-        assert time.monotonic() < deadline, "the virtual printer did not reconnect"
-        time.sleep(0.5)
+    try:
+        watched = produce(w, order_id, job_id, "--watch", "--ship-when-done")
+        assert watched.code != 0 and "nothing was sent on chain" in watched.error
+        assert w.orders.job_status(order_id, job_id) == "model submitted"
+    finally:  # the firmware left the printer in its error state: reconnect it for the next test
+        api(octoprint, "POST", "/api/connection", command="connect")
+        deadline = time.monotonic() + 60
+        while api(octoprint, "GET", "/api/connection")["current"]["state"] != "Operational":
+            assert time.monotonic() < deadline, "the virtual printer did not reconnect"
+            time.sleep(0.5)
 
 
 def test_octoprint_frozen_mid_print_is_reported_and_the_watch_resumes(
