@@ -21,14 +21,11 @@ CUSTOMERS = 4
 
 def run() -> dict:
     os.chdir(ROOT)
-    from ape import accounts, chain, networks
+    from ape import accounts, networks
 
-    from offchain.chain.client import Chain
-    from offchain.chain.deploy import deploy
-    from offchain.chain.session import contracts_of
-    from offchain.devtools import parts as testdata
+    from benchmarks.market_setup import open_market
     from offchain.orders import steps as workflow
-    from offchain.transfer import keys, storage
+    from offchain.transfer import storage
 
     work = Path(tempfile.mkdtemp(prefix="prodnet-bench-"))
     os.environ["PRODNET_HOME"] = str(work / "state")
@@ -42,24 +39,9 @@ def run() -> dict:
 
     with networks.parse_network_choice("ethereum:local:foundry"):
         admin, producer, *customers = accounts.test_accounts[: 2 + CUSTOMERS]
-        deployment, _ = deploy(admin, permissioned=False)
-        registry, orders, membership = contracts_of(deployment)
-
-        def as_(account) -> Chain:
-            return Chain(deployment, registry, orders, membership, account, str(account.address))
-
+        m = open_market(work, producer, customers, admin)
+        as_, key_files, part, order_id = m.as_, m.key_files, m.part, m.order_id
         p = as_(producer)
-        key_files = {}
-        for i, who in enumerate([producer, *customers]):
-            key = keys.generate_key(f"p{i}", f"p{i}@bench.example")
-            key_files[who.address] = keys.write_key_files(key, work / "keys", f"p{i}")
-            workflow.register_key(as_(who), key_files[who.address][0])
-        part = testdata.write_binary(work / "gear.stl", testdata.gear().triangles())
-        machine = workflow.register_machine(p, "SLS", "PA12", (340_000,) * 3, "")
-        now = int(chain.pending_timestamp)
-        order_id = workflow.open_order(
-            p, machine.data["machine_id"], None, None, now, now + 86_400, now + 10 * 86_400, 10**14
-        ).data["order_id"]
         store = storage.open_store("file", root=work / "store")
         started = time.perf_counter()
         jobs = []

@@ -7,6 +7,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 from offchain.chain.deploy import deploy, settings_line
 from offchain.chain.deployments import record_path
 from offchain.cli import commands, params
+from offchain.cli.fees import fee_options
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 
 ape_logs_to_stderr()
@@ -14,6 +15,7 @@ ape_logs_to_stderr()
 
 @click.command(cls=commands.one_line(ConnectedProviderCommand), short_help="Deploy prodnet's contracts")
 @account_option()
+@fee_options
 @click.option("--permissioned", is_flag=True, help="Members only: deploy a Membership contract too.")
 @click.option(
     "--confirmation-window", type=params.DURATION, default=None,

@@ -16,6 +16,7 @@ from offchain.chain.deploy import ROLES, add_member, remove_member
 from offchain.chain.network import local_voters
 from offchain.chain.session import open_chain
 from offchain.cli import commands, params
+from offchain.cli.fees import fee_options
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 
 ape_logs_to_stderr()
@@ -66,6 +67,7 @@ def _vote(node_url, voters, authorize):
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
+@fee_options
 @_role_options
 @_node_options
 @one_line_errors
@@ -80,6 +82,7 @@ def add(account, address, role, role_option, node_url, voters):
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
+@fee_options
 @_role_options
 @_node_options
 @one_line_errors

@@ -1,7 +1,8 @@
 """ape run order SUBCOMMAND: every step of a production order, customer and producer side.
 
-Every subcommand takes Ape's --network; those that send a transaction take --account
-(status, history, match, demands, sync and watch only read). Sizes in mm (or with a unit: 25cm),
+Every subcommand takes Ape's --network; those that send a transaction take --account,
+--max-fee and --priority-fee (status, history, match, demands, sync and watch only read);
+speed-up TX and cancel-tx TX replace a pending transaction. Sizes in mm (or with a unit: 25cm),
 volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as ISO
 dates (UTC), 'now', or +DURATION (e.g. +7d).
 """
@@ -14,9 +15,10 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from offchain.chain.client import pending_timestamp
 from offchain.chain.codec import ZERO_ADDRESS
-from offchain.chain.session import open_chain
+from offchain.chain.session import open_chain, prepare_account
 from offchain.cli import commands, files, indexing, params
 from offchain.cli import quantities as q
+from offchain.cli.fees import fee_options
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.config import passphrase_from_env
 from offchain.orders import market, report
@@ -39,11 +41,12 @@ def _echo(step):
 
 
 def step_command(name, **kwargs):
-    """A subcommand connected to the chosen network, with --account, errors as one line."""
+    """A subcommand connected to the chosen network, with --account, --max-fee and
+    --priority-fee, errors as one line."""
 
     def decorator(func):
         return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(
-            account_option()(one_line_errors(func))
+            account_option()(fee_options(one_line_errors(func)))
         )
 
     return decorator
@@ -495,3 +498,24 @@ def watch(order_id, poll):
                 click.echo(report.watch_line(index, event))
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+
+@step_command("speed-up")
+@click.argument("tx_hash", metavar="TX", type=params.TX_HASH)
+def speed_up(account, tx_hash):
+    """Send your pending transaction TX again with the same nonce and a higher fee (at least
+    12.5 % more; --max-fee / --priority-fee set it), and wait for it to be mined. The step
+    that sent TX, if still waiting or run again, follows the replacement."""
+    from offchain.chain import sending
+
+    click.echo(sending.replace(prepare_account(account), tx_hash).line("replaced"))
+
+
+@step_command("cancel-tx")
+@click.argument("tx_hash", metavar="TX", type=params.TX_HASH)
+def cancel_tx(account, tx_hash):
+    """Cancel your pending transaction TX: a transfer of nothing to yourself with its nonce
+    and a higher fee takes its place, so its step is not done (run the step again to do it)."""
+    from offchain.chain import sending
+
+    click.echo(sending.replace(prepare_account(account), tx_hash, cancel=True).line("cancelled"))

@@ -11,6 +11,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 from offchain.chain.deploy import allow_token, allowed_tokens
 from offchain.chain.session import open_chain
 from offchain.cli import commands, params
+from offchain.cli.fees import fee_options
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.formats import table
 
@@ -24,6 +25,7 @@ def cli():
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
+@fee_options
 @click.argument("token", type=params.ADDRESS)
 @one_line_errors
 def allow(account, token):
@@ -33,6 +35,7 @@ def allow(account, token):
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
+@fee_options
 @click.argument("token", type=params.ADDRESS)
 @one_line_errors
 def disallow(account, token):

@@ -144,7 +144,25 @@ step_anvil() {
   esac
   bin="$ROOT/node_modules/@foundry-rs/anvil-$platform/bin/anvil"
   [ -x "$bin" ] || die "Anvil binary missing at node_modules/@foundry-rs/anvil-$platform: run 'make setup' again"
-  ln -sf "$bin" "$VENV/bin/anvil"
+  # A wrapper, not a link: Anvil keeps the states of old blocks under ~/.foundry/anvil/tmp and
+  # never removes them (test runs filled this machine's disk with 76 GB of them); here each run
+  # keeps them in a folder of its own, removed when it stops (SIGINT, SIGTERM or the end).
+  rm -f "$VENV/bin/anvil"
+  cat >"$VENV/bin/anvil" <<WRAPPER
+#!/usr/bin/env bash
+# prodnet's Anvil (tools/setup.sh): npm's @foundry-rs/anvil, its old block states in a folder
+# of this run's own that is removed when it stops.
+states="\$(mktemp -d "\${TMPDIR:-/tmp}/prodnet-anvil-states.XXXXXX")"
+"$bin" --cache-path "\$states" "\$@" &
+child=\$!
+trap 'kill -TERM \$child 2>/dev/null' INT TERM HUP
+wait \$child
+status=\$?
+wait \$child 2>/dev/null
+rm -rf "\$states"
+exit \$status
+WRAPPER
+  chmod +x "$VENV/bin/anvil"
   say "anvil: $("$VENV/bin/anvil" --version | head -n1)"
 }
 

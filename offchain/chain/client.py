@@ -59,19 +59,58 @@ class Chain:
             self.actor = getattr(self.account, "alias", None) or str(self.account.address)
 
     # -- sending -------------------------------------------------------------------
-    def send(self, step: str, method: Callable[..., Any], *args: Any, summary: str, value: int = 0) -> Step:
-        """Send one transaction; contract refusals become ChainError sentences."""
+    def send(
+        self,
+        step: str,
+        method: Callable[..., Any],
+        *args: Any,
+        summary: str,
+        value: int = 0,
+        still_needed: Callable[[], bool] | None = None,
+    ) -> Step:
+        """Send one transaction through the sending path (``offchain.chain.sending``: fee caps,
+        the nonce lock, a bounded wait, one re-send of a dropped transaction if STILL_NEEDED(),
+        the step's "already done" check, says so); contract refusals become ChainError
+        sentences."""
+        from offchain.chain import sending
+
         kwargs: dict[str, Any] = {"sender": self.account}
         if value:
             kwargs["value"] = value
+
+        def build(fields: dict[str, int]) -> Any:
+            return method.as_transaction(*args, **kwargs, **fields)  # type: ignore[attr-defined]
+
         try:
-            receipt = method(*args, **kwargs)
+            to = str(method.contract.address)  # type: ignore[attr-defined]
+            call = sending.Call(to, bytes(method.encode_input(*args)), value, build)  # type: ignore[attr-defined]
+            tx_hash = sending.transact(self.account, call, step, still_needed)
+        except ProdnetError:
+            raise
         except Exception as exc:
             revert = self.revert_data(method, args, value)
             decoded = chainerrors.from_exception(exc, self.error_abis(), revert)
             if decoded is None:
                 raise
             raise decoded from None
+        if tx_hash is None:
+            done = f"{summary} (done meanwhile by another transaction)"
+            return Step(step, self.actor, done, already_done=True)
+        return self.mined(step, tx_hash, summary, method, args, value)
+
+    def mined(
+        self, step: str, tx_hash: str, summary: str, method: Any, args: tuple[Any, ...], value: int
+    ) -> Step:
+        """The Step of mined transaction TX_HASH; a reverted one is the contract's refusal."""
+        from ape import chain
+
+        receipt = chain.get_receipt(tx_hash)
+        if receipt.failed:  # sent unestimated (a local network's fixed gas limit): the refusal
+            revert = self.revert_data(method, args, value) or b""
+            decoded = chainerrors.decode_revert(revert, self.error_abis())
+            if decoded is None:
+                raise chainerrors.ChainError(f"{step}: transaction {tx_hash} reverted without a reason")
+            raise chainerrors.ChainError(chainerrors.describe(*decoded), *decoded)
         return Step(
             step=step,
             actor=self.actor,

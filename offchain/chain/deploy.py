@@ -120,12 +120,16 @@ def deploy(
     membership = None
     target = evm.target()
     if permissioned:
-        membership = account.deploy(evm.container("Membership", target), account.address)
-        steps.append(_deployed("deploy Membership", actor, membership))
+        membership = _deploy(steps, "deploy Membership", actor, account, evm.container("Membership", target),
+                             account.address)
     gate = membership.address if membership else ZERO_ADDRESS
-    registry = account.deploy(evm.container("CapacityRegistry", target), gate)
-    steps.append(_deployed("deploy CapacityRegistry", actor, registry))
-    orders = account.deploy(
+    registry = _deploy(steps, "deploy CapacityRegistry", actor, account,
+                       evm.container("CapacityRegistry", target), gate)
+    orders = _deploy(
+        steps,
+        "deploy ProductionOrders",
+        actor,
+        account,
         evm.container("ProductionOrders", target),
         registry.address,
         membership.address if membership else ZERO_ADDRESS,
@@ -134,7 +138,6 @@ def deploy(
         arbitration_window,
         max_lead_time,
     )
-    steps.append(_deployed("deploy ProductionOrders", actor, orders))
     first_block = min(int(s.data["block"]) for s in steps)
     record = deployments.Deployment(
         network=network_choice(),
@@ -152,18 +155,37 @@ def deploy(
     return record, steps
 
 
-def _deployed(step: str, actor: str, contract: Any) -> Step:
+def _deploy(steps: list[Step], step: str, actor: str, account: Any, container: Any, *args: Any) -> Any:
+    """Deploy CONTAINER(*ARGS) as ACCOUNT through the sending path (fee caps, nonce lock,
+    bounded wait: ``offchain.chain.sending``); the contract, its Step added to STEPS."""
     from ape import chain
 
-    receipt = chain.get_receipt(str(contract.txn_hash))
-    return Step(
-        step,
-        actor,
-        f"{step.split()[-1]} at {contract.address}",
-        str(receipt.txn_hash),
-        int(receipt.gas_used),
-        data={"block": int(receipt.block_number)},
+    from offchain.chain import sending
+
+    constructor = container.constructor
+
+    def build(fields: dict[str, int]) -> Any:
+        return account.prepare_transaction(constructor.serialize_transaction(*args, sender=account, **fields))
+
+    call = sending.Call(None, bytes(constructor.serialize_transaction(*args).data), 0, build)
+    tx_hash = sending.transact(account, call, step)
+    if tx_hash is None:  # a creation has no "already done" check: never None
+        raise DeployError(f"{step}: the transaction was dropped; run 'ape run deploy' again")
+    receipt = chain.get_receipt(tx_hash)
+    if receipt.failed or not receipt.contract_address:
+        raise DeployError(f"{step}: transaction {tx_hash} failed; nothing was recorded")
+    contract = container.at(receipt.contract_address)
+    steps.append(
+        Step(
+            step,
+            actor,
+            f"{step.split()[-1]} at {contract.address}",
+            tx_hash,
+            int(receipt.gas_used),
+            data={"block": int(receipt.block_number)},
+        )
     )
+    return contract
 
 
 def allow_token(c: Chain, token: str, allowed: bool = True) -> Step:
@@ -186,7 +208,14 @@ def allow_token(c: Chain, token: str, allowed: bool = True) -> Step:
         state = "already allowed" if allowed else "not allowed"
         return Step("tokens", c.actor, f"{token} is {state}", already_done=True)
     verb = "allowed for new orders" if allowed else "no longer allowed for new orders"
-    return c.send("tokens", c.orders.allowToken, token, allowed, summary=f"{token} is {verb}")
+    return c.send(
+        "tokens",
+        c.orders.allowToken,
+        token,
+        allowed,
+        summary=f"{token} is {verb}",
+        still_needed=lambda: bool(c.orders.tokenAllowed(token)) != allowed,
+    )
 
 
 def allowed_tokens(c: Chain) -> list[tuple[str, bool]]:
@@ -230,7 +259,12 @@ def add_member(c: Chain, address: str, role: str) -> Step:
     if c.membership.hasRole(role_id, address):
         return Step("members add", c.actor, f"{address} already has the {role} role", already_done=True)
     return c.send(
-        "members add", c.membership.grantRole, role_id, address, summary=f"{address} is now {_a(role)}"
+        "members add",
+        c.membership.grantRole,
+        role_id,
+        address,
+        summary=f"{address} is now {_a(role)}",
+        still_needed=lambda: not c.membership.hasRole(role_id, address),
     )
 
 
@@ -247,6 +281,7 @@ def remove_member(c: Chain, address: str, role: str) -> Step:
         role_id,
         address,
         summary=f"{address} is no longer {_a(role)}",
+        still_needed=lambda: bool(c.membership.hasRole(role_id, address)),
     )
 
 

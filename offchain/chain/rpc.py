@@ -2,26 +2,33 @@
 and batches of ``eth_call`` (one HTTP request for hundreds of calls).
 
 Ape's contract objects cost milliseconds per call; the market index reads tens of
-thousands of structs, so it speaks JSON-RPC to the same node directly. Errors become
-:class:`NodeError` sentences; a node that refuses a large log range is asked again with
-a smaller one (:meth:`Rpc.logs`).
+thousands of structs, so it speaks JSON-RPC to the same node directly; the sending path
+(``offchain.chain.sending``) broadcasts and follows transactions through it too. Errors
+become :class:`NodeError` sentences; a node that refuses a large log range is asked again
+with a smaller one (:meth:`Rpc.logs`). A provider's passing faults (HTTP 429 and 5xx,
+time-outs, a dropped connection) are retried with a doubling backoff
+(``config.rpc_retries``); a node that refuses the connection is not running, and is
+reported at once.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from offchain import config
 from offchain.errors import ProdnetError
 
 #: Words in node errors that mean "ask for fewer blocks / results".
-_TOO_LARGE = ("too many", "limit", "range", "exceed", "larger than", "max", "timeout", "10000")
+_TOO_LARGE = ("too many", "limit", "range", "exceed", "larger than", "max", "timeout", "timed out", "10000")
 BATCH = 500  # calls per HTTP request
+FIRST_BACKOFF = 0.25  # seconds before the first retry; each next one waits twice as long
 
 
 class NodeError(ProdnetError):
@@ -47,6 +54,14 @@ class RawLog:
     log_index: int
 
 
+@dataclass(frozen=True)
+class _Fault:
+    """A request that failed: the sentence, and whether trying again may help."""
+
+    message: str
+    passing: bool = False
+
+
 def _hex(n: int) -> str:
     return hex(int(n))
 
@@ -58,16 +73,32 @@ def _bytes(text: str) -> bytes:
 class Rpc:
     """JSON-RPC over HTTP to URL, with keep-alive and batching."""
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, timeout: float = 60.0, retries: int | None = None) -> None:
         if not url.startswith(("http://", "https://")):
             raise NodeError(f"the node's URL {url!r} is not http(s): the market index needs an HTTP RPC")
         self.url = url
         self.timeout = timeout
+        self.retries = config.rpc_retries() if retries is None else retries
         self._session = requests.Session()
         self._ids = itertools.count(1)
 
     # -- transport --------------------------------------------------------------------
-    def _post(self, payload: Any) -> Any:
+    def _post(self, payload: Any, retries: int | None = None) -> Any:
+        """POST PAYLOAD; a passing fault is retried (RETRIES times, default self.retries, the
+        backoff doubling from FIRST_BACKOFF), then reported in one line naming the node and
+        the fault."""
+        tries = (self.retries if retries is None else retries) + 1
+        for attempt in range(tries):
+            fault = self._post_once(payload)
+            if not isinstance(fault, _Fault):
+                return fault
+            if not fault.passing or attempt == tries - 1:
+                after = f" (after {tries} tries)" if attempt else ""
+                raise NodeError(f"{fault.message}{after}")
+            time.sleep(FIRST_BACKOFF * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _post_once(self, payload: Any) -> Any:
         try:
             response = self._session.post(
                 self.url,
@@ -75,19 +106,30 @@ class Rpc:
                 headers={"Content-Type": "application/json"},
                 timeout=self.timeout,
             )
-        except requests.RequestException as exc:
-            raise NodeError(
-                f"the node at {self.url} cannot be reached ({type(exc).__name__}): is it running?"
-            ) from None
-        if response.status_code != 200:
-            raise NodeError(
-                f"the node at {self.url} answered HTTP {response.status_code}: {response.text[:200]}"
+        except requests.Timeout:
+            return _Fault(f"the node at {self.url} timed out after {self.timeout:g} s", passing=True)
+        except requests.ConnectionError as exc:
+            refused = "refused" in str(exc).lower()
+            return _Fault(
+                f"the node at {self.url} cannot be reached ({type(exc).__name__}): is it running?",
+                passing=not refused,
             )
-        return response.json()
+        except requests.RequestException as exc:
+            return _Fault(f"the node at {self.url} cannot be reached ({type(exc).__name__}): is it running?")
+        if response.status_code != 200:
+            passing = response.status_code == 429 or response.status_code >= 500
+            return _Fault(
+                f"the node at {self.url} answered HTTP {response.status_code}: {response.text[:200]}",
+                passing=passing,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            return _Fault(f"the node at {self.url} answered something that is not JSON", passing=True)
 
-    def request(self, method: str, *params: Any) -> Any:
+    def request(self, method: str, *params: Any, retries: int | None = None) -> Any:
         answer = self._post(
-            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}, retries
         )
         if "error" in answer:
             raise NodeError(
@@ -149,20 +191,21 @@ class Rpc:
         self, addresses: Sequence[str], start: int, stop: int, step: int = 10_000
     ) -> Iterator[tuple[int, int, list[RawLog]]]:
         """Logs of ADDRESSES in blocks [START, STOP], as (first, last, logs) per range, oldest
-        first. A range the node refuses is halved and asked again."""
+        first. A range the node refuses (or times out on) is halved and asked again at once;
+        another fault of a range is retried with backoff like any request."""
         first = start
         while first <= stop:
             last = min(stop, first + step - 1)
+            query = {"address": list(addresses), "fromBlock": _hex(first), "toBlock": _hex(last)}
             try:
-                raw = self.request(
-                    "eth_getLogs",
-                    {"address": list(addresses), "fromBlock": _hex(first), "toBlock": _hex(last)},
-                )
+                raw = self.request("eth_getLogs", query, retries=0 if last > first else None)
             except NodeError as exc:
-                if last > first and any(word in str(exc).lower() for word in _TOO_LARGE):
+                if last == first:
+                    raise
+                if any(word in str(exc).lower() for word in _TOO_LARGE):
                     step = max(1, (last - first + 1) // 2)
                     continue
-                raise
+                raw = self.request("eth_getLogs", query)
             yield first, last, [_log(item) for item in raw]
             first = last + 1
 

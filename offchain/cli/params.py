@@ -47,6 +47,18 @@ class Address(click.ParamType):
         return text
 
 
+class TxHash(click.ParamType):
+    """A transaction hash: 0x followed by 64 hex digits (returned lower-case)."""
+
+    name = "tx"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not re.fullmatch(r"0x[0-9a-fA-F]{64}", text):
+            self.fail(f"{value!r} is not a transaction hash: give 0x followed by 64 hex digits", param, ctx)
+        return text.lower()
+
+
 class Quantity(click.ParamType):
     """A value parsed by one of ``offchain.cli.quantities``' readers (an amount, a duration):
     refused while the command line is read, before any node is asked."""
@@ -66,6 +78,7 @@ class Quantity(click.ParamType):
 ID = ChainInt(1, UINT32_MAX)
 COUNT = ChainInt(1, UINT32_MAX)
 ADDRESS = Address()
+TX_HASH = TxHash()
 #: An amount in ether (or 'N gwei', 'N wei', token units), as prices are typed: base units.
 AMOUNT = Quantity("amount", token_amount)
 #: A duration such as 90s, 36h, 7d, 2w: seconds.

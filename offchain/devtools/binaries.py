@@ -38,7 +38,7 @@ def ipfs_binary() -> Path:
 
 
 def anvil_binary() -> Path:
-    """Anvil: on PATH (``make setup`` links it into .venv/bin), else the npm package's."""
+    """Anvil: on PATH (``make setup`` puts a wrapper of it into .venv/bin), else the npm package's."""
     found = shutil.which("anvil")
     if found:
         return Path(found)

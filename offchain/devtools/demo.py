@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,12 @@ from offchain.devtools import parts as testdata
 from offchain.devtools.kubo import KuboNode
 from offchain.devtools.network import Network, NetworkError, summary_line
 from offchain.formats import format_amount, table
+from offchain.orders import pinning
 from offchain.orders import steps as workflow
 from offchain.orders.report import status
 from offchain.parts import stl
 from offchain.transfer import keys as pgp_keys
-from offchain.transfer import storage
+from offchain.transfer import replication, storage
 
 DAY = 24 * 3600
 PRICE_PER_CM3 = 2 * 10**14  # 0.0002 ETH per cm3 of build space (bounding box x quantity)
@@ -81,6 +83,29 @@ class Nodes:
         if self.network is None:
             return actor
         return f"{actor}@node{[n.url for n in self.network.nodes].index(self.urls[actor]) + 1}"
+
+
+@contextlib.contextmanager
+def follower(
+    c: Chain, replicas: replication.Replicas, account: str, echo: Callable[[str], None],
+    poll: float = 0.2,
+) -> Iterator[None]:
+    """The producer's `ape run store follow` (pinning on REPLICAS' node each model submitted to
+    ACCOUNT's orders, releasing those of finished jobs), on a thread while the block runs."""
+    stop = threading.Event()
+
+    def run() -> None:
+        for done in pinning.follow(c, replicas, account, poll=poll, stop=stop.is_set):
+            for line in done.lines():
+                echo(f"  [producer's follower] {line}")
+
+    thread = threading.Thread(target=run, name="prodnet-demo-follower", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def fee_of(step: Step) -> int | None:
@@ -205,16 +230,23 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
             except workflow.StepError as refusal:
                 echo(f"  [carol] refused: {refusal}")
 
-            echo("== the producer closes the order; customers submit encrypted models")
+            echo(
+                "== the producer closes the order; customers submit encrypted models (the "
+                "producer's follower pins each one on its own Kubo node as it is recorded)"
+            )
             record(workflow.close(p, order_id))
-            alice_store = storage.open_store("ipfs", ipfs_api=alice_node.api_multiaddr)
-            with nodes.of("alice"):
-                record(
-                    workflow.submit_model(
-                        as_(alice, "alice"), order_id, jobs["alice"], parts["bracket"], alice_store,
-                        keys["alice"][1],
+            producer_pins = replication.Replicas(storage.IpfsStore(producer_node.api_multiaddr))
+            with follower(p, producer_pins, producer.address, echo):
+                alice_store = storage.open_store("ipfs", ipfs_api=alice_node.api_multiaddr)
+                with nodes.of("alice"):
+                    record(
+                        workflow.submit_model(
+                            as_(alice, "alice"), order_id, jobs["alice"], parts["bracket"],
+                            alice_store, keys["alice"][1],
+                        )
                     )
-                )
+            alice_node.stop()
+            echo("  [alice] closes her laptop: her Kubo node is stopped right after the submission")
             with nodes.of("bob"):
                 record(
                     workflow.submit_model(
@@ -249,6 +281,9 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 share = deposit * ARBITER_PERCENT // 100
                 record(workflow.resolve(as_(admin, "admin"), order_id, jobs["bob"], share))
 
+            released = pinning.follow_once(p, producer_pins, producer.address)
+            for line in released.lines():
+                echo(f"  [producer's follower] {line}")
             echo("== the producer and bob withdraw their credit")
             record(workflow.withdraw(p))
             with nodes.of("bob"):

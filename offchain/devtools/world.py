@@ -1,7 +1,8 @@
 """The demo world behind ``make portal``: on the connected development chain, a deployment,
 a producer with a key and an SLS machine, two customers with keys, and orders in different
 states (one completed, one waiting for the producer, one open with a job, one requested).
-Two real Kubo nodes carry the models."""
+Two real Kubo nodes carry the models; the producer's follower pins each model submitted on
+IPFS on the producer's node, as `ape run store follow` does."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from pathlib import Path
 from offchain.chain.client import Chain
 from offchain.chain.deploy import deploy
 from offchain.chain.session import contracts_of
-from offchain.devtools.demo import DAY, MACHINE_ENVELOPE, PRICE_PER_CM3, _parts
+from offchain.devtools.demo import DAY, MACHINE_ENVELOPE, PRICE_PER_CM3, _parts, follower
 from offchain.devtools.kubo import KuboNode
 from offchain.orders import steps
 from offchain.transfer import keys as pgp_keys
-from offchain.transfer import storage
+from offchain.transfer import replication, storage
 
 NAMES = ("admin", "producer", "alice", "bob", "carol")
 
@@ -38,7 +39,9 @@ def demo_world(work: Path, echo: Callable[[str], None] = print) -> Iterator[Worl
     from ape import accounts, chain
 
     people = {name: accounts.test_accounts[i] for i, name in enumerate(NAMES)}
-    with KuboNode() as customers_node, KuboNode() as producer_node:
+    with contextlib.ExitStack() as stack:
+        customers_node = stack.enter_context(KuboNode())
+        producer_node = stack.enter_context(KuboNode())
         producer_node.connect(customers_node)
         deployment, _ = deploy(people["admin"], False, actor="admin")
         registry, orders, membership = contracts_of(deployment)
@@ -57,6 +60,8 @@ def demo_world(work: Path, echo: Callable[[str], None] = print) -> Iterator[Worl
         ipfs = storage.open_store("ipfs", ipfs_api=customers_node.api_multiaddr)
 
         p = as_("producer")
+        pins = replication.Replicas(storage.IpfsStore(producer_node.api_multiaddr))
+        stack.enter_context(follower(p, pins, people["producer"].address, echo))
         machine = steps.register_machine(p, "SLS", "PA12", MACHINE_ENVELOPE, "ipfs://machine-datasheet")
         machine_id = machine.data["machine_id"]
         now = int(chain.pending_timestamp)

@@ -280,7 +280,7 @@ def submit_model(ctx: Context, form: Form) -> Outcome:
     secret = _own_key(ctx, form, "secret_key", "sec", "secret key (to sign with)")
     kind = _text(form, "store", "store")
     store = storage.open_store(kind, ipfs_api=ctx.ipfs_api, root=ctx.file_store)
-    ctx.progress("encrypting and storing", 0, 1)
+    ctx.progress("encrypting, storing and waiting for a second node to pin it", 0, 1)
     step = steps.submit_model(
         ctx.chain,
         order_id,

@@ -57,6 +57,28 @@ class ObjectNotFoundError(StorageError):
     """The URI names nothing in the store."""
 
 
+class ObjectUnreachableError(ObjectNotFoundError):
+    """The own Kubo daemon answers, but no node it can reach holds the object within the bound.
+
+    WHAT names the object and HOLDER the node that stored it, so a caller that knows more
+    (fetch-model: "job 3's model", "the customer's node") says the same sentence in its words.
+    """
+
+    def __init__(self, uri: str, seconds: float, what: str = "", holder: str = "") -> None:
+        self.uri, self.seconds = uri, seconds
+        what = what or uri
+        holder = holder or "the node that stored it"
+        super().__init__(
+            f"no node that holds {what} is reachable (looked for {seconds:.0f}s): {holder} is "
+            "offline and no other node pinned it; bring that node online (or have the object "
+            "pinned elsewhere), then fetch again"
+        )
+
+    def about(self, what: str, holder: str) -> ObjectUnreachableError:
+        """The same error, naming the object and its holder in the caller's words."""
+        return ObjectUnreachableError(self.uri, self.seconds, what, holder)
+
+
 class DigestMismatchError(StorageError):
     """The fetched bytes are not the ones the caller expected (sha256 differs)."""
 
@@ -184,8 +206,11 @@ class Store(ABC):
     scheme: str
 
     @abstractmethod
-    def put(self, path: str | Path, progress: Progress | None = None) -> StoredObject:
-        """Store the file at PATH; return its URI, sha256 and size."""
+    def put(
+        self, path: str | Path, progress: Progress | None = None, pin_name: str = ""
+    ) -> StoredObject:
+        """Store the file at PATH; return its URI, sha256 and size. PIN_NAME labels the pin
+        where the store has pins (IPFS); the file store keeps every object anyway."""
 
     @abstractmethod
     def get(
@@ -213,7 +238,9 @@ class FileStore(Store):
     def uri_for(self, sha256: str) -> str:
         return (self.root / sha256).as_uri()
 
-    def put(self, path: str | Path, progress: Progress | None = None) -> StoredObject:
+    def put(
+        self, path: str | Path, progress: Progress | None = None, pin_name: str = ""
+    ) -> StoredObject:
         path = Path(path)
         with _open_input(path) as raw:
             try:
@@ -280,56 +307,96 @@ class FileStore(Store):
 _CID = re.compile(r"[A-Za-z0-9]{8,128}")
 
 
+def _quiet_client_warnings(version_mismatch: type[Warning]) -> None:
+    """Silence, for the whole process, two harmless warnings of ipfshttpclient 0.8.0a2 (set
+    once for all threads: ``warnings.catch_warnings`` around each call is not thread-safe, and
+    the producer's follower runs on a thread beside the steps in the demo and the portal)."""
+    # 0.8.0a2 knows daemons < 0.9 only and warns VersionMismatch for newer Kubo, whose RPC
+    # API it speaks fine for the calls used here (each is tested against it).
+    warnings.filterwarnings("ignore", category=version_mismatch)
+    # Its requests wrapper passes urllib3 the obsolete `strict` argument on every new
+    # connection, which urllib3 2.x answers with this FutureWarning.
+    warnings.filterwarnings(
+        "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+    )
+
+
 class IpfsStore(Store):
     """Objects on a Kubo node (pinned, CIDv1), through ipfshttpclient 0.8.0a2."""
 
     scheme = "ipfs"
 
-    def __init__(self, api: str | None = None, *, timeout: float = 120.0) -> None:
+    def __init__(
+        self, api: str | None = None, *, timeout: float = 120.0, find_timeout: float | None = None
+    ) -> None:
         self.api = api or config.ipfs_api()
         self.timeout = timeout
+        # how long a fetch looks for the object's first block on the reachable nodes before
+        # it says none holds it (the transfer itself then has the longer read timeout)
+        self.find_timeout = min(find_timeout or config.ipfs_find_timeout(), timeout)
+        self._looking_for: str | None = None  # the URI a timeout means "nobody holds" for
 
     @contextmanager
-    def _client(self) -> Iterator[object]:
+    def connect(self) -> Iterator[object]:
+        """An ipfshttpclient client whose failures become StorageError sentences."""
         import ipfshttpclient
         from ipfshttpclient import exceptions as ipfs_errors
 
-        with warnings.catch_warnings():
-            # 0.8.0a2 knows daemons < 0.9 only and warns VersionMismatch for newer Kubo,
-            # whose RPC API it speaks fine for the calls used here (each is tested against it).
-            warnings.simplefilter("ignore", ipfs_errors.VersionMismatch)
-            # Its requests wrapper passes urllib3 the obsolete `strict` argument on every new
-            # connection, which urllib3 2.x answers with this FutureWarning (harmless).
-            warnings.filterwarnings(
-                "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+        _quiet_client_warnings(ipfs_errors.VersionMismatch)
+        try:
+            client = ipfshttpclient.connect(
+                self.api, chunk_size=CHUNK, timeout=self.timeout, session=True
             )
-            try:
-                client = ipfshttpclient.connect(
-                    self.api, chunk_size=CHUNK, timeout=self.timeout, session=True
-                )
-            except ipfs_errors.AddressError:
-                raise StorageError(
-                    f"{self.api!r} is not a Kubo API multiaddr: use e.g. /ip4/127.0.0.1/tcp/5001"
-                ) from None
-            except ipfs_errors.CommunicationError:
-                raise self._unreachable() from None
-            try:
-                yield client
-            except ipfs_errors.TimeoutError:
-                raise StorageError(
-                    f"the Kubo daemon at {self.api} did not answer within {self.timeout:.0f}s: is "
-                    "the object's node online and connected to this one?"
-                ) from None
-            except ipfs_errors.ConnectionError:
-                raise self._unreachable() from None
-            except ipfs_errors.ErrorResponse as exc:
-                raise StorageError(f"the Kubo daemon at {self.api} refused: {exc}") from None
-            except ipfs_errors.CommunicationError as exc:
-                raise StorageError(
-                    f"talking to the Kubo daemon at {self.api} failed: {exc}"
-                ) from None
-            finally:
-                client.close()
+        except ipfs_errors.AddressError:
+            raise StorageError(
+                f"{self.api!r} is not a Kubo API multiaddr: use e.g. /ip4/127.0.0.1/tcp/5001"
+            ) from None
+        except ipfs_errors.CommunicationError:
+            raise self._unreachable() from None
+        try:
+            yield client
+        except ipfs_errors.TimeoutError:
+            if self._looking_for and self._answers():
+                # the daemon is up: it is the object's blocks that stopped arriving
+                raise ObjectUnreachableError(self._looking_for, self.timeout) from None
+            raise StorageError(
+                f"the Kubo daemon at {self.api} did not answer within {self.timeout:.0f}s: it "
+                "is running but stuck; restart it ('ipfs daemon') and try again"
+            ) from None
+        except ipfs_errors.ConnectionError:
+            raise self._unreachable() from None
+        except ipfs_errors.ErrorResponse as exc:
+            if self._looking_for and "deadline exceeded" in str(exc):
+                raise ObjectUnreachableError(self._looking_for, self.find_timeout) from None
+            raise StorageError(f"the Kubo daemon at {self.api} refused: {exc}") from None
+        except ipfs_errors.CommunicationError as exc:
+            raise StorageError(
+                f"talking to the Kubo daemon at {self.api} failed: {exc}"
+            ) from None
+        finally:
+            self._looking_for = None
+            client.close()
+
+    def _answers(self) -> bool:
+        """Whether the daemon answers a trivial call within a few seconds."""
+        import ipfshttpclient
+
+        try:
+            with ipfshttpclient.connect(self.api, timeout=5, session=True) as client:
+                client.id()
+        except Exception:  # any failure means: it does not answer
+            return False
+        return True
+
+    def find(self, uri: str, client: object) -> None:
+        """Find URI's root block within find_timeout (Kubo's own per-call timeout), so that
+        "no reachable node holds it" is told apart from "this daemon does not answer"; until
+        connect() ends, a timeout reading URI's blocks means the former when the daemon is up."""
+        self._looking_for = uri
+        client._client.request(  # type: ignore[attr-defined]
+            "/block/stat", (self.cid_of(uri),), decoder="json",
+            opts={"timeout": f"{self.find_timeout:g}s"},
+        )
 
     def _unreachable(self) -> StoreUnavailableError:
         return StoreUnavailableError(
@@ -337,13 +404,19 @@ class IpfsStore(Store):
             "start it ('ipfs daemon') or point --ipfs-api / PRODNET_IPFS_API at it"
         )
 
-    def put(self, path: str | Path, progress: Progress | None = None) -> StoredObject:
+    def put(
+        self, path: str | Path, progress: Progress | None = None, pin_name: str = ""
+    ) -> StoredObject:
+        """Add and pin PATH; PIN_NAME labels the pin (``ipfs pin ls --names`` shows it)."""
         path = Path(path)
-        with _open_input(path) as raw, self._client() as client:
+        with _open_input(path) as raw, self.connect() as client:
             reader = _HashingReader(raw, path.name, progress)
             # One streamed multipart upload; pinned; CIDv1 with raw leaves like `ipfs add
             # --cid-version=1` (the client would send raw-leaves=false unless told).
-            added = client.add(reader, cid_version=1, raw_leaves=True, pin=True)  # type: ignore[attr-defined]
+            extra = {"opts": {"pin-name": pin_name}} if pin_name else {}
+            added = client.add(  # type: ignore[attr-defined]
+                reader, cid_version=1, raw_leaves=True, pin=True, **extra
+            )
         return StoredObject(f"ipfs://{added['Hash']}", reader.sha256.hexdigest(), reader.size)
 
     @staticmethod
@@ -356,7 +429,8 @@ class IpfsStore(Store):
 
     def size(self, uri: str) -> int:
         cid = self.cid_of(uri)
-        with self._client() as client:
+        with self.connect() as client:
+            self.find(uri, client)
             return int(client.files.stat(f"/ipfs/{cid}")["Size"])  # type: ignore[attr-defined]
 
     def get(
@@ -368,7 +442,8 @@ class IpfsStore(Store):
     ) -> Path:
         expected = normalize_sha256(expected_sha256)
         cid = self.cid_of(uri)
-        with self._client() as client:
+        with self.connect() as client:
+            self.find(uri, client)
             chunks = client.cat(cid, stream=True)  # type: ignore[attr-defined]
             try:
                 return _receive(iter(chunks), expected, Path(out_path), uri, progress)

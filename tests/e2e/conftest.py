@@ -41,6 +41,7 @@ from tests.e2e.world import (
     Ipfs,
     People,
     World,
+    following,
     make_world,
     register_all,
 )
@@ -217,13 +218,19 @@ def operator_cli(base_cli: Cli, people: People) -> Cli:
 
 
 @pytest.fixture(scope="session")
-def public_world(e2e_dir: Path, anvil: Anvil, operator_cli: Cli, people: People) -> World:
+def public_world(
+    e2e_dir: Path, anvil: Anvil, operator_cli: Cli, people: People, ipfs: Ipfs
+) -> Iterator[World]:
     """`ape run deploy` (public mode) by the admin, then every operator registers its key and
-    the producer its machine. The results are kept for test_public_story to check."""
+    the producer its machine. The results are kept for test_public_story to check. The
+    producer's follower (`ape run store follow`) runs on its Kubo node meanwhile, so each
+    model submitted on IPFS is pinned there too (submit-model waits for that copy)."""
     home = e2e_dir / "state"
     deployed = operator_cli.run(people.admin, "deploy").ok()
     setup = register_all(operator_cli, people, people.customers())
-    return make_world(operator_cli, anvil.rpc, people, home, deployed, setup)
+    world = make_world(operator_cli, anvil.rpc, people, home, deployed, setup)
+    with following(world, ipfs, e2e_dir / "follower-public.log"):
+        yield world
 
 
 @pytest.fixture(scope="session")

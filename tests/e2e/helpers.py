@@ -355,6 +355,28 @@ class Cli:
         """``ape run ARGS`` (no network: e.g. ``keys generate``)."""
         return self.ape(actor, "run", *args)
 
+    def start(self, actor: Actor, *args: str, log: Path) -> subprocess.Popen[bytes]:
+        """``ape run ARGS --network ... --account ACTOR`` left running (a service such as
+        ``store follow``), its output in LOG; the caller stops it with ``stop``."""
+        cmd = [venv_bin("ape"), "run", *args, "--network", NETWORK, "--account", actor.account]
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                cmd, cwd=ROOT, env={**self.env, "APE_DATA_FOLDER": str(actor.ape_dir)},
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    @staticmethod
+    def stop(process: subprocess.Popen[bytes]) -> None:
+        """Ctrl-C to a service started by ``start`` (then kill it if it lingers)."""
+        if process.poll() is None:
+            os.killpg(process.pid, 2)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait(timeout=20)
+
     def run(self, actor: Actor, *args: str) -> Result:
         """``ape run ARGS --network ethereum:prodnet:node --account ACTOR`` (no --account for the
         commands that only read: status, history, match, demands, sync, watch)."""

@@ -26,6 +26,17 @@ def test_demo_runs_the_story_and_leaves_no_secrets_behind(tmp_path: Path) -> Non
     assert "== alice confirms receipt; bob disputes his gear and the arbiter (admin) splits" in result.stdout
     assert re.search(r"^  \[admin\] resolve: job 2 of order 1 resolved: ", result.stdout, re.M), result.stdout
     assert "== the producer and bob withdraw their credit" in result.stdout
+    # alice's model is pinned by the producer's node too before her submit-model returns; her
+    # node is stopped right after, and the producer still fetches, decrypts and ships it
+    submitted = re.search(r"^  \[alice\] submit-model: job 1 of order 1: (ipfs://\S+) .*; pinned by 2 "
+                          r"nodes: yours and 12D3KooW", result.stdout, re.M)
+    assert submitted, result.stdout
+    out = result.stdout[submitted.end():]
+    assert out.index("[alice] closes her laptop: her Kubo node is stopped") < out.index(
+        "[producer] job 1: ipfs://") < out.index("[producer] ship: job 1 of order 1")
+    # once alice confirmed, the follower releases the pin it made for her job
+    assert f"[producer's follower] released job 1 of order 1's model {submitted.group(1)} (the job is " \
+           "completed)" in out
     # deposits are the price of the build space: alice's 80 x 80 x 5 mm bracket x4 is 128 cm3 at
     # 0.0002 ETH/cm3 (its 13 cm3 of material would have cost 0.0104 ETH)
     assert "13023 mm3 x4: needs 128000 mm3 of 500000 mm3 left, price 0.0256 ETH" in result.stdout

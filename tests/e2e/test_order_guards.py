@@ -221,8 +221,9 @@ def test_rerun_submit_model_and_close(public_world: World, closed_r: OrderR, ipf
 def test_fetch_fails_while_the_producer_node_is_down_then_works(
     public_world: World, closed_r: OrderR, ipfs: Ipfs, parts: dict[str, Path], tmp_path: Path
 ) -> None:
-    """The ciphertext of alice's job is on her node only (no producer node ever fetched it).
-    With the producer's node stopped fetch-model fails clearly; restarted on the same repo and
+    """The ciphertext of alice's job is on her node (and pinned by the world's producer node,
+    which this test does not use: it fetches through a node of its own, connected to hers).
+    With that node stopped fetch-model fails clearly; restarted on the same repo and
     reconnected, the same command succeeds. The chain is untouched throughout."""
     w, p = public_world, public_world.people
     order_id, alice_job = _job(closed_r, "alice")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.e2e.helpers import Actor, Cli, Contract, Result, job_of_join, load_abi, parallel
 from tests.e2e.story import Joined, finish_order
-from tests.e2e.world import Anvil, Ipfs, People, make_world, record_file
+from tests.e2e.world import Anvil, Ipfs, People, following, make_world, record_file
 
 
 def test_permissioned_story(
@@ -86,4 +86,5 @@ def test_permissioned_story(
     assert int(w.orders.order(order_id)["jobCount"]) == 2
 
     joined = Joined(order_id, job_a, job_b, joined_a, joined_b)
-    finish_order(w, ipfs, parts, file_store, tmp_path / "inbox", joined)
+    with following(w, ipfs, tmp_path / "follower.log"):
+        finish_order(w, ipfs, parts, file_store, tmp_path / "inbox", joined)

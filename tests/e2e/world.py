@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,3 +109,17 @@ def make_world(
     orders = Orders(Contract(rpc, str(record["orders"]), load_abi("IProductionOrders")))
     machine_id = setup["register-machine"].number(r"^register-machine: machine (\d+): ")
     return World(cli, rpc, people, home, record, orders, machine_id, {"deploy": deployed, **setup})
+
+
+@contextmanager
+def following(world: World, ipfs: Ipfs, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The producer's `ape run store follow` on its Kubo node while the block runs (looking 5 s
+    for a model no reachable node holds, so a test that makes one does not hold up the rest)."""
+    process = world.cli.with_env(PRODNET_IPFS_FIND_TIMEOUT="5").start(
+        world.people.producer, "store", "follow", "--ipfs-api", ipfs.producer_api(), "--poll", "0.5",
+        log=log,
+    )
+    try:
+        yield process
+    finally:
+        world.cli.stop(process)

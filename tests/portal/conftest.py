@@ -203,3 +203,20 @@ def page(browser, portal: Portal, request: pytest.FixtureRequest) -> Iterator[ob
 def screenshot(tab, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def fresh_order(portal: Portal) -> tuple[Chain, int]:
+    """An open order of the demo producer, opened through the library (not the page)."""
+    from ape import accounts, chain
+
+    from offchain.orders import steps
+    from tests.portal.helpers import address_of
+
+    producer = next(a for a in accounts.test_accounts if a.address == address_of(portal, "producer"))
+    reader = portal.reader
+    c = Chain(reader.deployment, reader.registry, reader.orders, None, producer, "producer")
+    now = int(chain.pending_timestamp)
+    day = 86_400
+    step = steps.open_order(c, 1, None, 900_000, now, now + 5 * day, now + 20 * day, 2 * 10**14)
+    return c, int(step.data["order_id"])

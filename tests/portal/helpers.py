@@ -18,6 +18,18 @@ def act_as(page: Page, label: str) -> None:
         page.click("form.acting button")
 
 
+def address_of(portal: Any, label: str) -> str:
+    """The address of the demo world's person LABEL (producer, alice, bob, ...)."""
+    return next(a for a, name in portal.world.labels.items() if name == label)
+
+
+def sent_count(address: str) -> int:
+    """ADDRESS's transaction count: unchanged means nothing was sent."""
+    from ape import networks
+
+    return int(networks.provider.web3.eth.get_transaction_count(address))
+
+
 def go(page: Page, portal: Any, path: str) -> None:
     """Open PATH in this tab as the account the tab acts as (the account is in the page's URL,
     ``?as=``, one per tab), as following a link of the page would."""

@@ -17,15 +17,10 @@ from offchain.formats import format_amount
 from offchain.orders import report, steps
 from offchain.transfer import storage
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, go, submit
+from tests.portal.helpers import act_as, go, sent_count, submit
 
 DAY = 86400
 
-
-def _nonce(address: str) -> int:
-    from ape import networks
-
-    return int(networks.provider.web3.eth.get_transaction_count(address))
 
 
 def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, people):
@@ -85,13 +80,13 @@ def test_a_dispute_through_the_pages_ends_with_the_arbiters_split(page, portal, 
 
     # a split larger than the deposit: the library's sentence, nothing sent, nothing changed
     too_much = f"{deposits[1] + 1} wei"
-    nonce = _nonce(arbiter.address)
+    nonce = sent_count(arbiter.address)
     text = submit(page, "resolve job 1", {"to_producer": too_much})
     with pytest.raises(ProdnetError) as refused:
         steps.resolve(arbiter, order_id, 1, deposits[1] + 1)
     assert text == " ".join(str(refused.value).split()), text
     assert "more than job 1's deposit" in text, text
-    assert _nonce(arbiter.address) == nonce
+    assert sent_count(arbiter.address) == nonce
     assert orders.getJob(order_id, 1).status == JobStatus.DISPUTED
     assert orders.credits(producer.address, ZERO_ADDRESS) == credit["producer"] + fee
 

@@ -7,40 +7,19 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from offchain.chain.codec import ZERO_ADDRESS, OrderStatus
 from offchain.orders import steps
 from offchain.portal.workspace import part_id
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, form_of, go, submit
+from tests.portal.helpers import act_as, address_of, form_of, go, sent_count, submit
 
 DAY = 86400
 
 
-def _address(portal, label: str) -> str:
-    return next(a for a, name in portal.world.labels.items() if name == label)
 
 
-def _nonce(address: str) -> int:
-    from ape import networks
-
-    return int(networks.provider.web3.eth.get_transaction_count(address))
-
-
-@pytest.fixture
-def fresh_order(portal):
-    """An open order of the demo producer, opened through the library (not the page)."""
-    from ape import accounts, chain
-
-    producer = next(a for a in accounts.test_accounts if a.address == _address(portal, "producer"))
-    c = portal.reader.__class__(
-        portal.reader.deployment, portal.reader.registry, portal.reader.orders, None, producer, "producer"
-    )
-    now = int(chain.pending_timestamp)
-    step = steps.open_order(c, 1, None, 900_000, now, now + 5 * DAY, now + 20 * DAY, 2 * 10**14)
-    return c, int(step.data["order_id"])
 
 
 def _bracket(portal, owner: str, units: str = "mm") -> str:
@@ -50,13 +29,13 @@ def _bracket(portal, owner: str, units: str = "mm") -> str:
 
 def test_a_double_click_and_a_resubmitted_form_pay_once(page, portal, fresh_order):
     _, order_id = fresh_order
-    alice = _address(portal, "alice")
+    alice = address_of(portal, "alice")
     act_as(page, "alice")
     go(page, portal, f"/parts/{_bracket(portal, alice)}")
     amounts = submit(page, f"join order {order_id}", confirm=False)
     assert re.search(r"deposit [\d.]+ ETH into escrow", amounts), amounts
     assert portal.reader.orders.jobCount(order_id) == 0  # the amounts come first, nothing sent
-    nonce = _nonce(alice)
+    nonce = sent_count(alice)
 
     row = page.locator("table.offers tr", has=form_of(page, f"join order {order_id}"))
     confirm = row.get_by_role("button", name="confirm join")
@@ -67,21 +46,21 @@ def test_a_double_click_and_a_resubmitted_form_pay_once(page, portal, fresh_orde
     confirm.dblclick()
     row.locator(".result.ok").wait_for(timeout=60_000)
     assert portal.reader.orders.jobCount(order_id) == 1
-    assert _nonce(alice) == nonce + 1  # one transaction, one deposit
+    assert sent_count(alice) == nonce + 1  # one transaction, one deposit
 
     # Back and resubmit: the browser sends the same form again, token and all
     again = page.request.post(f"{portal.url}/act/join", form=fields, headers={"Origin": portal.url})
     text = " ".join(re.sub(r"<[^>]+>", " ", again.text()).split())
     already = "already done (this form was sent before; nothing was sent again)"
     assert f"{already}: join: job 1 of order {order_id}" in text, text
-    assert portal.reader.orders.jobCount(order_id) == 1 and _nonce(alice) == nonce + 1
+    assert portal.reader.orders.jobCount(order_id) == 1 and sent_count(alice) == nonce + 1
     job = portal.reader.orders.getJob(order_id, 1)
     assert job.customer == alice
 
 
 def test_two_tabs_act_as_their_own_accounts(page, portal, fresh_order):
     _, order_id = fresh_order
-    bob = _address(portal, "bob")
+    bob = address_of(portal, "bob")
     act_as(page, "bob")
     go(page, portal, f"/parts/{_bracket(portal, bob)}")
     other = page.context.new_page()  # a second tab of the same browser
@@ -103,12 +82,12 @@ def test_a_form_that_names_no_account_sends_nothing(page, portal, fresh_order):
     form = form_of(page, f"close order {order_id}")
     fields = form.evaluate("f => Object.fromEntries(new FormData(f))")
     del fields["account"]  # a form edited by hand, or made elsewhere, that names nobody
-    nonce = _nonce(producer.address)
+    nonce = sent_count(producer.address)
     answer = page.request.post(f"{portal.url}/act/close", form=fields, headers={"Origin": portal.url})
     text = " ".join(re.sub(r"<[^>]+>", " ", answer.text()).split())
     assert answer.status == 400
     assert "this form does not name the account it acts for: reload the page and send it again" in text
-    assert _nonce(producer.address) == nonce
+    assert sent_count(producer.address) == nonce
     assert portal.reader.orders.getOrder(order_id).status == OrderStatus.OPEN
 
 
@@ -132,7 +111,7 @@ def test_keys_offered_are_the_acting_accounts_own(page, portal):
 
 def test_a_reupload_in_inches_is_another_part(page, portal, fresh_order):
     _, order_id = fresh_order
-    alice, bob = _address(portal, "alice"), _address(portal, "bob")
+    alice, bob = address_of(portal, "alice"), address_of(portal, "bob")
     mm = _bracket(portal, alice)
     act_as(page, "alice")
     go(page, portal, f"/parts/{mm}")
@@ -143,6 +122,8 @@ def test_a_reupload_in_inches_is_another_part(page, portal, fresh_order):
     assert "80 x 80 x 5 mm" in page.inner_text("dl.public")  # alice's part is unchanged
     go(page, portal, "/parts")
     assert "(inch)" not in page.inner_text("main")  # bob's part is bob's, not on alice's list
+    model = page.request.get(f"{portal.url}/parts/{mm}/model.stl")  # what the 3D preview loads
+    assert model.headers["cache-control"] == "private, max-age=31536000, immutable"  # read once
 
 
 def test_the_order_page_follows_the_chain_without_a_reload(page, portal, fresh_order):
@@ -185,7 +166,7 @@ def test_phone_width_pages_fit_the_screen(browser, portal):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     tab = context.new_page()
     tab.goto(portal.entry)
-    alice = _address(portal, "alice")
+    alice = address_of(portal, "alice")
     pages = (("market", "/"), ("order", "/orders/1"), ("part", f"/parts/{_bracket(portal, alice)}"))
     for name, path in pages:
         tab.goto(f"{portal.url}{path}")
@@ -210,7 +191,7 @@ def test_the_account_page_follows_its_steps_without_a_reload(page, portal):
 
 def test_the_quote_says_what_a_customer_pays_for(page, portal, fresh_order):
     _, order_id = fresh_order
-    alice = _address(portal, "alice")
+    alice = address_of(portal, "alice")
     act_as(page, "alice")
     part = _bracket(portal, alice)
     go(page, portal, f"/parts/{part}?quantity=2")
@@ -221,10 +202,10 @@ def test_the_quote_says_what_a_customer_pays_for(page, portal, fresh_order):
     assert "SLS, PA12" in offer.inner_text() and "per part" in offer.inner_text()
     assert re.search(r"\(in \d+ days\)", offer.inner_text())
     # a request shows its deposit before anything is sent
-    nonce = _nonce(alice)
+    nonce = sent_count(alice)
     amounts = submit(page, "request production", {"max_price": "0.001"}, confirm=False)
     assert re.search(r"deposit [\d.]+ ETH into escrow now", amounts), amounts
-    assert _nonce(alice) == nonce
+    assert sent_count(alice) == nonce
     # a quantity that is not one is named, never silently replaced
     go(page, portal, f"/parts/{part}?quantity=99999999999")
     assert "quantity '99999999999' is not a whole number from 1 to" in page.inner_text("main")

@@ -3,39 +3,17 @@ form, and nothing changes on chain (same nonce, same job count, same state)."""
 
 from __future__ import annotations
 
-import pytest
-
 from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from offchain.orders import steps
 from tests.portal.conftest import LOCKED_PASSPHRASE, UPLOAD_LIMIT_MIB, screenshot
-from tests.portal.helpers import act_as, form_of, go, submit
+from tests.portal.helpers import act_as, address_of, form_of, go, sent_count, submit
 
 DAY = 86400
 
 
-def _nonce(address: str) -> int:
-    from ape import networks
-
-    return int(networks.provider.web3.eth.get_transaction_count(address))
 
 
-def _address(portal, label: str) -> str:
-    return next(a for a, name in portal.world.labels.items() if name == label)
-
-
-@pytest.fixture
-def fresh_order(portal):
-    """An open order of the demo producer, opened through the library (not the page)."""
-    from ape import accounts, chain
-
-    producer = next(a for a in accounts.test_accounts if a.address == _address(portal, "producer"))
-    c = portal.reader.__class__(
-        portal.reader.deployment, portal.reader.registry, portal.reader.orders, None, producer, "producer"
-    )
-    now = int(chain.pending_timestamp)
-    step = steps.open_order(c, 1, None, 600_000, now, now + 5 * DAY, now + 20 * DAY, 2 * 10**14)
-    return c, int(step.data["order_id"])
 
 
 def test_a_file_that_is_not_stl_is_refused_and_not_kept(page, portal, tmp_path):
@@ -71,12 +49,12 @@ def test_a_stale_join_form_after_the_order_closed_changes_nothing(page, portal, 
     button = f"join order {order_id}"
     page.get_by_role("button", name=button).wait_for()
     steps.close(producer, order_id)  # meanwhile the producer closes the order
-    nonce = _nonce(_address(portal, "alice"))
+    nonce = sent_count(address_of(portal, "alice"))
     text = submit(page, button)
     assert text == f"order {order_id} is closed; parts join only open orders"
     assert portal.reader.orders.getOrder(order_id).status == OrderStatus.CLOSED
     assert portal.reader.orders.jobCount(order_id) == 0
-    assert _nonce(_address(portal, "alice")) == nonce
+    assert sent_count(address_of(portal, "alice")) == nonce
     screenshot(page, "refused-stale-join")
 
 
@@ -110,14 +88,14 @@ def test_a_wrong_passphrase_signs_nothing(page, portal, locked_account):
     made = submit(page, "generate", {"name": "locked-key", "email": "locked@prodnet.example"})
     assert "locked-key.pub.asc" in made, made
     page.reload()
-    nonce = _nonce(locked_account.address)
+    nonce = sent_count(locked_account.address)
     key = {"public_key": "locked-key.pub.asc"}
     text = submit(page, "register key", {"account_passphrase": "not it"}, key)
     assert text == "cannot unlock account 'locked': wrong passphrase; nothing was sent"
-    assert _nonce(locked_account.address) == nonce
+    assert sent_count(locked_account.address) == nonce
     text = submit(page, "register key", {"account_passphrase": LOCKED_PASSPHRASE}, key)
     assert text.startswith("register-key: published key"), text
-    assert _nonce(locked_account.address) == nonce + 1
+    assert sent_count(locked_account.address) == nonce + 1
 
 
 def test_a_bad_quantity_is_named(page, portal):

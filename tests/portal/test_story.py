@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from offchain.chain.codec import JobStatus, OrderStatus
 from offchain.devtools import parts as testdata
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, form_of, go, submit
+from tests.portal.helpers import act_as, address_of, form_of, go, submit
 
 CUSTOMER = "test account 5"
 
@@ -77,13 +77,14 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert "closed" in submit(page, f"close order {order_id}")
     assert chain.orders.getOrder(order_id).status == OrderStatus.CLOSED
 
-    # the customer submits the encrypted model over IPFS
+    # the customer submits the encrypted model over IPFS; the page says once the producer's
+    # node holds it too (the demo world runs the producer's follower)
     act_as(page, CUSTOMER)
     go(page, portal, f"/orders/{order_id}")
     chosen = form_of(page, "submit-model job 1").locator("select[name=part] option:checked").inner_text()
     assert chosen.startswith("hinge.stl (mm)"), chosen  # the part the job was joined with
     text = submit(page, "submit-model job 1", selects={"secret_key": "dave.sec.asc", "store": "ipfs"})
-    assert "ipfs://" in text, text
+    assert "ipfs://" in text and "; pinned by 2 nodes: yours and 12D3KooW" in text, text
     assert chain.orders.getJob(order_id, 1).status == JobStatus.MODEL_SUBMITTED
 
     # the producer fetches it through its own node, verifies, decrypts, then ships
@@ -113,10 +114,10 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     assert chain.orders.getJob(order_id, 1).status == JobStatus.COMPLETED
     act_as(page, "producer")
     page.click("text=My account")
-    credit = chain.orders.credits(page_address(portal, "producer"), "0x" + "0" * 40)
+    credit = chain.orders.credits(address_of(portal, "producer"), "0x" + "0" * 40)
     assert credit > 0
     assert "sent to" in submit(page, "withdraw")
-    assert chain.orders.credits(page_address(portal, "producer"), "0x" + "0" * 40) == 0
+    assert chain.orders.credits(address_of(portal, "producer"), "0x" + "0" * 40) == 0
 
     # the timeline shows every step with its transaction and gas
     go(page, portal, f"/orders/{order_id}")
@@ -124,9 +125,6 @@ def test_the_story_through_the_pages(page, portal, tmp_path):
     for event in ("OrderOpened", "JobJoined", "OrderClosed", "ModelSubmitted", "JobShipped", "JobCompleted"):
         assert event in timeline
 
-
-def page_address(portal, label: str) -> str:
-    return next(a for a, name in portal.world.labels.items() if name == label)
 
 
 def test_market_page_filters_and_live_update(page, portal):

@@ -58,9 +58,19 @@ def _machine(c: Chain, machine_id: int) -> MachineRow:
     return row
 
 
-def _send(c: Chain, step: str, method: Any, *args: Any, summary: str, value: int = 0) -> Step:
-    """Send the transaction, then bring the index up to its block (the next read sees it)."""
-    done = c.send(step, method, *args, summary=summary, value=value)
+def _send(
+    c: Chain,
+    step: str,
+    method: Any,
+    *args: Any,
+    summary: str,
+    value: int = 0,
+    still_needed: Callable[[], bool] | None = None,
+) -> Step:
+    """Send the transaction, then bring the index up to its block (the next read sees it).
+    STILL_NEEDED (the step's "already done" check) guards the one re-send of a transaction
+    the node dropped (``offchain.chain.sending``)."""
+    done = c.send(step, method, *args, summary=summary, value=value, still_needed=still_needed)
     market_index(c)
     return done
 
@@ -165,6 +175,7 @@ def _job_step(
         job_id,
         *args,
         summary=summary.format(order=order_id, job=job_id, deposit=format_amount(int(job.deposit))),
+        still_needed=lambda: int(_chain_job(c, order_id, job_id).status) not in done,
     )
 
 

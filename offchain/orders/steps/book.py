@@ -179,6 +179,7 @@ def close(c: Chain, order_id: int) -> Step:
         c.orders.close,
         order_id,
         summary=f"order {order_id} closed with {int(order.used)} of {int(order.capacity)} mm3 used",
+        still_needed=lambda: int(c.order(order_id).status) == OrderStatus.OPEN,
     )
 
 
@@ -188,6 +189,6 @@ def cancel(c: Chain, order_id: int) -> Step:
         return Step("cancel", c.actor, f"order {order_id} is already cancelled", already_done=True)
     check_rule(c, "cancel", order_id)
     return _send(
-        c,
-        "cancel", c.orders.cancel, order_id, summary=f"order {order_id} cancelled; open jobs refunded"
+        c, "cancel", c.orders.cancel, order_id, summary=f"order {order_id} cancelled; open jobs refunded",
+        still_needed=lambda: int(c.order(order_id).status) != OrderStatus.CANCELLED,
     )

@@ -150,6 +150,7 @@ def evict(c: Chain, order_id: int, job_ids: Sequence[int]) -> Step:
         order_id,
         to_evict,
         summary=f"order {order_id}: {_jobs_text(to_evict)} evicted, {amount_text(total, token)} refunded",
+        still_needed=lambda: all(int(c.job(order_id, j).status) == JobStatus.JOINED for j in to_evict),
     )
     refunds = {
         int(log.jobId): int(log.refund) for log in c.orders.JobEvicted.from_receipt(step.data["receipt"])

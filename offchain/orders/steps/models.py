@@ -14,11 +14,12 @@ from offchain._fs import read_json, write_json_atomic
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import JobStatus, dims_of, job_status
 from offchain.formats import dims_mm
+from offchain.orders import pinning
 from offchain.orders.rules import same_address
 from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _order, _part, _send, check_rule
 from offchain.orders.steps.keys import published_key
 from offchain.parts import stl
-from offchain.transfer import keys, message, storage
+from offchain.transfer import keys, message, replication, storage
 
 
 def sha256_file(path: Path) -> str:
@@ -48,6 +49,30 @@ def _check_declared(part: stl.PartData, job: Any, what: str) -> None:
         raise ModelMismatchError(f"{what} does not match the part declared on chain: " + "; ".join(problems))
 
 
+def _replicated(
+    store: storage.Store, uri: str, order_id: int, job_id: int, bound: float | None
+) -> replication.Holders | None:
+    """On IPFS: wait (at most BOUND s, $PRODNET_IPFS_REPLICATION_WAIT by default) until a node
+    other than the customer's holds the model (the producer's follower pins it when it sees
+    ModelSubmitted); None for other stores."""
+    if not isinstance(store, storage.IpfsStore) or not uri.startswith("ipfs://"):
+        return None
+    try:
+        return replication.Replicas(store).wait(uri, copies=2, bound=bound)
+    except replication.NotReplicatedError as exc:
+        raise replication.NotReplicatedError(
+            f"job {job_id} of order {order_id}: the model is recorded on chain, but {exc}; is the "
+            "producer's follower ('ape run store follow') running? re-run submit-model to wait again"
+        ) from None
+
+
+def _with_copies(step: Step, holders: replication.Holders | None) -> Step:
+    if holders is not None:
+        step.summary += f"; {holders.line()}"
+        step.data.update(copies=holders.count, holders=holders.line())
+    return step
+
+
 def submit_model(
     c: Chain,
     order_id: int,
@@ -57,11 +82,13 @@ def submit_model(
     secret_key_path: Path,
     passphrase: str | None = None,
     units: str = "mm",
+    replication_bound: float | None = None,
 ) -> Step:
     """Customer: encrypt the model to the producer's key from the chain, sign it, store it,
-    record URI + sha256. Safe to re-run: the ciphertext is kept in the outbox until the
+    record URI + sha256; on IPFS, return only once another node holds it too (waiting at most
+    REPLICATION_BOUND s). Safe to re-run: the ciphertext is kept in the outbox until the
     transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
-    the transaction only if it is missing."""
+    the transaction only if it is missing (and waits for the second copy again)."""
     order, job = _order(c, order_id), _job(c, order_id, job_id)
     outbox = _outbox(c, order_id, job_id)
     meta_path = outbox / "meta.json"
@@ -69,12 +96,17 @@ def submit_model(
     if same_address(job.customer, c.address) and int(job.status) != JobStatus.JOINED:
         digest = bytes(job.digest).hex()
         if any(bytes(job.digest)) and (meta.get("ciphertext_sha256") == digest or not meta):
-            return Step(
+            uri = meta.get("uri") or job.uri
+            done = Step(
                 "submit-model",
                 c.actor,
-                f"job {job_id} of order {order_id}: model {meta.get('uri') or job.uri} already recorded",
+                f"job {job_id} of order {order_id}: model {uri} already recorded",
                 already_done=True,
-                data={"uri": meta.get("uri") or job.uri, "sha256": digest},
+                data={"uri": uri, "sha256": digest},
+            )
+            live = JobStatus(int(job.status)) in pinning.LIVE
+            return _with_copies(
+                done, _replicated(store, uri, order_id, job_id, replication_bound) if live else None
             )
     check_rule(c, "submit-model", order_id, job_id)
     part = _part(part_path, units)
@@ -98,7 +130,7 @@ def submit_model(
             "ciphertext_sha256": sha256_file(ciphertext),
         }
         write_json_atomic(meta_path, meta)
-    stored = store.put(ciphertext)
+    stored = store.put(ciphertext, pin_name=pinning.label(c, order_id, job_id))
     if stored.sha256 != meta["ciphertext_sha256"]:
         raise StepError("the store returned another sha256 than the ciphertext's: refusing to record it")
     meta["uri"] = stored.uri
@@ -117,7 +149,7 @@ def submit_model(
     # already has this model on chain and says so)
     shutil.rmtree(outbox, ignore_errors=True)
     step.data.update(uri=stored.uri, sha256=stored.sha256)
-    return step
+    return _with_copies(step, _replicated(store, stored.uri, order_id, job_id, replication_bound))
 
 
 @dataclass(frozen=True)
@@ -162,7 +194,15 @@ def fetch_model(
     out_path = Path(out_path)
     ciphertext = out_path.with_name(f".{out_path.name}.pgp.partial")
     try:
-        storage.fetch(uri, digest, ciphertext, ipfs_api=ipfs_api)
+        try:
+            storage.fetch(uri, digest, ciphertext, ipfs_api=ipfs_api)
+        except storage.ObjectUnreachableError as exc:
+            raise exc.about(f"job {job_id}'s model", "the customer's node") from None
+        except storage.DigestMismatchError as exc:
+            raise storage.DigestMismatchError(
+                f"job {job_id} of order {order_id}: {exc}; decline the job "
+                f"('ape run order reject {order_id} {job_id}')"
+            ) from None
         result = message.decrypt_file(
             ciphertext, out_path, secret, passphrase=passphrase, verify_with=customer_key
         )

@@ -17,6 +17,8 @@ from offchain.portal.security import too_large
 from offchain.wording import for_page
 
 router = APIRouter()
+#: How long a browser may keep what never changes at its address (a part's model).
+IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 def _filters(page: Visit) -> tuple[dict[str, Any], list[str]]:
@@ -169,4 +171,5 @@ async def part_model(portal: PortalDep, part_id: str) -> Response:
         part = portal.workspace.part(part_id)
     except ProdnetError as exc:
         return PlainTextResponse(error_text(exc), status_code=404)
-    return FileResponse(part.path, media_type="model/stl")
+    # a part never changes (its id is its file's digest with its unit): the browser keeps it
+    return FileResponse(part.path, media_type="model/stl", headers={"Cache-Control": IMMUTABLE})
