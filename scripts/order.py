@@ -207,7 +207,15 @@ def take(account, order_id, machine_id, envelope, capacity, price):
     help="price: cheapest first; record: the producers' track record first",
 )
 def match(part, quantity, units, material, max_price, delivery, rank):
-    """Open orders PART can join, best first (price, delivery, fit; or track record first)."""
+    """Open orders PART can join, best first (price, delivery, fit; or track record first),
+    with the lead time to each delivery and, where a machine has a slicing profile here, the
+    print time and material."""
+    from offchain.shop import estimates
+
+    def estimate(machine):
+        found = estimates.for_part(part, machine, quantity, units)
+        return found.columns() if found else None
+
     c = open_chain(None)
     click.echo(
         market.match_text(
@@ -215,6 +223,7 @@ def match(part, quantity, units, material, max_price, delivery, rank):
             part,
             quantity,
             units,
+            estimate=estimate if estimates.any_profile() else None,
             material=material,
             max_price_per_cm3=q.token_amount(max_price) if max_price else None,
             deadline=q.timestamp(delivery, pending_timestamp()) if delivery else None,
@@ -226,8 +235,16 @@ def match(part, quantity, units, material, max_price, delivery, rank):
 @read_command("demands")
 @click.argument("order_id", type=params.ID)
 def demands(order_id):
-    """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing."""
-    click.echo(market.demands_text(open_chain(None), order_id))
+    """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing; with
+    the print time and material on the order's machine when it has a slicing profile."""
+    from offchain.shop import estimates
+
+    def estimate(machine, dims_um, volume_mm3, quantity):
+        found = estimates.for_volume(dims_um, volume_mm3, machine, quantity)
+        return found.columns() if found else None
+
+    c = open_chain(None)
+    click.echo(market.demands_text(c, order_id, estimate if estimates.any_profile() else None))
 
 
 @step_command("join")

@@ -19,9 +19,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from offchain import config
 from offchain.devtools import parts as testdata
 from offchain.devtools.octoprint import OctoPrintServer
-from tests.e2e.helpers import NETWORK, ROOT, Result, job_of_join, sha256_file, venv_bin
+from offchain.formats import format_duration
+from offchain.shop import slicer
+from tests.e2e.helpers import NETWORK, ROOT, Result, job_of_join, parse_table, sha256_file, venv_bin
 from tests.e2e.world import KEY_PASSPHRASE_ENV, World
 
 pytestmark = pytest.mark.skipif(
@@ -219,3 +222,27 @@ def test_octoprint_frozen_mid_print_is_reported_and_the_watch_resumes(
     assert "OctoPrint answers again after" in out
     assert f"ship: job {job_id} of order {order_id} shipped" in out
     assert w.orders.job_status(order_id, job_id) == "shipped"
+
+
+def test_match_and_demands_show_the_print_estimate_on_a_machine_with_a_profile(
+    shop: World, chip: Path, tmp_path: Path
+) -> None:
+    w, p = shop, shop.people
+    with config.scoped_home(tmp_path / "own-slice"):
+        expected = slicer.slice_part(chip, PROFILE)  # the same part and profile, sliced here
+    time_text, material_text = format_duration(expected.print_time_s), f"{expected.filament_g:.1f} g PLA"
+    order_id = w.open_order()
+
+    matched = w.cli.run(p.bob, "order", "match", str(chip)).ok()
+    offer = next(row for row in parse_table(matched.stdout, "rank") if row["order"] == str(order_id))
+    assert (offer["print time"], offer["material"]) == (time_text, material_text), matched.explain()
+    assert offer["lead time"].startswith(("20d", "21d")), matched.explain()  # delivery by +21d
+
+    w.cli.run(p.alice, "order", "request", str(chip), "--max-price", "0.001", "--end", "+3d",
+              "--delivery", "+30d").ok()
+    demands = w.cli.run(p.producer, "order", "demands", str(order_id)).ok()
+    wanted = [row for row in parse_table(demands.stdout, "requested order") if row["part mm"] == "12x12x3"]
+    # known on chain by its box and volume only: a stand-in block of that volume, marked '~'
+    # (the chip is itself a block: the stand-in's estimate is the part's)
+    assert wanted and wanted[-1]["print time"] == "~" + time_text, demands.explain()
+    assert wanted[-1]["material"] == "~" + material_text, demands.explain()
