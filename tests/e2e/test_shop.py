@@ -24,7 +24,16 @@ from offchain.devtools import parts as testdata
 from offchain.devtools.octoprint import OctoPrintServer
 from offchain.formats import format_duration
 from offchain.shop import slicer
-from tests.e2e.helpers import NETWORK, ROOT, Result, job_of_join, parse_table, sha256_file, venv_bin
+from tests.e2e.helpers import (
+    NETWORK,
+    ROOT,
+    Result,
+    job_of_join,
+    parallel,
+    parse_table,
+    sha256_file,
+    venv_bin,
+)
 from tests.e2e.world import KEY_PASSPHRASE_ENV, World
 
 pytestmark = pytest.mark.skipif(
@@ -61,19 +70,41 @@ def shop(public_world: World, octoprint: OctoPrintServer) -> World:
     return w
 
 
-def submitted_job(w: World, part: Path, file_store: Path) -> tuple[int, int]:
-    """A fresh order with alice's PART joined, closed, and its model submitted."""
-    alice = w.people.alice
+#: The jobs the tests print, one each: the customer who joins with it (alice joins twice).
+ROLES = {"shipped": "alice", "cancelled": "bob", "printer error": "carol", "frozen": "alice"}
+
+
+@pytest.fixture(scope="module")
+def submitted(shop: World, chip: Path, file_store: Path) -> dict[str, tuple[int, int]]:
+    """One order, a job per test joined by the customers at once, closed, each model submitted:
+    {test: (order, job)}."""
+    w = shop
     order_id = w.open_order(capacity="50")
-    joined = w.cli.run(alice, "order", "join", str(order_id), str(part)).ok()
-    _, job_id = job_of_join(w.rpc, joined.tx("join"))
+    customers = {name: getattr(w.people, name) for name in set(ROLES.values())}
+
+    def roles_of(name: str) -> list[str]:
+        return [role for role, who in ROLES.items() if who == name]
+
+    def join_all(name: str) -> list[tuple[str, int]]:
+        joined = []
+        for role in roles_of(name):
+            result = w.cli.run(customers[name], "order", "join", str(order_id), str(chip)).ok()
+            joined.append((role, job_of_join(w.rpc, result.tx("join"))[1]))
+        return joined
+
+    jobs = dict(pair for found in parallel(*(lambda n=n: join_all(n) for n in customers)) for pair in found)
     w.as_producer("close", str(order_id)).ok()
-    w.cli.run(
-        alice, "order", "submit-model", str(order_id), str(job_id), str(part), "--key", str(alice.secret_key),
-        "--storage", "file", "--root", str(file_store),
-    ).ok()
-    assert w.orders.job_status(order_id, job_id) == "model submitted"
-    return order_id, job_id
+
+    def submit_all(name: str) -> None:
+        for role in roles_of(name):
+            w.cli.run(
+                customers[name], "order", "submit-model", str(order_id), str(jobs[role]), str(chip),
+                "--key", str(customers[name].secret_key), "--storage", "file", "--root", str(file_store),
+            ).ok()
+
+    parallel(*(lambda n=n: submit_all(n) for n in customers))
+    assert all(w.orders.job_status(order_id, job) == "model submitted" for job in jobs.values())
+    return {role: (order_id, job) for role, job in jobs.items()}
 
 
 def produce_args(w: World, order_id: int, job_id: int, *extra: str) -> list[str]:
@@ -103,6 +134,14 @@ def api(octoprint: OctoPrintServer, method: str, path: str, **body: str) -> dict
     return answer.json() if answer.content else {}
 
 
+def wait_operational(octoprint: OctoPrintServer) -> None:
+    """Until the printer is idle again (a cancelled print ends after the firmware's dwell)."""
+    deadline = time.monotonic() + 60
+    while api(octoprint, "GET", "/api/connection")["current"]["state"] != "Operational":
+        assert time.monotonic() < deadline, "the virtual printer did not come back to Operational"
+        time.sleep(0.5)
+
+
 def history(octoprint: OctoPrintServer, name: str) -> dict[str, int]:
     prints = api(octoprint, "GET", f"/api/files/local/{name}").get("prints") or {}
     return {"success": prints.get("success", 0), "failure": prints.get("failure", 0)}
@@ -115,10 +154,10 @@ def job_files(octoprint: OctoPrintServer, order_id: int, job_id: int) -> list[st
 
 
 def test_one_produce_takes_a_job_from_model_to_shipped(
-    shop: World, octoprint: OctoPrintServer, chip: Path, file_store: Path
+    shop: World, octoprint: OctoPrintServer, chip: Path, submitted: dict[str, tuple[int, int]]
 ) -> None:
     w = shop
-    order_id, job_id = submitted_job(w, chip, file_store)
+    order_id, job_id = submitted["shipped"]
 
     done = produce(w, order_id, job_id, "--ship-when-done").ok()
     assert "(sha256" in done.stdout and "verified, signed by the customer" in done.stdout
@@ -146,10 +185,10 @@ def test_one_produce_takes_a_job_from_model_to_shipped(
 
 
 def test_a_cancelled_print_sends_nothing_and_a_rerun_does_not_print_again(
-    shop: World, octoprint: OctoPrintServer, chip: Path, file_store: Path
+    shop: World, octoprint: OctoPrintServer, submitted: dict[str, tuple[int, int]]
 ) -> None:
     w = shop
-    order_id, job_id = submitted_job(w, chip, file_store)
+    order_id, job_id = submitted["cancelled"]
     octoprint.send("!!DEBUG:sleep_after_next G28 15")  # the print lasts long enough to be cancelled
 
     started = produce(w, order_id, job_id).ok()
@@ -170,13 +209,14 @@ def test_a_cancelled_print_sends_nothing_and_a_rerun_does_not_print_again(
     assert refused.code != 0 and "pass --retry to print it again" in refused.error
     assert job_files(octoprint, order_id, job_id) == [record["file"]]
     assert w.orders.job_status(order_id, job_id) == "model submitted"
+    wait_operational(octoprint)  # the cancelled print winds down: the next test prints
 
 
 def test_a_printer_error_mid_print_sends_nothing(
-    shop: World, octoprint: OctoPrintServer, chip: Path, file_store: Path
+    shop: World, octoprint: OctoPrintServer, submitted: dict[str, tuple[int, int]]
 ) -> None:
     w = shop
-    order_id, job_id = submitted_job(w, chip, file_store)
+    order_id, job_id = submitted["printer error"]
     octoprint.send("!!DEBUG:sleep_after_next G28 10")
     produce(w, order_id, job_id).ok()
     octoprint.send("!!DEBUG:trigger_fatal_error_marlin")  # a thermal runaway, Marlin style
@@ -186,17 +226,14 @@ def test_a_printer_error_mid_print_sends_nothing(
         assert w.orders.job_status(order_id, job_id) == "model submitted"
     finally:  # the firmware left the printer in its error state: reconnect it for the next test
         api(octoprint, "POST", "/api/connection", command="connect")
-        deadline = time.monotonic() + 60
-        while api(octoprint, "GET", "/api/connection")["current"]["state"] != "Operational":
-            assert time.monotonic() < deadline, "the virtual printer did not reconnect"
-            time.sleep(0.5)
+        wait_operational(octoprint)
 
 
 def test_octoprint_frozen_mid_print_is_reported_and_the_watch_resumes(
-    shop: World, octoprint: OctoPrintServer, chip: Path, file_store: Path
+    shop: World, octoprint: OctoPrintServer, submitted: dict[str, tuple[int, int]]
 ) -> None:
     w = shop
-    order_id, job_id = submitted_job(w, chip, file_store)
+    order_id, job_id = submitted["frozen"]
     octoprint.send("!!DEBUG:sleep_after_next G28 5")
     produce(w, order_id, job_id).ok()
 
