@@ -1,17 +1,20 @@
-"""Part models: ``ape run model inspect PATH [--units mm|inch] [--json]``, and
+"""Part models: ``ape run model inspect PATH [--units mm|inch] [--groups] [--report [--envelope X Y Z]
+[--min-wall MM]] [--json]`` for STL, 3MF and OBJ files (the format is read from the content), and
 ``ape run model slice PATH --profile NAME [--json]`` (PrusaSlicer: print time, filament)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from offchain import parts
 from offchain.cli import commands
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.formats import format_duration
-from offchain.parts import stl
+from offchain.parts import printability, stl
 from offchain.shop import slicer
 
 ape_logs_to_stderr()
@@ -19,12 +22,15 @@ ape_logs_to_stderr()
 
 @click.group(cls=commands.Group)
 def cli() -> None:
-    """Part models (STL): the public data a customer declares on chain."""
+    """Part models (STL, 3MF, OBJ): the public data a customer declares on chain."""
 
 
-def _table(path: Path, part: stl.PartData) -> str:
+def _rows(path: Path, model: parts.Model, named: parts.NamedPart) -> list[tuple[str, str]]:
+    part = named.data
     x, y, z = part.bbox_mm
-    rows = [
+    rows = [("part", named.name)] if len(model.parts) > 1 else []
+    return [
+        *rows,
         ("file", str(path)),
         ("format", f"{part.format} ({part.solids} solid{'s' if part.solids != 1 else ''})"),
         ("units", f"{part.units} (shown in mm)"),
@@ -36,24 +42,80 @@ def _table(path: Path, part: stl.PartData) -> str:
         ("oriented", "yes" if part.oriented else "no"),
         *(("warning", note) for note in part.warnings),
     ]
+
+
+def _report_rows(report: printability.Report) -> list[tuple[str, str]]:
+    rows = []
+    if report.envelope_mm is not None:
+        ways = ", ".join(report.orientations) or "none"
+        rows.append(("fits", f"{'yes' if report.fits else 'no'} (orientations: {ways})"))
+    thinnest = "-" if report.thinnest_wall_mm is None else f"{report.thinnest_wall_mm:.3f} mm"
+    rows += [
+        ("shells", str(report.shells)),
+        ("overhang", f"{report.overhang_area_mm2:.1f} mm2 ({100 * report.overhang_share:.1f} %) beyond "
+                     f"{printability.OVERHANG_DEGREES:g} degrees"),
+        ("thin walls", f"{report.thin_wall_area_mm2:.1f} mm2 under {report.min_wall_mm:g} mm "
+                       f"(thinnest {thinnest}, {report.wall_samples} rays)"),
+        ("small", f"{report.small_features} shells under {report.min_feature_mm:g} mm"),
+        *(("printability", note) for note in report.warnings),
+    ]
+    return rows
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path, exists=False))
-@click.option("--units", default="mm", show_default=True, help="Units of the file: mm or inch.")
+@click.option("--units", default="mm", show_default=True,
+              help="Units of an STL or OBJ file: mm or inch (a 3MF names its own).")
+@click.option("--groups", is_flag=True, help="OBJ: each o/g group is a separate part.")
+@click.option("--report", is_flag=True, help="Add the printability report of each part.")
+@click.option("--envelope", nargs=3, type=float, default=None, metavar="X Y Z",
+              help="With --report: the machine's build envelope in mm (whether and how each part fits).")
+@click.option("--min-wall", type=float, default=printability.MIN_WALL_MM, show_default=True,
+              help="With --report: the thinnest wall the machine prints, in mm.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @one_line_errors
-def inspect(path: Path, units: str, as_json: bool) -> None:
-    """Print the public data of the STL at PATH (bounding box, volume, area, closed)."""
-    part = stl.inspect(path, units=units)
-    if not part.closed:
-        click.echo(f"warning: {stl.describe_open(part)}", err=True)
+def inspect(
+    path: Path, units: str, groups: bool, report: bool, envelope: tuple[float, float, float] | None,
+    min_wall: float, as_json: bool,
+) -> None:
+    """Print the public data of every part of the model at PATH (bounding box, volume, area, closed).
+
+    A file with one part prints that part's data; a 3MF with several build items, or an
+    OBJ with --groups, prints every part (JSON: {"file", "format", "parts": [...]}).
+    """
+    model = parts.read(path, units=units, split_groups=groups, keep_mesh=report)
+    reports = [
+        printability.check(p.mesh, p.data, envelope_mm=envelope, min_wall_mm=min_wall) if report else None
+        for p in model.parts
+    ]
+    for named in model.parts:
+        if not named.data.closed:
+            prefix = f"{named.name}: " if len(model.parts) > 1 else ""
+            click.echo(f"warning: {prefix}{stl.describe_open(named.data)}", err=True)
     if as_json:
-        click.echo(json.dumps(part.to_json(), indent=2))
-    else:
-        click.echo(_table(path, part))
+        def one(named: parts.NamedPart, rep: printability.Report | None) -> dict[str, Any]:
+            data = named.to_json() if len(model.parts) > 1 else named.data.to_json()
+            return data if rep is None else {**data, "printability": rep.to_json()}
+
+        if len(model.parts) == 1:
+            click.echo(json.dumps(one(model.parts[0], reports[0]), indent=2))
+        else:
+            out = {**model.to_json(), "parts": [one(p, r) for p, r in zip(model.parts, reports, strict=True)]}
+            click.echo(json.dumps(out, indent=2))
+        return
+    tables = [
+        _table(_rows(path, model, named) + ([] if rep is None else _report_rows(rep)))
+        for named, rep in zip(model.parts, reports, strict=True)
+    ]
+    if len(model.parts) > 1:
+        volume = sum(p.data.volume_mm3 for p in model.parts)
+        tables.append(f"{len(model.parts)} parts, {volume:.3f} mm3 in all")
+    click.echo("\n\n".join(tables))
 
 
 @cli.command("slice")

@@ -144,3 +144,41 @@ def test_inspect_shows_the_repaired_winding_as_a_warning(tmp_path: Path) -> None
     assert warnings, table.stdout
     data = json.loads(model("inspect", path, "--json").stdout)
     assert data["warnings"] and abs(data["volume_mm3"] - 6000.0) < 1e-6
+
+
+def test_inspect_lists_every_part_of_a_3mf_assembly(tmp_path: Path) -> None:
+    from offchain import parts
+    from offchain.devtools import models as tm
+
+    named = [("box", td.box((10.0, 20.0, 30.0))), ("gear", td.gear()), ("bracket", td.bracket())]
+    path = tm.write_3mf(tmp_path / "assembly.3mf", named)
+    result = model("inspect", path, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data == json.loads(json.dumps(parts.read(path).to_json()))
+    assert [p["name"] for p in data["parts"]] == ["box", "gear", "bracket"]
+    text = model("inspect", path)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.count("\npart ") + text.stdout.startswith("part ") == 3
+    assert "3 parts, " in text.stdout
+
+
+def test_inspect_report_gives_the_printability_of_each_part(tmp_path: Path) -> None:
+    path = td.write_binary(tmp_path / "plate.stl", td.box((300.0, 40.0, 0.5)).triangles())
+    result = model("inspect", path, "--report", "--envelope", "250", "210", "210", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["printability"]
+    assert report["fits"] is False and report["orientations"] == []
+    assert report["thinnest_wall_mm"] == pytest.approx(0.5)
+    text = model("inspect", path, "--report", "--envelope", "310", "210", "210").stdout
+    assert "fits" in text and "xyz" in text and "walls thinner than 0.8 mm" in text
+
+
+def test_inspect_refuses_a_crafted_3mf_in_one_line(tmp_path: Path) -> None:
+    from offchain.devtools import models as tm
+
+    box = tm.objects_xml([("box", td.box((1.0, 1.0, 1.0)))])
+    cycle = box + '<object id="2" type="model"><components><component objectid="2"/></components></object>'
+    path = tmp_path / "cycle.3mf"
+    path.write_bytes(tm.package({tm.MODEL_PART: tm.model_xml(cycle, tm.build_xml([2]))}))
+    assert_one_line_error(model("inspect", path), "cycle", str(path))

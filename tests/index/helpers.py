@@ -16,6 +16,7 @@ from offchain.devtools.anvil import AnvilNode
 from offchain.devtools.seed import DAY, MACHINES, Contracts, Seeder
 from offchain.index import MarketIndex, ProducerCounts
 from offchain.parts.units import price_wei
+from tests.utils.actions import REASON
 
 PRICE = 10**12  # wei per cm3
 DIMS = [10_000, 10_000, 10_000]  # um: a 1 cm cube, 1,000 mm3 of build space
@@ -427,7 +428,7 @@ def build_market(w: World) -> dict[str, Any]:
     w.do(p1, "reject", o8, 4)
     for job, customer in ((1, c0), (2, c1), (3, c2), (5, c4)):
         w.do(p1, "ship", o8, job)
-        w.do(customer, "dispute", o8, job)
+        w.do(customer, "dispute", o8, job, REASON)
     w.do(w.arbiter, "resolve", o8, 1, deposit() // 4)
     w.do(c1, "confirmReceipt", o8, 2)
     o9 = w.dispute_ready(p2, [c3])  # p2 rejects its only model; no arbiter named

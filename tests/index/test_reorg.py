@@ -11,6 +11,7 @@ from typing import Any
 
 from offchain.chain.codec import ZERO_ADDRESS, JobStatus, OrderStatus
 from tests.index.helpers import World, assert_index_matches_chain, deposit, event_txs
+from tests.utils.actions import REASON
 
 
 def _counts(index: Any, producer: str) -> Any:
@@ -109,7 +110,7 @@ def test_a_reorg_drops_a_resolution_a_rejection_an_eviction_an_arbiter_and_an_al
     o1 = w.dispute_ready(w.p1, [c0, c1], arbiter=w.arbiter)
     for job, customer in ((1, c0), (2, c1)):
         w.do(w.p1, "ship", o1, job)
-        w.do(customer, "dispute", o1, job)
+        w.do(customer, "dispute", o1, job, REASON)
     o2 = w.dispute_ready(w.p2, [c2])
     crowded = w.open(w.p2)  # open, three joined jobs: evicted on branch A, one left on branch B
     for customer in (c3, c4, c3):

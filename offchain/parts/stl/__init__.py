@@ -36,13 +36,15 @@ from offchain.parts.stl.errors import (
     TooLargeError,
 )
 from offchain.parts.stl.files import MAX_FILE_BYTES, MAX_TRIANGLES
+from offchain.parts.stl.files import _opened as open_model_file  # the 3MF and OBJ readers open files so too
+from offchain.parts.stl.files import _read_exactly as read_exactly
 from offchain.parts.stl.load import _load as _load  # tests read files with it
-from offchain.parts.stl.part import PartData, describe_open, inspect, measure
+from offchain.parts.stl.part import PartData, describe_open, inspect, measure, shells_of
 from offchain.parts.stl.welding import WELD_RELATIVE, weld
 
 __all__ = [
     "MAX_FILE_BYTES", "MAX_TRIANGLES", "WELD_RELATIVE", "AsciiStlError", "BinarySizeError",
     "DegenerateMeshError", "EmptyStlError", "NonFiniteError", "NonOrientableError", "NotRegularFileError",
     "NotStlError", "PartData", "StlError", "StlFileError", "TextEncodingError", "TooLargeError",
-    "describe_open", "inspect", "measure", "weld",
+    "describe_open", "inspect", "measure", "open_model_file", "read_exactly", "shells_of", "weld",
 ]

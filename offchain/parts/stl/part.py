@@ -19,7 +19,7 @@ from offchain.parts.stl.errors import DegenerateMeshError, EmptyStlError, NonFin
 from offchain.parts.stl.files import MAX_FILE_BYTES, MAX_TRIANGLES
 from offchain.parts.stl.geometry import _extent, _sums
 from offchain.parts.stl.load import _load
-from offchain.parts.stl.shells import _edges, _orient, _topology
+from offchain.parts.stl.shells import _edges, _orient, _outward_turn, _topology
 from offchain.parts.stl.welding import WELD_RELATIVE, _weld_near, weld
 from offchain.parts.units import mm3_to_int, mm_per, mm_to_um, parse_units
 
@@ -138,6 +138,25 @@ def measure(
         shells=topology.shells,
         warnings=(*warnings, *notes),
     )
+
+
+def shells_of(vectors: np.ndarray, name: str = "mesh") -> tuple[np.ndarray, np.ndarray]:
+    """(shell id of each triangle, whether each triangle must be turned to face out of the material)
+    of VECTORS, by the same welding, shells and nesting as ``measure`` (so a cavity's triangles
+    face into the cavity): the printability report's shells and normals."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, 3, 3)
+    flat = vectors.reshape(-1, 3)
+    ids, count = weld(flat)
+    edges = _edges(ids.reshape(-1, 3), count)
+    low, high = _extent(flat)
+    tolerance = WELD_RELATIVE * float(np.linalg.norm(high - low))
+    if edges.open_edges and tolerance > 0:
+        welded, fewer = _weld_near(flat, ids, count, edges.open_vertices, tolerance)
+        if fewer < count:
+            edges = _edges(welded.reshape(-1, 3), fewer)
+    topology = _topology(edges, len(vectors), name)
+    signed6, _, _ = _sums(vectors, (low + high) / 2)
+    return topology.shell, _outward_turn(vectors, signed6, topology)
 
 
 def describe_open(part: PartData) -> str:

@@ -178,15 +178,7 @@ def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def _orient(vectors: np.ndarray, signed6: np.ndarray, topology: _Topology) -> tuple[float, list[str]]:
     """(volume, warnings): each shell oriented, nested shells subtracted (module docstring)."""
     shell, parity, shells = topology.shell, topology.parity, topology.shells
-    turn = np.where(parity, -1.0, 1.0)
-    if shells == 1:
-        shell_volume = np.array([float(np.dot(signed6, turn)) / 6.0])
-    else:
-        shell_volume = np.bincount(shell, weights=signed6 * turn, minlength=shells) / 6.0
-    sign = np.ones(shells)
-    if shells > 1:
-        depth = _nesting(vectors, shell, parity, np.abs(shell_volume), ~topology.shell_open)
-        sign[depth % 2 == 1] = -1.0
+    shell_volume, sign = _signs(vectors, signed6, topology)
     volume = float(np.dot(sign, np.abs(shell_volume)))
     # A shell's triangles of parity 0 keep their winding when its signed volume has the
     # sign it should have (outward for a solid, inward for a cavity).
@@ -212,6 +204,28 @@ def _orient(vectors: np.ndarray, signed6: np.ndarray, topology: _Topology) -> tu
             "before the volume was measured"
         )
     return volume, notes
+
+
+def _outward_turn(vectors: np.ndarray, signed6: np.ndarray, topology: _Topology) -> np.ndarray:
+    """Per triangle: True when it must be turned to face out of the material (as ``_orient`` decides)."""
+    shell_volume, sign = _signs(vectors, signed6, topology)
+    reverse = np.sign(shell_volume) != sign
+    return topology.parity ^ reverse[topology.shell]
+
+
+def _signs(vectors: np.ndarray, signed6: np.ndarray, topology: _Topology) -> tuple[np.ndarray, np.ndarray]:
+    """(signed volume of each shell as wound, +1 for a solid or -1 for a cavity by even-odd nesting)."""
+    shell, parity, shells = topology.shell, topology.parity, topology.shells
+    turn = np.where(parity, -1.0, 1.0)
+    if shells == 1:
+        shell_volume = np.array([float(np.dot(signed6, turn)) / 6.0])
+    else:
+        shell_volume = np.bincount(shell, weights=signed6 * turn, minlength=shells) / 6.0
+    sign = np.ones(shells)
+    if shells > 1:
+        depth = _nesting(vectors, shell, parity, np.abs(shell_volume), ~topology.shell_open)
+        sign[depth % 2 == 1] = -1.0
+    return shell_volume, sign
 
 
 def _nesting(
