@@ -17,6 +17,8 @@ One place for each ``PRODNET_*`` variable, so a reader finds every knob here:
     the central file store folder for ``file://``.
 ``PRODNET_IPFS_BIN``
     the Kubo ``ipfs`` binary used to start local nodes (dev tools and tests).
+``PRODNET_SLICER``
+    the PrusaSlicer command line used to slice parts (default ``prusa-slicer`` on PATH).
 ``PRODNET_DEBUG``
     set to show the traceback of an unexpected error instead of one line.
 ``PRODNET_RPC_URL``
@@ -196,6 +198,16 @@ def rpc_timeout() -> int:
 def rpc_retries() -> int:
     """$PRODNET_RPC_RETRIES: how often a passing fault of the node is retried, with backoff."""
     return _count_env("PRODNET_RPC_RETRIES", DEFAULT_RPC_RETRIES, "retries")
+
+
+def slicer_binary() -> str:
+    """$PRODNET_SLICER: the PrusaSlicer command (default ``prusa-slicer``, found on PATH)."""
+    return _env("PRODNET_SLICER") or "prusa-slicer"
+
+
+def shop_home() -> Path:
+    """The producer's shop floor: printers, slicing cache, each produced job's folder."""
+    return home() / "shop"
 
 
 def debug() -> bool:

@@ -1,5 +1,6 @@
 """Part models: ``ape run model inspect PATH [--units mm|inch] [--groups] [--report [--envelope X Y Z]
-[--min-wall MM]] [--json]`` for STL, 3MF and OBJ files (the format is read from the content)."""
+[--min-wall MM]] [--json]`` for STL, 3MF and OBJ files (the format is read from the content), and
+``ape run model slice PATH --profile NAME [--json]`` (PrusaSlicer: print time, filament)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import click
 from offchain.cli import commands
 from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
+from offchain.formats import format_duration
 
 # The readers load inside the commands that use them (offchain/cli/lazy.py).
 parts = lazy_module("offchain.parts")
 printability = lazy_module("offchain.parts.printability")
 stl = lazy_module("offchain.parts.stl")
+slicer = lazy_module("offchain.shop.slicer")
 
 ape_logs_to_stderr()
 
@@ -117,3 +120,32 @@ def inspect(
         volume = sum(p.data.volume_mm3 for p in model.parts)
         tables.append(f"{len(model.parts)} parts, {volume:.3f} mm3 in all")
     click.echo("\n\n".join(tables))
+
+
+@cli.command("slice")
+@click.argument("path", type=click.Path(path_type=Path, exists=False))
+@click.option(
+    "--profile", required=True,
+    help=f"Slicing profile: {', '.join(slicer.profile_names())}, your own NAME.ini, or a path",
+)
+@click.option("--units", default="mm", show_default=True, help="Units of the file: mm or inch.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@one_line_errors
+def slice_(path: Path, profile: str, units: str, as_json: bool) -> None:
+    """Slice the STL at PATH with PrusaSlicer: print time, filament, layers, the G-code's
+    digest (cached by the model's and the profile's digests)."""
+    result = slicer.slice_part(path, profile, units=units)
+    if as_json:
+        click.echo(json.dumps(result.to_json() | {"cached": result.cached}, indent=2))
+        return
+    rows = [
+        ("profile", f"{result.profile} (sha256 {result.profile_sha256[:16]}…)"),
+        ("print time", f"{format_duration(result.print_time_s)} ({result.print_time_s} s)"),
+        ("filament", f"{result.filament_mm / 1000:.2f} m, {result.filament_cm3:g} cm3, "
+                     f"{result.filament_g:g} g"),
+        ("layers", str(result.layers)),
+        ("gcode", f"{result.gcode} (sha256 {result.gcode_sha256[:16]}…)"),
+        ("cached", "yes" if result.cached else "no"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    click.echo("\n".join(f"{name.ljust(width)}  {value}" for name, value in rows))

@@ -216,7 +216,15 @@ def take(account, order_id, machine_id, envelope, capacity, price):
     help="price: cheapest first; record: the producers' track record first",
 )
 def match(part, quantity, units, material, max_price, delivery, rank):
-    """Open orders PART can join, best first (price, delivery, fit; or track record first)."""
+    """Open orders PART can join, best first (price, delivery, fit; or track record first),
+    with the lead time to each delivery and, where a machine has a slicing profile here, the
+    print time and material."""
+    from offchain.shop import estimates
+
+    def estimate(machine):
+        found = estimates.for_part(part, machine, quantity, units)
+        return found.columns() if found else None
+
     c = open_chain(None)
     click.echo(
         market.match_text(
@@ -224,6 +232,7 @@ def match(part, quantity, units, material, max_price, delivery, rank):
             part,
             quantity,
             units,
+            estimate=estimate if estimates.any_profile() else None,
             material=material,
             max_price_per_cm3=q.token_amount(max_price) if max_price else None,
             deadline=q.timestamp(delivery, pending_timestamp()) if delivery else None,
@@ -235,8 +244,16 @@ def match(part, quantity, units, material, max_price, delivery, rank):
 @read_command("demands")
 @click.argument("order_id", type=params.ID)
 def demands(order_id):
-    """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing."""
-    click.echo(market.demands_text(open_chain(None), order_id))
+    """Requested parts that would fit ORDER_ID's capacity, packed first-fit decreasing; with
+    the print time and material on the order's machine when it has a slicing profile."""
+    from offchain.shop import estimates
+
+    def estimate(machine, dims_um, volume_mm3, quantity):
+        found = estimates.for_volume(dims_um, volume_mm3, machine, quantity)
+        return found.columns() if found else None
+
+    c = open_chain(None)
+    click.echo(market.demands_text(c, order_id, estimate if estimates.any_profile() else None))
 
 
 @step_command("join")
@@ -352,6 +369,41 @@ def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs
 def ship(account, order_id, job_id):
     """Mark a job's part shipped (producer)."""
     _echo(workflow.ship(open_chain(account), order_id, job_id))
+
+
+@step_command("produce")
+@click.argument("order_id", type=params.ID)
+@click.argument("job_id", type=params.ID)
+@click.option("--printer", "printer_name", required=True, help="The printer ('ape run printer list')")
+@click.option("--key", "secret_key", type=existing_file, required=True, help="Your secret key (decrypts)")
+@_passphrase_option
+@click.option("--ipfs-api", default=None, help="Kubo RPC multiaddr (default $PRODNET_IPFS_API)")
+@click.option("--watch", "follow", is_flag=True, help="Follow the print until it is done or failed")
+@click.option("--ship-when-done", is_flag=True, help="Ship the job once its print is done (implies --watch)")
+@click.option("--retry", is_flag=True, help="Print again after a failed or cancelled print")
+@click.option("--poll", type=float, default=2.0, show_default=True, help="Seconds between checks")
+def produce(account, order_id, job_id, printer_name, secret_key, passphrase_env, ipfs_api, follow,
+            ship_when_done, retry, poll):
+    """Fetch, verify and decrypt a job's model, slice it with the machine's profile, print it on
+    PRINTER (producer); once per job: a re-run watches the print already started. With
+    --ship-when-done the job is shipped when the print is done; a failed or cancelled print
+    sends nothing."""
+    from offchain.shop import produce as shop
+
+    c = open_chain(account)
+    started = shop.produce(
+        c, order_id, job_id, printer_name, secret_key, passphrase_from_env(passphrase_env), ipfs_api,
+        retry=retry, notify=click.echo,
+    )
+    click.echo(f"produce: {started.summary}")
+    if started.state in ("started", "printing") and (follow or ship_when_done):
+        started = shop.watch(c, order_id, job_id, poll_s=poll, notify=click.echo)
+        click.echo(f"produce: {started.summary}")
+    if started.state == "printed":
+        if ship_when_done:
+            _echo(shop.ship_printed(c, order_id, job_id))
+        else:
+            click.echo(f"print done: ship it with 'ape run order ship {order_id} {job_id}'")
 
 
 @step_command("confirm")

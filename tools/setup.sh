@@ -6,6 +6,7 @@
 #
 #   tools/setup.sh            all steps
 #   tools/setup.sh STEP...    some of: prereqs python node solc slither anvil kubo geth gpg chromium
+#                             slicer octoprint
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -241,7 +242,40 @@ step_chromium() {
   fi
 }
 
-ALL_STEPS=(prereqs python node solc slither anvil kubo geth gpg chromium)
+step_slicer() {
+  # The producer's slicing (offchain/shop/slicer.py): Debian's PrusaSlicer command line, run
+  # headless. Without it slicing says what to install and everything else keeps working.
+  local bin="${PRODNET_SLICER:-prusa-slicer}"
+  if command -v "$bin" >/dev/null 2>&1; then
+    say "slicer: $("$bin" --help 2>/dev/null | grep -m1 "^PrusaSlicer")"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "slicer: installing Debian's prusa-slicer (slicing, print estimates)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prusa-slicer >/dev/null
+  else
+    say "slicer: prusa-slicer not found; slicing is unavailable (sudo apt-get install prusa-slicer)"
+  fi
+}
+
+step_octoprint() {
+  # OctoPrint (the printers' server, with its Virtual Printer for the tests and the demo) in a
+  # venv of its own, .tools/octoprint-venv: it pins its own web stack.
+  local version venv="$TOOLS/octoprint-venv" stamp="$TOOLS/octoprint-venv/.prodnet-installed"
+  version="$(sed -n 's/^OctoPrint==//p' tools/octoprint-requirements.lock)"
+  [ -n "$version" ] || die "tools/octoprint-requirements.lock does not pin OctoPrint"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version" ] \
+      && reports "$version" "$venv/bin/octoprint" --version; then
+    say "octoprint: $version in .tools/octoprint-venv up to date"
+    return
+  fi
+  rm -rf "$venv"
+  say "octoprint: installing OctoPrint $version into .tools/octoprint-venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/octoprint-requirements.lock
+  reports "$version" "$venv/bin/octoprint" --version || die "octoprint in .tools/octoprint-venv does not report $version"
+  echo "$version" > "$stamp"
+}
+
+ALL_STEPS=(prereqs python node solc slither anvil kubo geth gpg chromium slicer octoprint)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${ALL_STEPS[@]}")
 for s in "${steps[@]}"; do

@@ -60,3 +60,15 @@ def geth_binary() -> Path:
     raise ProdnetError(
         "geth is not built: run 'tools/setup.sh geth' (or 'make network') to build it into .tools/geth"
     )
+
+
+def octoprint_binary() -> Path:
+    """OctoPrint in its own venv, ``.tools/octoprint-venv/bin/octoprint`` (``make setup``)."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        candidate = folder / ".tools" / "octoprint-venv" / "bin" / "octoprint"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise ProdnetError(
+        "OctoPrint is not installed: run 'make setup' (or tools/setup.sh octoprint) to install it "
+        "into .tools/octoprint-venv"
+    )

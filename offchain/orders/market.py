@@ -4,6 +4,7 @@ parts an order could take (``ape run order demands``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 from offchain._bulk import many_objects
 from offchain.chain.client import Chain, pending_timestamp
 from offchain.chain.codec import OrderStatus, dims_of, envelope_of
-from offchain.formats import dims_mm, format_amount, format_time, table
+from offchain.formats import dims_mm, format_amount, format_duration, format_time, table
 from offchain.index import MarketIndex, OrderRow
 from offchain.orders import RANKINGS, matching
 from offchain.orders.indexed import market_index, settings_of
@@ -23,6 +24,12 @@ from offchain.parts import stl
 
 ANY = "*"
 NO_LIMIT = 2**62
+
+#: A print estimate for an offer's machine (print time, material), or None: from the layer
+#: above (the producer's slicing profiles, ``offchain.shop.estimates``).
+OfferEstimate = Callable[[int], "tuple[str, str] | None"]
+#: The same for a requested part known by its box (um), volume (mm3) and quantity, on a machine.
+DemandEstimate = Callable[[int, "tuple[int, int, int]", int, int], "tuple[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -127,25 +134,39 @@ def offers(
     return result
 
 
-def match_text(c: Chain, part_path: Path, quantity: int, units: str = "mm", **filters: object) -> str:
+def match_text(
+    c: Chain,
+    part_path: Path,
+    quantity: int,
+    units: str = "mm",
+    estimate: OfferEstimate | None = None,
+    **filters: object,
+) -> str:
+    """The offers as a table; the lead time to each delivery deadline, and with ESTIMATE the
+    print time and material on each offer's machine where it has a profile."""
     ranked = offers(c, part_path, quantity, units, **filters)  # type: ignore[arg-type]
     if not ranked:
         return f"no open order can take {part_path.name} x{quantity} now"
-    rows = [["rank", "order", "producer", "track record", "price/cm3", "delivery by", "cost",
-             "unused envelope mm3"]]
+    now = pending_timestamp()
+    index = market_index(c, sync=False) if estimate else None
+    rows = [["rank", "order", "producer", "track record", "price/cm3", "delivery by", "lead time", "cost",
+             "unused envelope mm3"] + (["print time", "material"] if estimate else [])]
     for rank, (offer, record) in enumerate(ranked, 1):
-        rows.append(
-            [
-                str(rank),
-                str(offer.order_id),
-                offer.producer,
-                record.text() if record else "new",
-                format_amount(offer.price_per_cm3),
-                format_time(offer.delivery),
-                format_amount(offer.cost),
-                str(offer.waste_mm3),
-            ]
-        )
+        row = [
+            str(rank),
+            str(offer.order_id),
+            offer.producer,
+            record.text() if record else "new",
+            format_amount(offer.price_per_cm3),
+            format_time(offer.delivery),
+            format_duration(offer.delivery - now),
+            format_amount(offer.cost),
+            str(offer.waste_mm3),
+        ]
+        if estimate and index is not None:
+            order = index.order(offer.order_id)
+            row += list((estimate(int(order.machineId)) if order else None) or ("-", "-"))
+        rows.append(row)
     return table(rows)
 
 
@@ -174,16 +195,24 @@ def demands(c: Chain, order_id: int) -> matching.Packing:
     return matching.packing_for(order, wanted, pending_timestamp())
 
 
-def demands_text(c: Chain, order_id: int) -> str:
+def demands_text(c: Chain, order_id: int, estimate: DemandEstimate | None = None) -> str:
+    """The parts ORDER_ID could take; with ESTIMATE each one's print time and material on the
+    order's machine (where the producer attached a profile to it)."""
     packing = demands(c, order_id)
     if not packing.demand_ids:
         return f"no requested part fits order {order_id} now ({packing.candidates} candidates checked)"
     index = market_index(c, sync=False)
-    rows = [["requested order", "part mm", "qty"]]
+    order = index.order(order_id)
+    assert order is not None
+    rows = [["requested order", "part mm", "qty"] + (["print time", "material"] if estimate else [])]
     for rid in packing.demand_ids:
         job = index.job(rid, 1)
         assert job is not None
-        rows.append([str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity)])
+        row = [str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity)]
+        if estimate:
+            guess = estimate(int(order.machineId), dims_of(job), int(job.partVolume), int(job.quantity))
+            row += list(guess or ("-", "-"))
+        rows.append(row)
     return (
         table(rows) + f"\n{packing.space_used_mm3} mm3 used, {packing.space_left_mm3} mm3 left "
         f"({packing.bound})"
