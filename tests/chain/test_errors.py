@@ -178,3 +178,20 @@ def test_a_setting_in_odd_units_reads_back() -> None:
     text = chainerrors.describe("InvalidSetting", {"value": 59, "min": 3600, "max": 365 * 86_400})
     assert text == "deployment setting 59s is out of range: it must be between 1h and 365d"
     assert chainerrors.duration_text(36 * 3600 + 1800) == "1d 12h 30m"
+
+
+def test_a_balance_too_low_for_a_payment_reads_in_ether_without_ape_s_words() -> None:
+    from ape.exceptions import AccountsError
+
+    refused = AccountsError(
+        "Transfer value meets or exceeds account balance for account "
+        "'0x70997970C51812dc3A010C7d01b50e0d17dc79C8' on chain '1337' using provider 'node'.\n"
+        "Are you using the correct account / chain / provider combination?\n"
+        "(transfer_value=25600000000000000000, balance=10000000000000000000)."
+    )
+    error = chainerrors.from_exception(refused)
+    assert error is not None
+    assert str(error) == (
+        "the account's balance is too low for this step: it costs 25.6 ETH with the most its gas may "
+        "cost, the account holds 10 ETH; fund it, or act with another account (nothing was sent)"
+    )
