@@ -23,13 +23,20 @@ def market_index(
     key = (url, d.chain_id, d.orders.lower())
     index = _OPEN.get(key)
     if index is None:
-        index = MarketIndex.open(
-            url, d.chain_id, d.registry, d.orders, d.block, abi_of(c.registry) + abi_of(c.orders)
-        )
-        _OPEN[key] = index
+        index = _OPEN[key] = open_market_index(c)
     if sync:
         index.sync(progress)
     return index
+
+
+def open_market_index(c: Chain) -> MarketIndex:
+    """An index of C's deployment of its own, not the one this process shares: for a thread
+    that syncs and reads beside the others (one SQLite connection serves one thread at a time;
+    the file's writer lock orders the writers). The caller closes it."""
+    d = c.deployment
+    return MarketIndex.open(
+        node_url(), d.chain_id, d.registry, d.orders, d.block, abi_of(c.registry) + abi_of(c.orders)
+    )
 
 
 def forget_indexes() -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from offchain.chain.client import Chain
 from offchain.chain.codec import JobStatus
 from offchain.index import MarketIndex
-from offchain.orders.indexed import market_index
+from offchain.orders.indexed import market_index, open_market_index
 from offchain.orders.rules import same_address
 from offchain.transfer import replication, storage
 
@@ -135,9 +135,13 @@ def follow(
     poll: float = 1.0,
     stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[Pass]:
-    """follow_once every POLL seconds until STOP() is true."""
-    index = market_index(c, sync=False)
-    while not stop():
-        index.sync()
-        yield follow_once(c, replicas, account, keep_own, index)
-        time.sleep(poll)
+    """follow_once every POLL seconds until STOP() is true, on an index of its own (the follower
+    runs beside the commands or the portal that share this process's index)."""
+    index = open_market_index(c)
+    try:
+        while not stop():
+            index.sync()
+            yield follow_once(c, replicas, account, keep_own, index)
+            time.sleep(poll)
+    finally:
+        index.close()
