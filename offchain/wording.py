@@ -53,6 +53,8 @@ FOR_PAGE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\(e\.g\. --job 2 --job 5\)", "(its evict buttons)"),
         (r"give it with --passphrase-env VAR", "enter it in the key passphrase field"),
         (r"; check --passphrase-env", "; check the key passphrase"),
+        (r"pass --retry to print it again", "print it again (its button on the order's page)"),
+        (r"check the printer's --api-key-file", "check the printer's API key file"),
     )
 )
 

@@ -103,7 +103,10 @@ class OctoPrintServer:
             self._configure()
         log = open(self.basedir / "serve.log", "ab")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(
-            [str(octoprint_binary()), "serve", "--basedir", str(self.basedir),
+            # the venv's own interpreter, not its script: a script's first line names the folder the
+            # venv was made in, and the project's .tools may have been made in another checkout
+            [str(octoprint_binary().parent / "python"), "-m", "octoprint", "serve",
+             "--basedir", str(self.basedir),
              "--host", "127.0.0.1", "--port", str(self.port),
              # as root (containers, CI) OctoPrint refuses to serve unless told so
              *(["--iknowwhatimdoing"] if os.geteuid() == 0 else [])],

@@ -220,8 +220,28 @@ def fetch_model(ctx: Context, form: Form) -> Outcome:
     )
 
 
+def produce(ctx: Context, form: Form) -> Outcome:
+    """Print a job on one of the order's machine's printers (``order produce``): the model
+    fetched, verified, decrypted, sliced, uploaded and started; nothing sent on chain. Once per
+    job: the shop's record answers a second try with the print already started."""
+    from offchain.shop import produce as shop
+
+    order_id, job_id = _order_job(form)
+    ctx.progress("fetching, decrypting, slicing and starting the print", 0, 1)
+    started = shop.produce(
+        ctx.chain, order_id, job_id, _text(form, "printer", "printer"),
+        _own_key(ctx, form, "secret_key", "sec", "secret key"),
+        passphrase=form.get("key_passphrase") or None, ipfs_api=ctx.ipfs_api,
+        retry=form.get("retry") == "yes",
+    )
+    return Outcome([started.summary])
+
+
 def ship(ctx: Context, form: Form) -> Outcome:
-    return _step(steps.ship(ctx.chain, *_order_job(form)))
+    """Ship a job (refused while its print runs, ``shop.produce.ship``)."""
+    from offchain.shop import produce as shop
+
+    return _step(shop.ship(ctx.chain, *_order_job(form)))
 
 
 def finalize(ctx: Context, form: Form) -> Outcome:
@@ -331,6 +351,7 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
     "cancel": (cancel, True),
     "evict": (evict, True),
     "fetch-model": (fetch_model, False),
+    "produce": (produce, False),
     "ship": (ship, True),
     "finalize": (finalize, True),
     "reject": (reject, True),
@@ -362,12 +383,23 @@ def _request_preview(ctx: Context, form: Form) -> list[str]:
     )
 
 
+def _produce_preview(ctx: Context, form: Form) -> list[str]:
+    from offchain.shop import produce as shop
+
+    _own_key(ctx, form, "secret_key", "sec", "secret key")
+    order_id, job_id = _order_job(form)
+    printer = _text(form, "printer", "printer")
+    return shop.preview(ctx.chain, order_id, job_id, printer, form.get("retry") == "yes")
+
+
 def _refund_preview(what: str) -> Callable[[Context, Form], list[str]]:
     return lambda ctx, form: previews.refund(ctx.chain, *_order_job(form), what)
 
 
-# name in the URL -> the lines a person confirms before the step is sent
+# name in the URL -> the lines a person confirms before the step is sent (a print too: it
+# starts a printer, and a replayed form must not start a second one)
 PREVIEWS: dict[str, Callable[[Context, Form], list[str]]] = {
+    "produce": _produce_preview,
     "join": _join_preview,
     "request": _request_preview,
     "leave": _refund_preview("leave"),

@@ -28,11 +28,12 @@ __all__ = ["Portal", "PortalSetupError", "Settings", "check_port", "create_app",
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     portal: Portal = app.state.portal
-    watcher = asyncio.create_task(portal.watch())
+    watchers = [asyncio.create_task(portal.watch()), asyncio.create_task(portal.watch_prints())]
     try:
         yield
     finally:
-        watcher.cancel()
+        for watcher in watchers:
+            watcher.cancel()
         portal.thread.close()
 
 

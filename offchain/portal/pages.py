@@ -141,6 +141,7 @@ class JobView:
     dims_um: tuple[int, int, int] = (0, 0, 0)  # the public data it was joined with
     volume_mm3: int = 0
     reason: str = ""  # a disputed job's reason, as its customer gave it
+    status_code: int = 0
 
 
 def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -166,6 +167,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
         "status_code": int(order.status),
         "token": str(order.token),
         "is_producer": is_producer,
+        "machine_id": int(order.machineId),
         "arbiter": report.arbiter_text(d, order),
         "arbiter_address": "" if d.permissioned or not order.has_arbiter else str(order.arbiter),
         "windows": report.windows_text(settings),
@@ -205,6 +207,7 @@ def _job_view(
         dims_um=dims_of(j),
         volume_mm3=int(j.partVolume),
         reason=reason,
+        status_code=int(j.status),
     )
 
 

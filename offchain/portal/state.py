@@ -70,11 +70,13 @@ def _vendor_files() -> dict[str, Path]:
 
 
 class Live:
-    """Tells every open page when the index saw new events (server-sent events)."""
+    """Tells every open page when the index saw new events, and when a print's progress changed
+    (server-sent events ``changed`` and ``printing``)."""
 
     def __init__(self) -> None:
         self.version = 0
         self.block = 0
+        self.prints = 0
         self._changed = asyncio.Condition()
 
     async def bump(self, block: int) -> None:
@@ -83,11 +85,19 @@ class Live:
             self.block = block
             self._changed.notify_all()
 
-    async def wait(self, seen: int, timeout: float) -> int:
+    async def bump_prints(self) -> None:
+        async with self._changed:
+            self.prints += 1
+            self._changed.notify_all()
+
+    async def wait(self, seen: tuple[int, int], timeout: float) -> tuple[int, int]:
+        """(index version, prints version) once either differs from SEEN, or at TIMEOUT."""
         async with self._changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait_for(lambda: self.version != seen), timeout)
-            return self.version
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: (self.version, self.prints) != seen), timeout
+                )
+            return self.version, self.prints
 
 
 class Portal:
@@ -152,3 +162,26 @@ class Portal:
                 after = (events[-1].block, events[-1].log_index)
                 await self.live.bump(events[-1].block)
             await asyncio.sleep(1.0)
+
+    async def watch_prints(self, every_s: float = 2.0) -> None:
+        """While a print of this deployment runs, ask its printer every EVERY_S seconds (in a
+        worker thread: never the chain thread) and wake the pages when what they show of it
+        changed; the shop records a print OctoPrint counts as ended (``shop.floor``)."""
+        from offchain.shop import floor
+
+        assert self.reader is not None
+        shown: dict[tuple[int, int], tuple[str, int]] = {}
+        while True:
+            try:
+                jobs = await asyncio.to_thread(floor.running, self.reader)
+                for order_id, job_id in jobs + [j for j in shown if j not in jobs]:
+                    seen = await asyncio.to_thread(floor.observe, self.reader, order_id, job_id)
+                    now = (seen.state, int(seen.completion or 0))
+                    if shown.get((order_id, job_id)) != now:
+                        shown[(order_id, job_id)] = now
+                        await self.live.bump_prints()
+                    if seen.state not in ("started", "printing"):
+                        shown.pop((order_id, job_id), None)
+            except Exception as exc:  # a record or printer that cannot be read: said, the loop goes on
+                log.warning("prints: %s", exc)
+            await asyncio.sleep(every_s)

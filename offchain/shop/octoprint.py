@@ -64,7 +64,7 @@ class OctoPrint:
         try:
             response = self._session.request(method, self.url + path, timeout=self._timeout, **kwargs)
         except requests.RequestException as exc:
-            reason = type(exc).__name__
+            reason = "timed out" if isinstance(exc, requests.Timeout) else "no connection"
             raise PrinterUnreachableError(
                 f"OctoPrint at {self.url} does not answer ({reason}): is it running and the URL right?"
             ) from None

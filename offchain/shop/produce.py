@@ -27,12 +27,13 @@ from offchain import config
 from offchain._fs import read_json, write_json_atomic
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import JobStatus, job_status
+from offchain.formats import format_duration
 from offchain.orders import steps
 from offchain.orders.indexed import market_index
 from offchain.shop import printers as shop_printers
 from offchain.shop.errors import PrinterRefusedError, PrinterUnreachableError, PrintFailedError, ShopError
-from offchain.shop.octoprint import OctoPrint
-from offchain.shop.slicer import slice_part
+from offchain.shop.octoprint import OctoPrint, PrintHistory
+from offchain.shop.slicer import slice_part, slicer_command
 
 #: Polls after the printer stopped printing our file without a recorded outcome: interrupted.
 IDLE_POLLS_LIMIT = 10
@@ -92,6 +93,72 @@ def _ready(client: OctoPrint, printer: str, notify: Notify) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What ``produce`` would do: the printer, the machine's profile, the job's folder and
+    record, or (``done``) what a re-run answers without printing."""
+
+    printer: shop_printers.Printer
+    profile: str
+    folder: Path
+    record: dict[str, Any]
+    done: Production | None = None
+
+
+def _plan(c: Chain, order_id: int, job_id: int, printer_name: str, retry: bool) -> _Plan:
+    """The checks of ``produce`` before anything is fetched or printed (nothing is changed)."""
+    index = market_index(c)
+    order, job = index.order(order_id), index.job(order_id, job_id)
+    if order is None or job is None:
+        raise ShopError(f"order {order_id} has no job {job_id}")
+    printer = shop_printers.get(printer_name)
+    if printer.machine != int(order.machineId):
+        raise ShopError(
+            f"printer {printer_name} prints for machine {printer.machine}, but order {order_id} is on "
+            f"machine {order.machineId}: choose one of its printers"
+        )
+    folder = job_folder(c, order_id, job_id)
+    record = read_record(c, order_id, job_id)
+    if int(job.status) in steps.SHIPPED_STATES:
+        done = Production("shipped", f"job {job_id} of order {order_id} is already {job_status(job)}", record)
+        return _Plan(printer, "", folder, record, done)
+    state = record.get("state")
+    if state in ("starting", "started", "printed"):
+        done = Production(
+            state if state != "starting" else "started",
+            f"job {job_id} of order {order_id}: print {record['file']} already "
+            f"{'done' if state == 'printed' else 'started'} on printer {record['printer']}; "
+            "not printed again",
+            record,
+        )
+        return _Plan(printer, "", folder, record, done)
+    if state == "failed" and not retry:
+        raise PrintFailedError(
+            f"job {job_id} of order {order_id}: the print {record['file']} "
+            f"{record.get('outcome', 'failed')}; nothing was sent on chain: pass --retry to print it again"
+        )
+    if int(job.status) != JobStatus.MODEL_SUBMITTED:
+        raise ShopError(f"job {job_id} of order {order_id} is {job_status(job)}: no model to print yet")
+    return _Plan(printer, shop_printers.machine_profile(printer.machine), folder, record)
+
+
+def preview(c: Chain, order_id: int, job_id: int, printer_name: str, retry: bool = False) -> list[str]:
+    """What ``produce`` would do, in lines a person confirms (the portal's confirmation): the
+    same checks, the slicer looked for and the printer asked, nothing fetched or started."""
+    plan = _plan(c, order_id, job_id, printer_name, retry)
+    if plan.done is not None:
+        return [plan.done.summary]
+    slicer_command()
+    state = plan.printer.client(timeout_s=5.0).connection()
+    again = " again" if plan.record.get("state") == "failed" else ""
+    return [
+        f"print job {job_id} of order {order_id}{again} on printer {printer_name} "
+        f"(machine {plan.printer.machine}, OctoPrint at {plan.printer.url}, now {state})",
+        f"the model is fetched, verified and decrypted into {plan.folder}, sliced with profile "
+        f"{plan.profile}, uploaded and started; nothing is sent on chain (ship once the print is done)",
+    ]
+
+
 def produce(
     c: Chain,
     order_id: int,
@@ -106,37 +173,10 @@ def produce(
     """Producer: the job's model fetched, verified, decrypted, sliced with the machine's
     profile, uploaded and started on PRINTER_NAME; once per job (a re-run reports the print
     already started), again only with RETRY after a failed print."""
-    index = market_index(c)
-    order, job = index.order(order_id), index.job(order_id, job_id)
-    if order is None or job is None:
-        raise ShopError(f"order {order_id} has no job {job_id}")
-    printer = shop_printers.get(printer_name)
-    if printer.machine != int(order.machineId):
-        raise ShopError(
-            f"printer {printer_name} prints for machine {printer.machine}, but order {order_id} is on "
-            f"machine {order.machineId}: choose one of its printers"
-        )
-    folder = job_folder(c, order_id, job_id)
-    record = read_record(c, order_id, job_id)
-    if int(job.status) in steps.SHIPPED_STATES:
-        return Production("shipped", f"job {job_id} of order {order_id} is already {job_status(job)}", record)
-    state = record.get("state")
-    if state in ("starting", "started", "printed"):
-        return Production(
-            state if state != "starting" else "started",
-            f"job {job_id} of order {order_id}: print {record['file']} already "
-            f"{'done' if state == 'printed' else 'started'} on printer {record['printer']}; "
-            "not printed again",
-            record,
-        )
-    if state == "failed" and not retry:
-        raise PrintFailedError(
-            f"job {job_id} of order {order_id}: the print {record['file']} "
-            f"{record.get('outcome', 'failed')}; nothing was sent on chain: pass --retry to print it again"
-        )
-    if int(job.status) != JobStatus.MODEL_SUBMITTED:
-        raise ShopError(f"job {job_id} of order {order_id} is {job_status(job)}: no model to print yet")
-    profile = shop_printers.machine_profile(printer.machine)
+    plan = _plan(c, order_id, job_id, printer_name, retry)
+    if plan.done is not None:
+        return plan.done
+    printer, profile, folder, record = plan.printer, plan.profile, plan.folder, plan.record
     client = printer.client()
     _ready(client, printer_name, notify)
 
@@ -171,6 +211,14 @@ def produce(
     _log(folder, event="PrintStarted", file=name, gcode_sha256=sliced.gcode_sha256)
     summary = f"job {job_id} of order {order_id}: printing {name} on {printer_name}"
     return Production("started", summary, record)
+
+
+def _outcome(record: dict[str, Any], history: PrintHistory) -> bool | None:
+    """Whether the recorded print ended well (True), failed or was cancelled (False), or has not
+    ended (None): OctoPrint counts a print of the file once it ends (PrintDone, PrintFailed)."""
+    if history.prints > int(record["prints_before"]):
+        return bool(history.last_success)
+    return None
 
 
 def _finish(folder: Path, record: dict[str, Any], success: bool, outcome: str) -> dict[str, Any]:
@@ -224,8 +272,8 @@ def watch(
                 notify(f"OctoPrint answers again after {time.monotonic() - down_since:.0f} s: {job.state}")
                 _log(folder, event="Reachable", state=job.state)
                 down_since = None
-            if history.prints > int(record["prints_before"]):
-                ok = bool(history.last_success)
+            ok = _outcome(record, history)
+            if ok is not None:
                 record = _finish(folder, record, ok, "done" if ok else "failed or was cancelled")
                 break
             if job.file == name and job.printing:
@@ -247,6 +295,69 @@ def watch(
             "on chain: pass --retry to print it again"
         )
     return Production("printed", f"job {job_id} of order {order_id}: print {name} done", record)
+
+
+#: A record in one of these states names a print that has not ended (as far as it knows).
+RUNNING = ("starting", "started")
+
+
+@dataclass(frozen=True)
+class PrintView:
+    """A job's print as a page shows it: its state (``""`` when none was started, ``started``,
+    ``printing``, ``printed``, ``failed``, ``shipped``), one line, the printer, the progress."""
+
+    state: str
+    line: str
+    printer: str = ""
+    completion: float | None = None
+
+
+def observe(c: Chain, order_id: int, job_id: int, timeout_s: float = 3.0) -> PrintView:
+    """The job's print now: its record, and for a running print OctoPrint asked once (its
+    job's progress, the file's history). A print OctoPrint counts as ended is recorded as
+    ``watch`` records it; an OctoPrint that does not answer is said in the line, not raised."""
+    folder = job_folder(c, order_id, job_id)
+    record = read_record(c, order_id, job_id)
+    state = record.get("state")
+    if not state:
+        return PrintView("", "")
+    name, printer = str(record["file"]), str(record["printer"])
+    if state in RUNNING:
+        try:
+            client = shop_printers.get(printer).client(timeout_s)
+            job, history = client.job(), client.history(name)
+        except ShopError as exc:
+            return PrintView("started", f"{name} started on printer {printer}; {exc}", printer)
+        ok = _outcome(record, history)
+        if ok is None:
+            if job.file == name and job.printing:
+                left = f", {format_duration(job.time_left_s)} left" if job.time_left_s else ""
+                done = job.completion or 0.0
+                line = f"printing {name} on printer {printer}: {done:.0f}% ({job.state}{left})"
+                return PrintView("printing", line, printer, done)
+            return PrintView("started", f"{name} started on printer {printer}, which is {job.state}", printer)
+        record = _finish(folder, record, ok, "done" if ok else "failed or was cancelled")
+        state = record["state"]
+    if state == "failed":
+        line = (f"the print {name} on printer {printer} {record.get('outcome', 'failed')}; nothing was sent "
+                "on chain: pass --retry to print it again")
+        return PrintView("failed", line, printer)
+    shipped = "; shipped" if state == "shipped" else ""
+    return PrintView(state, f"print {name} done on printer {printer}{shipped}", printer, 100.0)
+
+
+def ship(c: Chain, order_id: int, job_id: int) -> Step:
+    """Ship a job, refused while its print runs on a printer (a part is shipped once printed);
+    a job printed here gets its record marked shipped (``ship_printed``)."""
+    seen = observe(c, order_id, job_id)
+    if seen.state == "printing":
+        raise ShopError(
+            f"job {job_id} of order {order_id} is still printing ({seen.line}): "
+            "ship it once the print is done"
+        )
+    if seen.state == "printed":
+        return ship_printed(c, order_id, job_id)
+    return steps.ship(c, order_id, job_id)
 
 
 def ship_printed(c: Chain, order_id: int, job_id: int) -> Step:

@@ -10,10 +10,8 @@ needs the print to last: its own debug command, ``!!DEBUG:sleep_after_next G28 S
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,20 +33,12 @@ from tests.e2e.helpers import (
     venv_bin,
 )
 from tests.e2e.world import KEY_PASSPHRASE_ENV, World
+from tests.utils.fixtures import shop_tools_missing
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("prusa-slicer") is None or not (ROOT / ".tools" / "octoprint-venv").is_dir(),
-    reason="PrusaSlicer or OctoPrint missing: run 'make setup' (steps slicer and octoprint)",
-)
+pytestmark = pytest.mark.skipif(bool(shop_tools_missing()), reason=shop_tools_missing() or "-")
 
 PRINTER = "virtual"
 PROFILE = "generic-pla-draft"
-
-
-@pytest.fixture(scope="module")
-def octoprint() -> Iterator[OctoPrintServer]:
-    with OctoPrintServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,11 @@ def test_every_rules_word_reads_as_a_page_sentence() -> None:
         "'x' is not an e-mail address: give --email like name@example.org",
         too_large(64 << 20, "big.stl"),
         "this step sends a transaction: choose the account that signs it with --account",
+        # the shop floor's (offchain/shop): a print and a printer as the order page says them
+        "the print prodnet-o4-j2-0123456789ab-1.gcode on printer virtual failed or was cancelled; nothing "
+        "was sent on chain: pass --retry to print it again",
+        "OctoPrint at http://octopi refused the API key (HTTP 403): check the printer's --api-key-file",
+        "OctoPrint at http://octopi does not answer (no connection): is it running and the URL right?",
     ],
 )
 def test_the_steps_and_the_portals_own_refusals_read_as_page_sentences(sentence: str) -> None:

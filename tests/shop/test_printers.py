@@ -96,5 +96,5 @@ def test_a_printer_that_does_not_answer_is_offline_and_its_key_is_not_in_the_mes
     assert printers.status(printer).state == "offline (OctoPrint does not answer)"
     with pytest.raises(PrinterUnreachableError) as raised:
         OctoPrint(url, KEY, timeout_s=2).job()
-    assert str(raised.value).startswith(f"OctoPrint at {url} does not answer (ConnectionError)")
+    assert str(raised.value).startswith(f"OctoPrint at {url} does not answer (no connection)")
     assert KEY not in str(raised.value)

@@ -112,3 +112,35 @@ def dead_api() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"/ip4/127.0.0.1/tcp/{port}"
+
+
+# -- the shop floor: a real OctoPrint with its Virtual Printer -----------------------------
+def shop_tools_missing() -> str:
+    """Why the shop's end-to-end tests cannot run here ("" when PrusaSlicer and OctoPrint are
+    installed: ``make setup`` steps slicer and octoprint)."""
+    import shutil
+
+    from offchain import config
+    from offchain.devtools.binaries import octoprint_binary
+    from offchain.errors import ProdnetError
+
+    if shutil.which(config.slicer_binary()) is None:
+        return "PrusaSlicer missing: run 'make setup' (step slicer)"
+    try:
+        octoprint_binary()
+    except ProdnetError:
+        return "OctoPrint missing: run 'make setup' (step octoprint)"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def octoprint() -> Iterator[object]:
+    """One OctoPrint on loopback for the whole run (the CLI's and the portal's shop tests):
+    each test prints its own job's file, named by its order and job."""
+    from offchain.devtools.octoprint import OctoPrintServer
+
+    missing = shop_tools_missing()
+    if missing:
+        pytest.skip(missing)
+    with OctoPrintServer() as server:
+        yield server

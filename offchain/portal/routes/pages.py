@@ -4,6 +4,8 @@ htmx fragments (``routes/fragments.py``), the upload page with the upload post."
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
@@ -64,9 +66,11 @@ async def order_view(page: Visit, order_id: int, name: str) -> HTMLResponse:
     except ProdnetError as exc:
         return page.render("error.html", status=404, message=error_text(exc))
     parts = portal.workspace.parts(owner=page.actor.address)
+    floor = await _shop_floor(page, data) if data["is_producer"] else dict(NO_SHOP)
     return page.render(
         name,
         parts=parts,
+        **floor,
         job_parts=_joined_parts(page, parts, data["jobs"]),
         secret_keys=await _key_choices(page, "sec"),
         ipfs_api=portal.settings.ipfs_api or config.ipfs_api(),
@@ -75,6 +79,37 @@ async def order_view(page: Visit, order_id: int, name: str) -> HTMLResponse:
         destructive=actions.DESTRUCTIVE,
         **data,
     )
+
+
+#: An order page without the shop floor (a viewer who is not its producer).
+NO_SHOP: dict[str, Any] = {"prints": {}, "producible": [], "printers": [], "shop_problem": ""}
+
+
+async def _shop_floor(page: Visit, data: dict[str, Any]) -> dict[str, Any]:
+    """The producer's view of its order's jobs on the shop floor (``offchain.shop.floor``):
+    each job's print, the jobs that may go to print and the printers of the order's machine,
+    a missing slicer. Asked in a worker thread (OctoPrint, not the chain)."""
+    from offchain.shop import floor
+
+    reader, order = page.portal.reader, data["order"]
+
+    def read() -> dict[str, Any]:
+        prints = {
+            job: replace(seen, line=for_page(seen.line))
+            for job, seen in floor.order_prints(reader, order.id, [j.id for j in data["jobs"]]).items()
+        }
+        producible = [j.id for j in data["jobs"] if floor.may_produce(j.status_code, prints.get(j.id))]
+        return {
+            "prints": prints,
+            "producible": producible,
+            "printers": floor.machine_printers(data["machine_id"]),
+            "shop_problem": floor.slicer_missing() if producible else "",
+        }
+
+    try:
+        return await asyncio.to_thread(read)
+    except ProdnetError as exc:  # an unreadable shop configuration: said once, the page works
+        return {**NO_SHOP, "shop_problem": error_text(exc)}
 
 
 def _joined_parts(page: Visit, parts: list[tuple[str, str]], jobs: list[Any]) -> dict[int, str]:
@@ -128,12 +163,23 @@ async def order_page(page: VisitDep, order_id: int) -> HTMLResponse:
 async def account_page(page: VisitDep) -> HTMLResponse:
     portal = page.portal
     data = await portal.read(pages.account_page, portal.reader, page.actor.address)
+    data["printers"] = await _printers(data["machines"])
     return page.render(
         "account.html",
         public_keys=await _key_choices(page, "pub"),
         key_folder=portal.workspace.key_folder,
         **data,
     )
+
+
+async def _printers(machines: list[Any]) -> list[Any] | str:
+    """The printers of the account's machines and their state, or why they cannot be read."""
+    from offchain.shop import floor
+
+    try:
+        return await asyncio.to_thread(floor.printer_states, [m.id for m in machines])
+    except ProdnetError as exc:
+        return error_text(exc)
 
 
 @router.get("/parts", response_class=HTMLResponse)

@@ -104,8 +104,8 @@ async def act(name: str, form: CsrfForm, request: Request, portal: PortalDep) ->
                                lines=[error_text(exc)], go_to=None, action=name)
         keep = {k: v for k, v in fields.items() if k not in NOT_RESENT}
         return page.render("_confirm.html" if template == "_result.html" else "confirm.html",
-                           action=name, lines=lines, fields=keep, token=token,
-                           destructive=name in actions.DESTRUCTIVE)
+                           action=name, lines=lines, fields=keep, token=token, signs=signs,
+                           asks_key="secret_key" in keep, destructive=name in actions.DESTRUCTIVE)
 
     async def run_once() -> Done:
         def run() -> actions.Outcome:

@@ -1,4 +1,4 @@
-// prodnet portal: live updates (server-sent events -> htmx refresh), the STL drop zone,
+// prodnet portal: live updates (server-sent events -> htmx refresh: chain events, prints), the STL drop zone,
 // and the upload limit checked before sending. No inline scripts: the CSP forbids them.
 "use strict";
 
@@ -9,6 +9,9 @@
     events.addEventListener("changed", function (e) {
       if (live) live.textContent = "block " + e.data;
       document.body.dispatchEvent(new CustomEvent("changed"));
+    });
+    events.addEventListener("printing", function () {
+      document.body.dispatchEvent(new CustomEvent("printing"));
     });
     events.addEventListener("open", function () { if (live) live.classList.add("on"); });
     events.addEventListener("error", function () { if (live) live.classList.remove("on"); });
