@@ -16,7 +16,8 @@ APE := $(VENV)/bin/ape
 help:
 	@echo "make setup   install the venv, npm tools (solc, anvil, OpenZeppelin) and build Kubo"
 	@echo "make test    the whole test suite (unit, property, offchain, e2e)"
-	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes (PERMISSIONED=1: on the members' geth network)"
+	@echo "make demo    the end-to-end demo on Anvil + two Kubo nodes (PERMISSIONED=1: on the members' geth network;"
+	@echo "             PRINTERS=1: one job printed on OctoPrint's Virtual Printer, then shipped)"
 	@echo "make portal  the web portal on the demo world (Anvil, two Kubo nodes); prints the URL to open"
 	@echo "make network the members' network: 3 geth nodes in Clique proof-of-authority (.prodnet/network)"
 	@echo "make gas     gas per order step -> reports/gas.json"
@@ -57,12 +58,15 @@ chain: setup
 
 # PERMISSIONED=1: the story on the members' network (3 geth nodes, `make network`), left
 # running afterwards (`ape run network down` stops it; its chain stays in .prodnet/network).
+# PRINTERS=1: an OctoPrint with its Virtual Printer is the producer's printer; one job is
+# printed, then shipped (needs PrusaSlicer and OctoPrint: make setup's steps slicer, octoprint).
+DEMO_PRINTERS = $(if $(filter 1 yes true,$(PRINTERS)),--printers,)
 demo: setup
 ifneq ($(filter 1 yes true,$(PERMISSIONED)),)
 	$(APE) run network up
-	$(APE) run demo --permissioned --network ethereum:permissioned:node
+	$(APE) run demo --permissioned --network ethereum:permissioned:node $(DEMO_PRINTERS)
 else
-	$(APE) run demo
+	$(APE) run demo $(DEMO_PRINTERS)
 endif
 
 # The members' network: N geth nodes sealing in Clique (node i: RPC on 127.0.0.1:860i).

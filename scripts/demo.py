@@ -6,7 +6,9 @@ their parts and join the same order; the order closes; one model travels through
 producer fetches, verifies and decrypts both, ships; one customer confirms, the other
 disputes and the arbiter (named by the order, or a member with the arbiter role) splits
 the deposit; the producer and that customer withdraw. A third customer's part that does
-not fit is refused.
+not fit is refused. With --printers (make demo PRINTERS=1) the producer's printer is an
+OctoPrint with its Virtual Printer, started for the demo and stopped after it: alice's job is
+sliced, printed and shipped once printed (order produce --ship-when-done).
 """
 
 import click
@@ -21,9 +23,13 @@ ape_logs_to_stderr()
 @click.command(cls=commands.one_line(ConnectedProviderCommand), short_help="End-to-end demo")
 @click.option("--permissioned", is_flag=True, help="Members-only deployment (Membership contract).")
 @click.option("--keep", is_flag=True, help="Keep the temporary folder (secret keys, plaintexts).")
+@click.option(
+    "--printers", is_flag=True,
+    help="Also start an OctoPrint with its Virtual Printer: one job is printed, then shipped.",
+)
 @one_line_errors
-def cli(permissioned, keep):
+def cli(permissioned, keep, printers):
     """Run the whole story; its temporary folder is removed at the end unless --keep."""
     from offchain.devtools.demo import run_demo
 
-    run_demo(permissioned, echo=click.echo, keep=keep)
+    run_demo(permissioned, echo=click.echo, keep=keep, printers=printers)

@@ -21,11 +21,15 @@ from offchain.chain.session import contracts_of, is_poa, node_url, using_node
 from offchain.devtools import parts as testdata
 from offchain.devtools.kubo import KuboNode
 from offchain.devtools.network import Network, NetworkError, summary_line
+from offchain.devtools.octoprint import OctoPrintServer
+from offchain.errors import ProdnetError
 from offchain.formats import format_amount, table
 from offchain.orders import pinning
 from offchain.orders import steps as workflow
 from offchain.orders.report import status
 from offchain.parts import stl
+from offchain.shop import printers as shop_printers
+from offchain.shop import produce as shop
 from offchain.transfer import keys as pgp_keys
 from offchain.transfer import replication, storage
 
@@ -116,15 +120,55 @@ def fee_of(step: Step) -> int | None:
     return int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
 
 
-def run_demo(permissioned: bool, echo: Callable[[str], None] = print, keep: bool = False) -> list[Step]:
+#: The printer the demo adds, and the slicing profile it attaches to the demo's machine: the
+#: Virtual Printer takes any FFF G-code, so a PLA draft stands in for the SLS machine's profile.
+DEMO_PRINTER = "virtual"
+DEMO_PROFILE = "generic-pla-draft"
+
+
+def printers_missing() -> str:
+    """Why the demo cannot print (``""`` when PrusaSlicer and OctoPrint are installed)."""
+    from offchain.devtools.binaries import octoprint_binary
+    from offchain.errors import ProdnetError
+    from offchain.shop.slicer import slicer_command
+
+    for check in (slicer_command, octoprint_binary):
+        try:
+            check()
+        except ProdnetError as exc:
+            return f"the demo with printers needs PrusaSlicer and OctoPrint: {exc}"
+    return ""
+
+
+def _produce(
+    c: Chain, order_id: int, job_id: int, secret: Path, ipfs_api: str, echo: Callable[[str], None]
+) -> Step:
+    """``order produce --ship-when-done``: fetch, verify, decrypt, slice, print, watch, ship."""
+
+    def say(line: str) -> None:
+        echo(f"  [producer] {line}")
+
+    started = shop.produce(c, order_id, job_id, DEMO_PRINTER, secret, ipfs_api=ipfs_api, notify=say)
+    say(started.summary)
+    say(shop.watch(c, order_id, job_id, poll_s=1.0, notify=say).summary)
+    return shop.ship_printed(c, order_id, job_id)
+
+
+def run_demo(
+    permissioned: bool, echo: Callable[[str], None] = print, keep: bool = False, printers: bool = False
+) -> list[Step]:
     """Run the story in a temporary folder (secret keys, plaintext parts): removed at the end,
-    also on error, unless KEEP, in which case its path is printed."""
+    also on error, unless KEEP, in which case its path is printed. PRINTERS: an OctoPrint with
+    its Virtual Printer is started and added as the producer's printer, and one job goes from its
+    model to print and to shipment once printed (``order produce --ship-when-done``)."""
+    if printers and printers_missing():
+        raise DemoSetupError(printers_missing())
     nodes = Nodes.of_connected_chain()  # read before the state folder is scoped to the demo's
     if nodes.network is not None:
         echo(summary_line(nodes.network))
     work = Path(tempfile.mkdtemp(prefix="prodnet-demo-"))
     try:
-        return _run_demo(permissioned, echo, work, nodes)
+        return _run_demo(permissioned, echo, work, nodes, printers)
     finally:
         if nodes.network is not None:  # started before the demo ('ape run network up'): left as found
             echo(
@@ -137,7 +181,13 @@ def run_demo(permissioned: bool, echo: Callable[[str], None] = print, keep: bool
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes: Nodes) -> list[Step]:
+class DemoSetupError(ProdnetError):
+    """The demo cannot run as asked (a tool it needs is not installed)."""
+
+
+def _run_demo(
+    permissioned: bool, echo: Callable[[str], None], work: Path, nodes: Nodes, printers: bool = False
+) -> list[Step]:
     from ape import accounts, chain
 
     started = time.monotonic()
@@ -156,7 +206,8 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
 
         mode = "permissioned" if permissioned else "public"
         echo(f"== prodnet demo ({mode} mode) on chain {chain.chain_id}")
-        with KuboNode() as alice_node, KuboNode() as producer_node:
+        with contextlib.ExitStack() as running:
+            alice_node, producer_node = running.enter_context(KuboNode()), running.enter_context(KuboNode())
             producer_node.connect(alice_node)
             echo(
                 f"== two Kubo nodes on loopback: alice's {alice_node.api_multiaddr}, "
@@ -211,6 +262,16 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 )
             )
             order_id = opened.data["order_id"]
+            if printers:
+                octoprint = running.enter_context(OctoPrintServer(work / "octoprint"))
+                machine_id = machine.data["machine_id"]
+                shop_printers.add(DEMO_PRINTER, octoprint.url, octoprint.api_key_file, machine_id)
+                shop_printers.set_machine_profile(machine_id, DEMO_PROFILE)
+                echo(
+                    f"== the producer's printer {DEMO_PRINTER}: OctoPrint {octoprint.url} with its Virtual "
+                    f"Printer, for machine {machine.data['machine_id']}, slicing profile {DEMO_PROFILE} "
+                    "(its API key in a mode-600 file; 'ape run printer add')"
+                )
 
             echo("== customers inspect their parts (public data only) and join the same order")
             jobs = {}
@@ -260,7 +321,16 @@ def _run_demo(permissioned: bool, echo: Callable[[str], None], work: Path, nodes
                 )
 
             echo("== the producer fetches, verifies and decrypts both models, builds and ships")
-            for name in ("alice", "bob"):
+            by_hand = ("alice", "bob")
+            if printers:
+                by_hand = ("bob",)
+                echo(
+                    f"  [producer] alice's job {jobs['alice']} goes to the printer: 'ape run order produce "
+                    f"{order_id} {jobs['alice']} --printer {DEMO_PRINTER} --ship-when-done'"
+                )
+                secret, ipfs_api = keys["producer"][1], producer_node.api_multiaddr
+                record(_produce(p, order_id, jobs["alice"], secret, ipfs_api, echo))
+            for name in by_hand:
                 out = work / "producer-inbox" / f"{name}-job{jobs[name]}.stl"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 fetched = workflow.fetch_model(

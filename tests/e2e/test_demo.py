@@ -11,9 +11,9 @@ from pathlib import Path
 from tests.e2e.helpers import ROOT, venv_bin
 
 
-def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _demo(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODNET_", "PYTEST_"))}
-    env.update(TMPDIR=str(tmp_path), APE_DATA_FOLDER=str(tmp_path / "ape"))
+    env.update(TMPDIR=str(tmp_path), APE_DATA_FOLDER=str(tmp_path / "ape"), **settings)
     return subprocess.run(
         [venv_bin("ape"), "run", "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=900, stdin=subprocess.DEVNULL, check=False,
@@ -55,3 +55,15 @@ def test_demo_runs_the_story_and_leaves_no_secrets_behind(tmp_path: Path) -> Non
     assert again.returncode == 0, again.stdout + again.stderr
     left = [p for p in tmp_path.glob("prodnet-demo-*") if p != folder]
     assert left == [], f"the demo left {left} behind"
+
+
+def test_the_demo_with_printers_says_what_to_install_and_starts_nothing_without_them(tmp_path: Path) -> None:
+    result = _demo(tmp_path, "--printers", PRODNET_SLICER="prusa-slicer-not-installed")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(
+        "error: the demo with printers needs PrusaSlicer and OctoPrint: PrusaSlicer not found "
+        "(prusa-slicer-not-installed): install it with 'make setup'"
+    ), result.stderr
+    assert "Traceback" not in result.stderr and "== prodnet demo" not in result.stdout
+    assert list(tmp_path.glob("prodnet-demo-*")) == [] and list(tmp_path.glob("prodnet-octoprint-*")) == []
