@@ -124,6 +124,8 @@ def fee_of(step: Step) -> int | None:
 #: Virtual Printer takes any FFF G-code, so a PLA draft stands in for the SLS machine's profile.
 DEMO_PRINTER = "virtual"
 DEMO_PROFILE = "generic-pla-draft"
+#: The Virtual Printer moves at this percentage of the G-code's feed rates (M220).
+DEMO_SPEED_PERCENT = 1000
 
 
 def printers_missing() -> str:
@@ -264,12 +266,14 @@ def _run_demo(
             order_id = opened.data["order_id"]
             if printers:
                 octoprint = running.enter_context(OctoPrintServer(work / "octoprint"))
+                octoprint.send(f"M220 S{DEMO_SPEED_PERCENT}")  # a demo's minutes, not the print's
                 machine_id = machine.data["machine_id"]
                 shop_printers.add(DEMO_PRINTER, octoprint.url, octoprint.api_key_file, machine_id)
                 shop_printers.set_machine_profile(machine_id, DEMO_PROFILE)
                 echo(
                     f"== the producer's printer {DEMO_PRINTER}: OctoPrint {octoprint.url} with its Virtual "
-                    f"Printer, for machine {machine.data['machine_id']}, slicing profile {DEMO_PROFILE} "
+                    f"Printer (moving at {DEMO_SPEED_PERCENT}% of the G-code's speeds), for machine "
+                    f"{machine_id}, slicing profile {DEMO_PROFILE} "
                     "(its API key in a mode-600 file; 'ape run printer add')"
                 )
 

@@ -60,7 +60,7 @@ def _as(portal, label: str) -> Chain:
 
 
 @pytest.fixture(scope="module")
-def shop(portal, octoprint, tmp_path_factory: pytest.TempPathFactory) -> Shop:
+def shop(octoprint, portal, tmp_path_factory: pytest.TempPathFactory) -> Shop:
     """A PLA machine of the demo producer with two printers (the virtual one, and one whose
     OctoPrint is not there), an order on it, closed, alice's three jobs with their models in."""
     from ape import chain
