@@ -258,12 +258,14 @@ step_slicer() {
 
 step_octoprint() {
   # OctoPrint (the printers' server, with its Virtual Printer for the tests and the demo) in a
-  # venv of its own, .tools/octoprint-venv: it pins its own web stack.
+  # venv of its own, .tools/octoprint-venv: it pins its own web stack. Asked and run through the
+  # venv's interpreter (python -m octoprint), never its scripts, whose first line names the
+  # folder the venv was made in (a .tools shared by several checkouts).
   local version venv="$TOOLS/octoprint-venv" stamp="$TOOLS/octoprint-venv/.prodnet-installed"
   version="$(sed -n 's/^OctoPrint==//p' tools/octoprint-requirements.lock)"
   [ -n "$version" ] || die "tools/octoprint-requirements.lock does not pin OctoPrint"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version" ] \
-      && reports "$version" "$venv/bin/octoprint" --version; then
+      && reports "$version" "$venv/bin/python" -m octoprint --version; then
     say "octoprint: $version in .tools/octoprint-venv up to date"
     return
   fi
@@ -271,7 +273,7 @@ step_octoprint() {
   say "octoprint: installing OctoPrint $version into .tools/octoprint-venv"
   "$PYTHON" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/octoprint-requirements.lock
-  reports "$version" "$venv/bin/octoprint" --version || die "octoprint in .tools/octoprint-venv does not report $version"
+  reports "$version" "$venv/bin/python" -m octoprint --version || die "octoprint in .tools/octoprint-venv does not report $version"
   echo "$version" > "$stamp"
 }
 

@@ -8,7 +8,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+import requests
+
 from tests.e2e.helpers import ROOT, venv_bin
+from tests.utils.fixtures import shop_tools_missing
 
 
 def _demo(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -67,3 +71,30 @@ def test_the_demo_with_printers_says_what_to_install_and_starts_nothing_without_
     ), result.stderr
     assert "Traceback" not in result.stderr and "== prodnet demo" not in result.stdout
     assert list(tmp_path.glob("prodnet-demo-*")) == [] and list(tmp_path.glob("prodnet-octoprint-*")) == []
+
+
+@pytest.mark.skipif(bool(shop_tools_missing()), reason=shop_tools_missing() or "-")
+def test_the_demo_with_printers_prints_a_job_ships_it_when_printed_stops_octoprint(tmp_path: Path) -> None:
+    result = _demo(tmp_path, "--printers")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    printer = re.search(
+        r"^== the producer's printer virtual: OctoPrint (http://127\.0\.0\.1:\d+) with its Virtual Printer",
+        out, re.M,
+    )
+    assert printer, out
+    # alice's job goes through order produce --ship-when-done; bob's is fetched and shipped by hand
+    said = out[out.index("[producer] alice's job 1 goes to the printer"):]
+    order = [
+        "[producer] fetched ipfs://", "[producer] sliced with generic-pla-draft: ",
+        "[producer] job 1 of order 1: printing prodnet-o1-j1-",
+        "[producer] job 1 of order 1: print prodnet-o1-j1-",
+        "[producer] ship: job 1 of order 1 shipped", "[producer] ship: job 2 of order 1 shipped",
+    ]
+    assert [said.index(line) for line in order] == sorted(said.index(line) for line in order), said
+    assert re.search(r"^  \[producer\] printing prodnet-o1-j1-\S+: [\d.]+% \(Printing\)$", said, re.M), said
+    assert "[alice] confirm: job 1 of order 1 received" in out
+    # the demo's OctoPrint is stopped, and its folder gone with the demo's
+    with pytest.raises(requests.ConnectionError):
+        requests.get(printer.group(1), timeout=5)
+    assert list(tmp_path.glob("prodnet-demo-*")) == []
