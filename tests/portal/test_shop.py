@@ -198,23 +198,41 @@ def test_one_click_is_one_print_and_a_part_on_the_printer_is_not_shipped(page, p
     refused = submit(page, f"ship job {job}")
     assert f"job {job} of order {order_id} is still printing" in refused, refused
     assert portal.reader.orders.getJob(order_id, job).status == JobStatus.MODEL_SUBMITTED
+
+    # cancelled on the printer: the page says so (nothing sent) and offers to print it again
+    requests.post(f"{octoprint.url}/api/job", json={"command": "cancel"},
+                  headers={"X-Api-Key": octoprint.api_key}, timeout=10).raise_for_status()
+    cell = page.locator(f"#job-{job} td.print")
+    expect(cell).to_have_attribute("data-state", "failed", timeout=60_000)
+    expect(cell).to_contain_text(
+        "failed or was cancelled; nothing was sent on chain: print it again (its button on the order's page)"
+    )
+    expect(page.get_by_role("button", name=f"print again job {job}")).to_have_count(1)
+    assert portal.reader.orders.getJob(order_id, job).status == JobStatus.MODEL_SUBMITTED
     wait_idle(octoprint)
-    assert prints_of(octoprint, started[0]) == 1
+    assert prints_of(octoprint, started[0]) == 1 and job_files(octoprint, order_id, job) == started
 
 
-def test_the_account_lists_its_printers_and_a_missing_slicer_is_one_line(page, portal, shop, monkeypatch):
+def test_a_printer_or_slicer_missing_is_one_line_the_rest_works(page, portal, octoprint, shop, monkeypatch):
     act_as(page, "producer")
     page.click("text=My account")
     rows = {
         row.locator("td").nth(0).inner_text(): row.locator("td.printer-state").inner_text()
         for row in page.locator("table.printers tbody tr").all()
     }
-    assert rows[PRINTER] in ("Operational", "Printing")
+    assert rows[PRINTER] == "Operational"
     assert rows[ASLEEP] == "offline (OctoPrint does not answer)"
+
+    job = shop.jobs[2]
+    go(page, portal, f"/orders/{shop.order}")
+    refused = submit(page, f"produce job {job}", selects={**CHOICES, "printer": ASLEEP}, confirm=False)
+    down = (r"OctoPrint at http://127\.0\.0\.1:\d+ does not answer \(no connection\): "
+            r"is it running and the URL right\?")
+    assert re.fullmatch(down, refused), refused
+    assert job_files(octoprint, shop.order, job) == []
 
     monkeypatch.setenv("PRODNET_SLICER", "prusa-slicer-not-installed")
     go(page, portal, f"/orders/{shop.order}")
-    job = shop.jobs[2]
     line = page.locator(f"#actions-job-{job} .shop-problem")
     expect(line).to_have_text(re.compile(r"^PrusaSlicer not found \(prusa-slicer-not-installed\): install "))
     expect(page.get_by_role("button", name=f"produce job {job}")).to_have_count(0)
