@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from offchain._fs import atomic_output
+from offchain.devtools import parts as shapes
 from offchain.devtools.parts import IndexedMesh
 
 CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
@@ -140,3 +141,17 @@ def write_obj(path: Path, named: Sequence[tuple[str, IndexedMesh]], groups: bool
     with atomic_output(path) as fh:
         fh.write(data)
     return path
+
+
+def assembly(path: Path, fmt: str = "3mf") -> Path:
+    """A five-part assembly (a bracket, a gear, a spacer, a ring and a pin), each part closed,
+    written as a 3MF (one object and build item per part) or an OBJ (one ``o`` object per part:
+    an assembly when read with split_groups)."""
+    named = [
+        ("bracket", shapes.bracket()),
+        ("gear", shapes.gear()),
+        ("spacer", shapes.box((30.0, 30.0, 6.0))),
+        ("ring", shapes.torus(18.0, 4.0, segments=32, rings=16)),
+        ("pin", shapes.box((4.0, 4.0, 40.0))),
+    ]
+    return write_3mf(path, named) if fmt == "3mf" else write_obj(path, named, groups=True)
