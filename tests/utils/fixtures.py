@@ -133,14 +133,38 @@ def shop_tools_missing() -> str:
     return ""
 
 
-@pytest.fixture(scope="session")
-def octoprint() -> Iterator[object]:
-    """One OctoPrint on loopback for the whole run (the CLI's and the portal's shop tests):
-    each test prints its own job's file, named by its order and job."""
-    from offchain.devtools.octoprint import OctoPrintServer
+class SharedOctoPrint:
+    """One OctoPrint on loopback for the whole run (the CLI's and the portal's shop tests),
+    started on first use: each test prints its own job's file, named by its order and job."""
 
-    missing = shop_tools_missing()
-    if missing:
-        pytest.skip(missing)
-    with OctoPrintServer() as server:
-        yield server
+    def __init__(self) -> None:
+        self._server: object | None = None
+
+    def get(self) -> object:
+        from offchain.devtools.octoprint import OctoPrintServer
+
+        missing = shop_tools_missing()
+        if missing:
+            pytest.skip(missing)
+        if self._server is None:
+            self._server = OctoPrintServer().__enter__()
+        return self._server
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+# autouse at session scope, so it exists before any other fixture: a session fixture first
+# asked for by a later module makes Ape rebuild the fixtures already made (a second portal)
+@pytest.fixture(scope="session", autouse=True)
+def shared_octoprint() -> Iterator[SharedOctoPrint]:
+    holder = SharedOctoPrint()
+    yield holder
+    holder.close()
+
+
+@pytest.fixture(scope="module")
+def octoprint(shared_octoprint: SharedOctoPrint) -> object:
+    """The run's OctoPrint with its Virtual Printer (started by the first module that asks)."""
+    return shared_octoprint.get()
