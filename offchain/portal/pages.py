@@ -24,6 +24,7 @@ from offchain.orders.indexed import market_index, market_settings
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.report import UnknownOrderError
 from offchain.orders.rules import same_address
+from offchain.orders.steps.book import ONE_PART_REQUEST
 from offchain.portal.workspace import StoredPart
 
 PAGE_SIZE = 25
@@ -273,11 +274,37 @@ class OfferView:
 OFFERS_SHOWN = 50
 
 
+@dataclass(frozen=True)
+class PartRow:
+    """One part of a dropped file, as its page lists it."""
+
+    name: str
+    box: str
+    volume: str
+    closed: str
+    warnings: tuple[str, ...]  # the reader's and the printability report's
+
+
+def part_rows(part: StoredPart, reports: tuple[Any, ...]) -> list[PartRow]:
+    rows = []
+    for named, checked in zip(part.parts, reports, strict=True):
+        data = named.data
+        rows.append(PartRow(
+            name=named.name,
+            box=dims_mm(data.chain_dims_um()),
+            volume=f"{data.volume_mm3:,.0f} mm3",
+            closed="yes" if data.closed else f"no: {data.open_edges} open edges",
+            warnings=tuple(data.warnings) + tuple(checked.warnings),
+        ))
+    return rows
+
+
 def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str, Any]:
     from offchain.parts.units import build_space_mm3
 
     x, y, z = part.data.bbox_mm
-    ranked = market.offers(c, part.path, quantity, part.units, rank=rank, part=part.data)
+    every = tuple(p.data for p in part.parts)
+    ranked = market.offers(c, part.path, quantity, part.units, rank=rank, part=every)
     pairs = ranked[:OFFERS_SHOWN]  # the best ones; the page says how many there are in all
     index = market_index(c, sync=False)
     rows = {o.order_id: row for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
@@ -291,6 +318,10 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
         row = rows.get(o.order_id)
         machine = machines.get(row.machineId) if row is not None else None
         token = tokens.get(o.order_id, "0x0")
+        if part.is_assembly:
+            per_part = " + ".join(price_text(cost, token) for cost in o.part_costs)
+        else:
+            per_part = price_text(o.cost // quantity, token) if quantity > 1 else ""
         return OfferView(
             order_id=o.order_id,
             producer=o.producer,
@@ -300,21 +331,33 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
             delivery=format_time(o.delivery),
             waste=f"{o.waste_mm3 / 1000:,.1f} cm3",
             arbiter=report.arbiter_text(c.deployment, row) if row is not None else "",
-            per_part=price_text(o.cost // quantity, token) if quantity > 1 else "",
+            per_part=per_part,
             lead=f"in {max(0, o.delivery - now) / 86_400:.0f} days",
             material=row.material_text if row is not None else "",
             process=machine.process if machine is not None else "",
         )
 
-    return {
-        "part": part,
-        "bbox": f"{x:g} x {y:g} x {z:g} mm",
-        "price_rule": (
+    if part.is_assembly:
+        spaces = [build_space_mm3(p.chain_dims_um(), quantity) for p in every]
+        price_rule = (
+            f"An assembly of {len(every)} parts, joined in one transaction, each part its own job: each "
+            f"pays for its own build space (its bounding box x {quantity}; "
+            f"{' + '.join(f'{s / 1000:,.1f}' for s in spaces)} = {sum(spaces) / 1000:,.1f} cm3 in all), "
+            "at the order's price per cm3; an order takes it if every part fits and their build "
+            "spaces together fit its space left."
+        )
+    else:
+        price_rule = (
             f"You pay for build space, not for the part's own volume: its bounding box ({x:g} x {y:g} x "
             f"{z:g} mm = {box / 1000:,.1f} cm3 per part; the part itself is "
             f"{part.data.volume_mm3 / 1000:,.1f} cm3) x {quantity} = {space / 1000:,.1f} cm3, at each "
             "order's price per cm3."
-        ),
+        )
+    return {
+        "part": part,
+        "bbox": f"{x:g} x {y:g} x {z:g} mm",
+        "price_rule": price_rule,
         "offers": [offer(o, record) for o, record in pairs],
         "offers_total": len(ranked),
+        "one_part_request": ONE_PART_REQUEST,
     }

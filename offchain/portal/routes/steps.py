@@ -160,7 +160,7 @@ async def upload_part(form: CsrfForm, page: VisitDep) -> Response:
     upload = form.get("stl")
     units = str(form.get("units") or "mm")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        message = "choose an STL file to drop on the portal"
+        message = "choose a model file (STL, 3MF or OBJ) to drop on the portal"
     else:
 
         def chunks() -> Any:

@@ -1,0 +1,104 @@
+"""3MF and OBJ files on the part page: an assembly of five parts dropped as one 3MF is listed
+part by part (box, volume, printability), previewed with three.js's own 3MF loader, and
+priced against each open order part by part and in all; an OBJ is previewed with the OBJ
+loader; a bad package is refused in one line and not kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from offchain import parts
+from offchain.devtools import models
+from offchain.devtools import parts as testdata
+from offchain.formats import dims_mm
+from offchain.orders.steps.book import ONE_PART_REQUEST
+from offchain.parts.units import price_wei
+from offchain.portal.pages import price_text
+from tests.portal.conftest import screenshot
+from tests.portal.helpers import act_as, go
+
+
+def _drop(page, portal, path: Path) -> str:
+    """Drop PATH on the part page as a person would; the id of the part page it leads to."""
+    go(page, portal, "/parts")
+    page.set_input_files("#stl", str(path))
+    with page.expect_navigation(url="**/parts/*"):
+        page.click("text=read the part")
+    return page.url.split("/parts/", 1)[1].split("?", 1)[0]
+
+
+def _preview(page) -> dict[str, str]:
+    page.wait_for_selector("#preview[data-state]", timeout=30_000)
+    names = ("state", "shown-parts", "part-triangles", "triangles")
+    return {name: page.get_attribute("#preview", f"data-{name}") or "" for name in names}
+
+
+def test_a_five_part_3mf_is_listed_previewed_and_priced_part_by_part(page, portal, fresh_order, tmp_path):
+    _, order_id = fresh_order
+    act_as(page, "alice")
+    path = models.write_assembly(tmp_path / "housing.3mf")
+    model = parts.read(path)
+    assert len(model.parts) == 5
+
+    part_id = _drop(page, portal, path)
+    rows = page.locator("table.parts tbody tr")
+    assert rows.count() == 5
+    for row, named in zip(rows.all(), model.parts, strict=True):
+        text = row.inner_text()
+        assert named.name in text and dims_mm(named.data.chain_dims_um()) in text, text
+        assert f"{named.data.volume_mm3:,.0f} mm3" in text
+    # the same 3MF, read in the browser by three.js's 3MFLoader: one object per build item
+    shown = _preview(page)
+    assert shown["state"] in ("shown", "no-webgl"), shown
+    assert shown["shown-parts"] == "5"
+    assert shown["part-triangles"] == ",".join(str(p.data.triangles) for p in model.parts)
+    page.select_option("#preview-part", label="2. gear")
+    assert page.get_attribute("#preview", "data-showing") == "1"
+
+    # the fresh order's offer: each part priced as its own join, and the sum
+    offer = page.locator("table.offers tbody tr").filter(has=page.get_by_role("link", name=f"#{order_id}"))
+    price = int(portal.reader.orders.getOrder(order_id).pricePerCm3)
+    each = [price_wei(price, p.data.chain_dims_um(), 1) for p in model.parts]
+    token = "0x0000000000000000000000000000000000000000"
+    assert offer.locator("td.cost").inner_text().startswith(price_text(sum(each), token))
+    assert offer.locator(".part-costs").inner_text() == "(" + " + ".join(price_text(c, token) for c in each) + ")"
+    assert offer.get_by_role("button", name=f"join order {order_id} with all 5 parts").count() == 1
+    assert "An assembly of 5 parts" in page.inner_text("p.price-rule")
+    # a request is one part: the page says so in the step's own words, and offers no form
+    assert ONE_PART_REQUEST in page.inner_text("p.request-note")
+    assert page.get_by_role("button", name="request production").count() == 0
+    screenshot(page, "assembly-part-page")
+
+    served = page.request.get(f"{portal.url}/parts/{part_id}/model.3mf")
+    assert served.headers["content-type"] == "model/3mf" and served.body() == path.read_bytes()
+    assert page.request.get(f"{portal.url}/parts/{part_id}/model.stl").status == 404
+
+
+def test_an_obj_is_one_part_previewed_with_the_obj_loader(page, portal, tmp_path):
+    act_as(page, "bob")
+    gear = testdata.gear()
+    path = models.write_obj(tmp_path / "gear.obj", [("gear", gear)])
+    _drop(page, portal, path)
+    assert "(obj, mm)" in page.inner_text("dl.public")
+    shown = _preview(page)
+    assert shown["state"] in ("shown", "no-webgl"), shown
+    assert shown["shown-parts"] == "1" and shown["triangles"] == str(len(gear.faces))
+    assert page.get_by_role("button", name="request production").count() == 1  # one part: requestable
+
+
+def test_a_bad_3mf_is_refused_in_one_line_and_not_kept(page, portal, tmp_path):
+    act_as(page, "bob")
+    before = portal.workspace.parts()
+    resources = (
+        '<object id="1" type="model"><components><component objectid="2"/></components></object>'
+        '<object id="2" type="model"><components><component objectid="1"/></components></object>'
+    )
+    cycle = tmp_path / "cycle.3mf"
+    cycle.write_bytes(models.package({models.MODEL_PART: models.model_xml(resources, models.build_xml([1]))}))
+    go(page, portal, "/parts")
+    page.set_input_files("#stl", str(cycle))
+    page.click("text=read the part")
+    message = page.locator("#upload-result .result.refused").inner_text()
+    assert message.startswith("cycle.3mf") and "1 -> 2 -> 1" in message and "\n" not in message.strip()
+    assert str(tmp_path) not in message and ".upload" not in message  # the name as dropped, not the temp file
+    assert portal.workspace.parts() == before
