@@ -20,10 +20,16 @@ from offchain.orders import RANKINGS, matching
 from offchain.orders.indexed import market_index, settings_of
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.steps import StepError
+from offchain.parts import printability, stl
 from offchain.parts import read as read_model
-from offchain.parts import stl
 
 ANY = "*"
+#: What `order demands` can say of a requested part's printability before its model is seen.
+PUBLIC_PRINTABILITY = (
+    "printability from the public data (the requested box): 'fits as' lists the orientations in which it "
+    "fits the machine (xyz as modelled, zyx its z along the machine's x...); watertightness, overhangs and "
+    "walls come from the model, once the request is taken and the model fetched"
+)
 NO_LIMIT = 2**62
 
 #: A print estimate for an offer's machine (print time, material), or None: from the layer
@@ -235,16 +241,19 @@ def demands_text(c: Chain, order_id: int, estimate: DemandEstimate | None = None
     index = market_index(c, sync=False)
     order = index.order(order_id)
     assert order is not None
-    rows = [["requested order", "part mm", "qty"] + (["print time", "material"] if estimate else [])]
+    envelope_mm = [v / 1000 for v in envelope_of(order)]
+    columns = ["requested order", "part mm", "qty", "fits as"]
+    rows = [columns + (["print time", "material"] if estimate else [])]
     for rid in packing.demand_ids:
         job = index.job(rid, 1)
         assert job is not None
-        row = [str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity)]
+        _, ways = printability.fit(dims_of(job), envelope_mm)
+        row = [str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity), " ".join(ways)]
         if estimate:
             guess = estimate(int(order.machineId), dims_of(job), int(job.partVolume), int(job.quantity))
             row += list(guess or ("-", "-"))
         rows.append(row)
     return (
         table(rows) + f"\n{packing.space_used_mm3} mm3 used, {packing.space_left_mm3} mm3 left "
-        f"({packing.bound})"
+        f"({packing.bound})\n{PUBLIC_PRINTABILITY}"
     )

@@ -3,7 +3,9 @@ formatted). Runs on the chain thread."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from offchain.chain.client import Chain, pending_timestamp
@@ -17,6 +19,7 @@ from offchain.chain.codec import (
     job_status,
     order_status,
 )
+from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.index import JobRow, OrderRow
 from offchain.orders import market, moves, report
@@ -25,6 +28,7 @@ from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.report import UnknownOrderError
 from offchain.orders.rules import same_address
 from offchain.orders.steps.book import ONE_PART_REQUEST
+from offchain.parts import printability
 from offchain.portal.workspace import StoredPart
 
 PAGE_SIZE = 25
@@ -142,6 +146,8 @@ class JobView:
     dims_um: tuple[int, int, int] = (0, 0, 0)  # the public data it was joined with
     volume_mm3: int = 0
     reason: str = ""  # a disputed job's reason, as its customer gave it
+    printability: tuple[str, ...] = ()  # the producer's: warnings, or what the public data says
+    printability_source: str = ""  # where they come from (the fetched model, or the public data)
 
 
 def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -159,7 +165,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
     reasons = report.disputes_reasons(index, order_id)
     jobs = [
         _job_view(c, order, j, moves.job_moves(order, rows, j, who, now, settings), fetched.get(j.job_id),
-                  reasons.get(j.job_id, ""))
+                  reasons.get(j.job_id, ""), printable=is_producer)
         for j in rows
     ]
     return {
@@ -185,9 +191,14 @@ def _job_view(
     job_moves: tuple[str, ...],
     fetched: dict[str, Any] | None,
     reason: str = "",
+    printable: bool = False,
 ) -> JobView:
     from offchain.parts.units import build_space_mm3
 
+    lines: tuple[str, ...] = ()
+    source = ""
+    if printable:
+        lines, source = job_printability(fetched, dims_of(j), int(j.partVolume), envelope_of(order))
     digest = bytes(j.digest).hex() if any(bytes(j.digest)) else ""
     return JobView(
         id=j.job_id,
@@ -206,7 +217,40 @@ def _job_view(
         dims_um=dims_of(j),
         volume_mm3=int(j.partVolume),
         reason=reason,
+        printability=lines,
+        printability_source=source,
     )
+
+
+def job_printability(
+    fetched: dict[str, Any] | None, dims_um: tuple[int, int, int], volume_mm3: int,
+    envelope_um: tuple[int, int, int],
+) -> tuple[tuple[str, ...], str]:
+    """(the printability lines of a job's part on its order's machine, where they come from):
+    from the model once fetched and verified here (the part of it the job declared), else from
+    the public data the job declared (its box: the fit only)."""
+    envelope_mm = tuple(v / 1000 for v in envelope_um)
+    path = Path(str(fetched["path"])) if fetched and fetched.get("path") else None
+    if path is not None and path.is_file():
+        stat = path.stat()
+        found = _model_report(str(path), stat.st_mtime_ns, stat.st_size, dims_um, volume_mm3, envelope_mm)
+        if found is not None:
+            name, warnings = found
+            return warnings or ("no warnings",), f"from the fetched model ({name})"
+    return printability.from_public_data(dims_um, envelope_mm), "from the public data (box only)"
+
+
+@functools.lru_cache(maxsize=256)
+def _model_report(
+    path: str, mtime_ns: int, size: int, dims_um: tuple[int, int, int], volume_mm3: int,
+    envelope_mm: tuple[float, ...],
+) -> tuple[str, tuple[str, ...]] | None:
+    """The printability warnings of the fetched model's part, made once per file version."""
+    try:
+        found = printability.of_model_part(Path(path), dims_um, volume_mm3, envelope_mm=envelope_mm)
+    except ProdnetError:
+        return None
+    return None if found is None else (found[0], found[1].warnings)
 
 
 def published_fingerprints(c: Chain, accounts: list[str]) -> dict[str, str]:

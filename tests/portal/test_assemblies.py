@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from offchain import parts
+from offchain.chain.codec import ZERO_ADDRESS
 from offchain.devtools import models
 from offchain.devtools import parts as testdata
 from offchain.formats import dims_mm
@@ -59,9 +60,10 @@ def test_a_five_part_3mf_is_listed_previewed_and_priced_part_by_part(page, porta
     offer = page.locator("table.offers tbody tr").filter(has=page.get_by_role("link", name=f"#{order_id}"))
     price = int(portal.reader.orders.getOrder(order_id).pricePerCm3)
     each = [price_wei(price, p.data.chain_dims_um(), 1) for p in model.parts]
-    token = "0x0000000000000000000000000000000000000000"
+    token = ZERO_ADDRESS
     assert offer.locator("td.cost").inner_text().startswith(price_text(sum(each), token))
-    assert offer.locator(".part-costs").inner_text() == "(" + " + ".join(price_text(c, token) for c in each) + ")"
+    each_text = " + ".join(price_text(cost, token) for cost in each)
+    assert offer.locator(".part-costs").inner_text() == f"({each_text})"
     assert offer.get_by_role("button", name=f"join order {order_id} with all 5 parts").count() == 1
     assert "An assembly of 5 parts" in page.inner_text("p.price-rule")
     # a request is one part: the page says so in the step's own words, and offers no form
