@@ -13,8 +13,9 @@ from offchain.devtools import models
 from offchain.devtools import parts as testdata
 from offchain.formats import dims_mm
 from offchain.orders.steps.book import ONE_PART_REQUEST
+from offchain.parts import printability
 from offchain.parts.units import price_wei
-from offchain.portal.pages import price_text
+from offchain.portal.pages import job_printability, price_text
 from tests.portal.conftest import screenshot
 from tests.portal.helpers import act_as, go
 
@@ -104,3 +105,28 @@ def test_a_bad_3mf_is_refused_in_one_line_and_not_kept(page, portal, tmp_path):
     assert message.startswith("cycle.3mf") and "1 -> 2 -> 1" in message and "\n" not in message.strip()
     assert str(tmp_path) not in message and ".upload" not in message  # the name as dropped, not the temp file
     assert portal.workspace.parts() == before
+
+
+def test_a_jobs_printability_comes_from_the_fetched_model_once_there(tmp_path):
+    """What the producer's order page shows per job: the report of the fetched model's part
+    the job declared, else what the public data says (and which of the two it is)."""
+    path = models.write_assembly(tmp_path / "housing.3mf")
+    ring = next(p for p in parts.read(path).parts if p.name == "ring").data
+    dims, volume, envelope_um = ring.chain_dims_um(), ring.chain_volume_mm3(), (250_000, 250_000, 250_000)
+
+    lines, source = job_printability(None, dims, volume, envelope_um)
+    assert source == "from the public data (box only)"
+    assert lines == printability.from_public_data(dims, (250.0, 250.0, 250.0))
+    assert lines == ("fits the machine in 6 of 6 orientations (xyz, xzy, yxz, yzx, zxy, zyx)",)
+
+    lines, source = job_printability({"path": str(path)}, dims, volume, envelope_um)
+    assert source == "from the fetched model (ring)"
+    assert any("overhangs more than 45 degrees" in line for line in lines), lines
+
+    lines, source = job_printability({"path": str(path)}, (9_000, 9_000, 9_000), 700, envelope_um)
+    assert source == "from the public data (box only)"  # no part of the file is the job's
+    too_big = printability.from_public_data((300_000, 10_000, 10_000), (250.0, 250.0, 250.0))
+    assert too_big == (
+        "the part (300.0 x 10.0 x 10.0 mm) does not fit the machine (250.0 x 250.0 x 250.0 mm) "
+        "in any orientation",
+    )
