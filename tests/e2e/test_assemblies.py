@@ -1,0 +1,69 @@
+"""3MF and OBJ files through the operator CLI: a five-part assembly (one 3MF) is matched as a
+whole (the orders that take every part, its cost per part and in all); a request is one
+part, so an assembly is refused in one line and a single-part OBJ is requested; a producer's
+`order demands` says how each requested part fits its machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from offchain import parts
+from offchain.devtools import models
+from offchain.devtools import parts as testdata
+from offchain.formats import format_amount
+from offchain.orders.market import PUBLIC_PRINTABILITY
+from offchain.orders.steps.book import ONE_PART_REQUEST
+from offchain.parts import printability
+from offchain.parts.units import price_wei
+from tests.e2e.helpers import parse_table
+from tests.e2e.world import MACHINE_ENVELOPE, World
+
+PRICE_WEI = 2 * 10**14  # World.open_order's 0.0002 ETH per cm3
+
+
+@pytest.fixture(scope="module")
+def housing(e2e_dir: Path) -> Path:
+    return models.write_assembly(e2e_dir / "housing.3mf")
+
+
+def test_match_lists_the_orders_that_take_the_whole_assembly(public_world: World, housing: Path) -> None:
+    w, p = public_world, public_world.people
+    roomy = w.open_order()
+    tight = w.open_order(capacity="40")  # 40 cm3: room for each part, not for the five (50.6 cm3)
+    model = parts.read(housing)
+    result = w.cli.run(p.alice, "order", "match", str(housing)).ok()
+    assert f"{housing.name}: an assembly of 5 parts" in result.stdout, result.explain()
+    for i, named in enumerate(model.parts, 1):
+        assert f"  part {i}: {named.name}, " in result.stdout
+    rows = {row["order"]: row for row in parse_table(result.stdout, "rank")}
+    assert str(tight) not in rows and str(roomy) in rows, result.explain()
+    each = [price_wei(PRICE_WEI, named.data.chain_dims_um(), 1) for named in model.parts]
+    assert rows[str(roomy)]["cost"] == format_amount(sum(each))
+    assert rows[str(roomy)]["cost per part"] == " + ".join(format_amount(cost) for cost in each)
+
+
+def test_an_assembly_is_not_requested_and_a_single_part_obj_is(
+    public_world: World, housing: Path, e2e_dir: Path,
+) -> None:
+    w, p = public_world, public_world.people
+    request = ("--max-price", "0.001", "--end", "+3d", "--delivery", "+25d")  # after the orders' +21d
+    nonce = w.rpc.nonce(p.bob.address)
+    refused = w.cli.run(p.bob, "order", "request", str(housing), *request)
+    assert refused.error == f"{housing.name} is an assembly of 5 parts and {ONE_PART_REQUEST}"
+    assert w.rpc.nonce(p.bob.address) == nonce  # nothing sent
+
+    pin = testdata.box((6.0, 7.0, 33.0))
+    obj = models.write_obj(e2e_dir / "pin.obj", [("pin", pin)])
+    made = w.cli.run(p.bob, "order", "request", str(obj), *request).ok()
+    requested = made.number(r"^request: order (\d+)")
+
+    order_id = w.open_order()
+    demands = w.cli.run(p.producer, "order", "demands", str(order_id)).ok()
+    rows = parse_table(demands.stdout, "requested order")
+    row = next(r for r in rows if r["requested order"] == str(requested))
+    envelope_mm = [float(v) for v in MACHINE_ENVELOPE.removesuffix("mm").split("x")]
+    _, ways = printability.fit((6_000, 7_000, 33_000), envelope_mm)
+    assert row["part mm"] == "6x7x33" and row["fits as"] == " ".join(ways), demands.explain()
+    assert PUBLIC_PRINTABILITY in demands.stdout
