@@ -21,10 +21,12 @@ import {TokenPolicy} from "./market/TokenPolicy.sol";
 /// producer's reject of a mismatched model and disputes settled by an arbiter. Clients call
 /// it through IProductionOrders.
 /// @dev Contracts by concern (docs/DESIGN.md, "Contracts by concern"): this contract runs
-/// every state change (the order book, requests, fulfilment, arbitration, the token
-/// allowlist, escrow); every other selector (the views) falls through to
-/// ProductionOrdersExtension, deployed by this constructor with the same settings and run by
-/// delegatecall in this contract's storage. The extension's address is immutable: nothing here is upgradable.
+/// every step that takes value and every single-job state change (the order book with its
+/// assemblies' join, requests, fulfilment, arbitration, the token allowlist, escrow); every
+/// other selector (the views, and one model recorded for an assembly's jobs) falls through
+/// to ProductionOrdersExtension,
+/// deployed by this constructor with the same settings and run by delegatecall in this
+/// contract's storage. The extension's address is immutable: nothing here is upgradable.
 /// State machine in docs/DESIGN.md, "The contract state machine". Every mutating function is
 /// nonReentrant and follows checks-effects-interactions; value leaves only through withdraw.
 contract ProductionOrders is OrderBook, Requests, Fulfilment, Arbitration, TokenPolicy, Escrow, Proxy {

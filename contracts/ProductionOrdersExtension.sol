@@ -3,17 +3,19 @@ pragma solidity ^0.8.24;
 
 import {ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
+import {Assemblies} from "./market/Assemblies.sol";
 import {MarketStorage} from "./market/MarketStorage.sol";
 import {MarketViews} from "./market/MarketViews.sol";
 
 /// @title ProductionOrdersExtension
-/// @notice The market's views: reads of its orders, jobs, credits and arbiters and of the
-/// deployment's settings. ProductionOrders deploys it and delegates to it every selector it
-/// does not serve itself, so it reads the market's storage. It has no state-changing
-/// function: called directly it reads its own empty storage, and it cannot hold value.
+/// @notice The market's views (reads of its orders, jobs, credits and arbiters and of the
+/// deployment's settings) and one model recorded for an assembly's jobs (submitModels).
+/// ProductionOrders deploys it and delegates to it every selector it does not serve itself,
+/// so it runs in the market's storage. Called directly it reads its own empty storage: the
+/// views find nothing, submitModels finds no job and reverts; nothing in it takes value.
 /// @dev Same storage layout as ProductionOrders (both derive it from MarketStorage alone);
 /// its immutables are the market's settings, given by the market's constructor.
-contract ProductionOrdersExtension is MarketViews {
+contract ProductionOrdersExtension is MarketViews, Assemblies {
     /// @param registry_ The capacity registry.
     /// @param membership_ Membership contract, or address(0) for public mode.
     /// @param tokenAdmin_ The account that keeps the token allowlist.

@@ -6,7 +6,8 @@ ETH order: open, join, join, close, submit model x2, ship x2, confirm x2, withdr
 request taken by the producer on a second order; then the market rules on a third order
 with an arbiter (named at open in public mode, ARBITER_ROLE members-only): a leave, the
 producer's evict of one joined job, reject of one model, a dispute resolved by the arbiter,
-a dispute settled by the default rule. Then the same
+a dispute settled by the default rule; then assemblies of 2, 5 and 10 parts (one joinParts
+and one submitModels) against as many joins and submitModels. Then the same
 members-only (with Membership). Writes gasUsed per step (the largest of repeated steps), the deployments
 under "deploy" and the members-only run under "permissioned", prints a table and exits
 non-zero if a public step misses its target.
@@ -63,6 +64,8 @@ class GasLog:
 
     def __init__(self) -> None:
         self.used: dict[str, list[int]] = {step: [] for step in STEPS}
+        #: run_assemblies' figures, by assembly size.
+        self.assemblies: dict[str, dict[str, int]] = {}
 
     def add(self, step: str, receipt: Any) -> Any:
         self.used[step].append(int(receipt.gas_used))
@@ -71,6 +74,8 @@ class GasLog:
     def report(self) -> dict[str, int]:
         out = {step: max(values) for step, values in self.used.items() if values}
         out["total_lifecycle"] = sum(sum(self.used[step]) for step in LIFECYCLE)
+        if self.assemblies:
+            out["assembly"] = self.assemblies
         return out
 
 
@@ -137,6 +142,51 @@ def run_lifecycle(
     )
     log.add("take", orders.take(orders.orderCount(), machine_id, REGION, 1_000_000, PRICE, sender=producer))
     run_market_rules(log, orders, machine_id, membership)
+    if not permissioned:
+        log.assemblies = run_assemblies(orders, machine_id)
+
+
+#: Assembly sizes measured against as many single joins (and single model submissions).
+ASSEMBLY_SIZES = (2, 5, 10)
+
+
+def run_assemblies(orders: Any, machine_id: int) -> dict[str, dict[str, int]]:
+    """For each size n: alice joins one fresh order with n parts one join at a time and another
+    with one joinParts of the same n parts, both orders are closed, and she submits a model
+    per job on the first and one submitModels on the second. Gas of each, in all and per part."""
+    producer, alice = ape.accounts.test_accounts[1], ape.accounts.test_accounts[2]
+    deposit = price_wei(PRICE, PART, 1)
+    uri = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+    rows: dict[str, dict[str, int]] = {}
+    for n in ASSEMBLY_SIZES:
+        now = ape.chain.pending_timestamp
+        opened = [
+            orders.open(machine_id, REGION, 2_000_000, now, now + DAY, now + 10 * DAY, PRICE, ZERO_ADDRESS,
+                        ZERO_ADDRESS, sender=producer).decode_logs(orders.OrderOpened)[0].orderId
+            for _ in range(2)
+        ]
+        separate, together = opened
+        joins = sum(
+            int(orders.join(separate, PART, PART_VOLUME, 1, sender=alice, value=deposit).gas_used)
+            for _ in range(n)
+        )
+        parts = [(list(PART), PART_VOLUME, 1)] * n
+        assembly = int(orders.joinParts(together, parts, sender=alice, value=n * deposit).gas_used)
+        for order_id in opened:
+            orders.close(order_id, sender=producer)
+        models = sum(
+            int(orders.submitModel(separate, job, bytes([job]) * 32, uri, sender=alice).gas_used)
+            for job in range(1, n + 1)
+        )
+        every = list(range(1, n + 1))
+        model = int(orders.submitModels(together, every, b"\x07" * 32, uri, sender=alice).gas_used)
+        rows[str(n)] = {
+            "joins": joins, "join_parts": assembly, "join_per_part": assembly // n,
+            "join_saving_pct": round(100 * (joins - assembly) / joins, 1),
+            "submit_models_separately": models, "submit_models": model, "submit_per_part": model // n,
+            "submit_saving_pct": round(100 * (models - model) / models, 1),
+        }
+    return rows
 
 
 def run_market_rules(log: GasLog, orders: Any, machine_id: int, membership: Any | None) -> None:
@@ -195,6 +245,13 @@ def print_table(report: dict[str, Any]) -> list[str]:
         )
     for name, gas in report["deploy"].items():
         click.echo(f"{'deploy ' + name:<28}{gas:>12,}")
+    click.echo(f"{'assembly of n':<16}{'n joins':>12}{'joinParts':>12}{'per part':>10}"
+               f"{'n models':>12}{'submitModels':>14}{'per part':>10}")
+    for n, row in report.get("assembly", {}).items():
+        click.echo(
+            f"{n:<16}{row['joins']:>12,}{row['join_parts']:>12,}{row['join_per_part']:>10,}"
+            f"{row['submit_models_separately']:>12,}{row['submit_models']:>14,}{row['submit_per_part']:>10,}"
+        )
     return missed
 
 

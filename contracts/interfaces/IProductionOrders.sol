@@ -74,6 +74,14 @@ interface IMarketTypes {
 
     /// @notice A job, two storage slots plus the model digest in a third, written once.
     /// @dev A dispute is open until shippedAt + confirmationWindow + arbitrationWindow.
+    /// @notice One part of an assembly joined in one transaction (joinParts): its bounding
+    /// box in micrometres, its volume in mm3 and its number of copies, as join takes them.
+    struct Part {
+        uint32[3] dims;
+        uint64 partVolume;
+        uint32 quantity;
+    }
+
     struct Job {
         address customer;
         JobStatus status;
@@ -219,6 +227,8 @@ interface IMarketTypes {
     error TokenNotAllowed(address token);
     /// @notice Only the token admin may change the allowlist.
     error NotTokenAdmin(address caller);
+    /// @notice An assembly (joinParts) or a model for several jobs (submitModels) names no part.
+    error EmptyAssembly();
     /// @notice A deployment setting is outside [min, max].
     error InvalidSetting(uint256 value, uint256 min, uint256 max);
 
@@ -257,6 +267,16 @@ interface IOrderBook is IMarketTypes {
         external
         payable
         returns (uint256 jobId);
+
+    /// @notice Customer: join an Open order with an assembly, every part its own job (ids
+    /// firstJobId, firstJobId + 1, ... in the order given) checked, spaced and priced exactly
+    /// as its own join would be, against the order as the parts before it left it; the
+    /// deposits are paid in one payment (their sum). All or nothing: if one part cannot join,
+    /// none does. Each part counts as one live job and one job id (MAX_LIVE_JOBS,
+    /// MAX_JOB_IDS). The order closes itself when the assembly uses up its capacity.
+    /// @param parts The parts, at least one.
+    /// @return firstJobId The first part's job id.
+    function joinParts(uint256 orderId, Part[] calldata parts) external payable returns (uint256 firstJobId);
 
     /// @notice Job's customer: leave an Open order; space freed, deposit credited back.
     function leave(uint256 orderId, uint256 jobId) external;
@@ -453,13 +473,27 @@ interface IMarketViews is IMarketTypes {
     function MAX_LEAD_TIME() external pure returns (uint256);
 }
 
+/// @title IAssemblies
+/// @notice One encrypted model (an assembly's file) recorded for all the jobs of an assembly
+/// (joined at once by IOrderBook.joinParts). Each part is a job of its own from then on (ship,
+/// confirm, leave, reject, reclaim and dispute act on it alone).
+interface IAssemblies is IMarketTypes {
+    /// @notice Job's customer: record one encrypted model (an assembly's file) for several of
+    /// its jobs of a Closed order at once; each job is checked and recorded as submitModel
+    /// would (same digest and URI for each, one ModelSubmitted each). All or nothing.
+    /// @param jobIds The jobs, at least one, each Joined and the caller's.
+    function submitModels(uint256 orderId, uint256[] calldata jobIds, bytes32 sha256Digest, string calldata uri)
+        external;
+}
+
 /// @title IProductionOrders
 /// @notice The market at one address: the union of its concerns. ProductionOrders serves every
-/// state change itself and delegates the views to its extension.
+/// single-job state change itself and delegates the views and the assemblies to its extension.
 interface IProductionOrders is
     IOrderBook,
     IRequests,
     IFulfilment,
+    IAssemblies,
     IArbitration,
     ITokenPolicy,
     IEscrow,

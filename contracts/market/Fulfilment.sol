@@ -16,13 +16,7 @@ abstract contract Fulfilment is IFulfilment, MarketSteps {
         nonReentrant
     {
         _checkRole(CUSTOMER_ROLE);
-        (Order storage order, Job storage job) = _customerJob(orderId, jobId);
-        if (order.status != OrderStatus.Closed) revert WrongOrderStatus(orderId, order.status);
-        _requireJobStatus(orderId, jobId, job, JobStatus.Joined);
-        if (sha256Digest == 0 || bytes(uri).length == 0) revert EmptyModel();
-        job.status = JobStatus.ModelSubmitted;
-        job.digest = sha256Digest;
-        emit ModelSubmitted(orderId, jobId, sha256Digest, uri);
+        _recordModel(orderId, jobId, sha256Digest, uri);
     }
 
     /// @inheritdoc IFulfilment

@@ -7,14 +7,15 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICapacityRegistry} from "../interfaces/ICapacityRegistry.sol";
 import {PartMath} from "../utils/PartMath.sol";
-import {MarketStorage} from "./MarketStorage.sol";
+import {JobSteps} from "./JobSteps.sol";
+import {MarketLimits} from "./MarketStorage.sol";
 
 /// @title MarketSteps
 /// @notice The checks and effects more than one state-changing step shares: machines,
 /// windows, tokens, arbiters, capacity, payment, storing a job, releasing and splitting a
 /// deposit, pulling an ERC-20. Only the modules of ProductionOrders derive from it (the
 /// extension's views need the storage alone); it declares no state.
-abstract contract MarketSteps is MarketStorage {
+abstract contract MarketSteps is JobSteps {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -54,11 +55,6 @@ abstract contract MarketSteps is MarketStorage {
     function _checkValue(address token, uint256 deposit) internal view {
         uint256 expected = token == address(0) ? deposit : 0;
         if (msg.value != expected) revert WrongPayment(expected, msg.value);
-    }
-
-    function _requireJobStatus(uint256 orderId, uint256 jobId, Job storage job, JobStatus wanted) internal view {
-        JobStatus status = job.status;
-        if (status != wanted) revert WrongJobStatus(orderId, jobId, status);
     }
 
     function _storeJob(
@@ -107,4 +103,63 @@ abstract contract MarketSteps is MarketStorage {
         uint256 received = erc20.balanceOf(address(this)) - before;
         if (received != deposit) revert WrongPayment(deposit, received);
     }
+
+    function _checkJoinable(uint256 orderId, Order memory o) internal view {
+        if (o.status != OrderStatus.Open) revert WrongOrderStatus(orderId, o.status);
+        if (block.timestamp < o.start) revert WindowNotStarted(orderId, o.start);
+        if (block.timestamp >= o.end) revert WindowOver(orderId, o.end);
+        if (o.liveJobs >= MarketLimits.MAX_LIVE_JOBS) revert TooManyJobs(orderId, MarketLimits.MAX_LIVE_JOBS);
+        if (o.jobCount >= MarketLimits.MAX_JOB_IDS) revert TooManyJobs(orderId, MarketLimits.MAX_JOB_IDS);
+    }
+
+    /// @dev Checks one part against the order as `o` has it (the parts before it included),
+    /// stores it as the next job and counts it in `o` (written back by _takeJoin).
+    function _addJob(
+        uint256 orderId,
+        Order memory o,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity
+    ) internal returns (uint256 jobId, uint256 deposit) {
+        _checkJoinable(orderId, o);
+        uint64 space = _checkSpace(orderId, o, dims, partVolume, quantity);
+        deposit = PartMath.price(o.pricePerCm3, space);
+        jobId = ++o.jobCount;
+        ++o.liveJobs;
+        o.used += space;
+        _storeJob(orderId, jobId, dims, partVolume, quantity, deposit);
+        emit JobJoined(orderId, jobId, msg.sender, space, deposit);
+    }
+
+    /// @dev The payment for the jobs _addJob counted in `o`, the order's counters written back,
+    /// the order closed if they used up its capacity, then the ERC-20 deposit pulled.
+    function _takeJoin(uint256 orderId, Order storage order, Order memory o, uint256 deposit) internal {
+        _checkValue(o.token, deposit);
+        bool full = o.used == o.capacity;
+        order.jobCount = o.jobCount;
+        order.liveJobs = o.liveJobs;
+        order.used = o.used;
+        if (full) {
+            order.status = OrderStatus.Closed;
+            emit OrderClosed(orderId);
+        }
+        _pullDeposit(o.token, deposit);
+    }
+
+    /// @dev Returns the job's build space if the part is well formed, fits and has room.
+    function _checkSpace(
+        uint256 orderId,
+        Order memory o,
+        uint32[3] calldata dims,
+        uint64 partVolume,
+        uint32 quantity
+    ) internal pure returns (uint64) {
+        uint256 space = _checkPart(dims, partVolume, quantity);
+        uint32[3] memory envelope = _envelope(o);
+        if (!PartMath.fits(dims, envelope)) revert DoesNotFit(dims, envelope);
+        uint64 left = o.capacity - o.used;
+        if (space > left) revert NoSpaceLeft(orderId, space, left);
+        return uint64(space);
+    }
+
 }

@@ -6,7 +6,6 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {PRODUCER_ROLE, CUSTOMER_ROLE} from "../interfaces/IMembership.sol";
 import {IOrderBook} from "../interfaces/IProductionOrders.sol";
 import {PartMath} from "../utils/PartMath.sol";
-import {MarketLimits} from "./MarketStorage.sol";
 import {MarketSteps} from "./MarketSteps.sol";
 
 /// @title OrderBook
@@ -67,22 +66,30 @@ abstract contract OrderBook is IOrderBook, MarketSteps {
         _checkRole(CUSTOMER_ROLE);
         Order storage order = _order(orderId);
         Order memory o = order;
-        _checkJoinable(orderId, o);
-        uint64 space = _checkSpace(orderId, o, dims, partVolume, quantity);
-        uint256 deposit = PartMath.price(o.pricePerCm3, space);
-        _checkValue(o.token, deposit);
+        uint256 deposit;
+        (jobId, deposit) = _addJob(orderId, o, dims, partVolume, quantity);
+        _takeJoin(orderId, order, o, deposit);
+    }
 
-        jobId = o.jobCount + 1;
-        uint64 used = o.used + space;
-        bool full = used == o.capacity;
-        order.jobCount = uint32(jobId);
-        order.liveJobs = o.liveJobs + 1;
-        order.used = used;
-        if (full) order.status = OrderStatus.Closed;
-        _storeJob(orderId, jobId, dims, partVolume, quantity, deposit);
-        emit JobJoined(orderId, jobId, msg.sender, space, deposit);
-        if (full) emit OrderClosed(orderId);
-        _pullDeposit(o.token, deposit);
+    /// @inheritdoc IOrderBook
+    function joinParts(uint256 orderId, Part[] calldata parts)
+        external
+        payable
+        nonReentrant
+        returns (uint256 firstJobId)
+    {
+        _checkRole(CUSTOMER_ROLE);
+        if (parts.length == 0) revert EmptyAssembly();
+        Order storage order = _order(orderId);
+        Order memory o = order;
+        firstJobId = o.jobCount + 1;
+        uint256 total = 0;
+        for (uint256 i; i < parts.length; ++i) {
+            Part calldata part = parts[i];
+            (, uint256 deposit) = _addJob(orderId, o, part.dims, part.partVolume, part.quantity);
+            total += deposit;
+        }
+        _takeJoin(orderId, order, o, total);
     }
 
     /// @inheritdoc IOrderBook
@@ -141,30 +148,6 @@ abstract contract OrderBook is IOrderBook, MarketSteps {
         order.status = OrderStatus.Cancelled;
         emit OrderCancelled(orderId);
         _refundAll(orderId, order);
-    }
-
-    function _checkJoinable(uint256 orderId, Order memory o) private view {
-        if (o.status != OrderStatus.Open) revert WrongOrderStatus(orderId, o.status);
-        if (block.timestamp < o.start) revert WindowNotStarted(orderId, o.start);
-        if (block.timestamp >= o.end) revert WindowOver(orderId, o.end);
-        if (o.liveJobs >= MarketLimits.MAX_LIVE_JOBS) revert TooManyJobs(orderId, MarketLimits.MAX_LIVE_JOBS);
-        if (o.jobCount >= MarketLimits.MAX_JOB_IDS) revert TooManyJobs(orderId, MarketLimits.MAX_JOB_IDS);
-    }
-
-    /// @dev Returns the job's build space if the part is well formed, fits and has room.
-    function _checkSpace(
-        uint256 orderId,
-        Order memory o,
-        uint32[3] calldata dims,
-        uint64 partVolume,
-        uint32 quantity
-    ) private pure returns (uint64) {
-        uint256 space = _checkPart(dims, partVolume, quantity);
-        uint32[3] memory envelope = _envelope(o);
-        if (!PartMath.fits(dims, envelope)) revert DoesNotFit(dims, envelope);
-        uint64 left = o.capacity - o.used;
-        if (space > left) revert NoSpaceLeft(orderId, space, left);
-        return uint64(space);
     }
 
     /// @dev Refunds every joined job of a cancelled order; reverts if one has a model.

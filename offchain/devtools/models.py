@@ -2,7 +2,6 @@
 
     data = package({"3D/3dmodel.model": model_xml(objects_xml([("box", mesh)]), build_xml([1]))})
     write_3mf(path, [("box", mesh), ("gear", other)])      # one build item per object
-    write_assembly(path)                                   # five different parts side by side
     write_obj(path, [("box", mesh)], groups=True)
 
 The pieces (``content_types``, ``rels``, ``model_xml``, ``mesh_xml``, ``package``) are
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from offchain._fs import atomic_output
-from offchain.devtools import parts as td
+from offchain.devtools import parts as shapes
 from offchain.devtools.parts import IndexedMesh
 
 CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
@@ -117,33 +116,6 @@ def write_3mf(path: Path, named: Sequence[tuple[str, IndexedMesh]], unit: str = 
     return path
 
 
-def assembly_parts() -> list[tuple[str, IndexedMesh]]:
-    """Five different closed parts of an assembly (a small housing), each a few cm."""
-    return [
-        ("base plate", td.box((60.0, 40.0, 5.0))),
-        ("gear", td.gear()),
-        ("bracket", td.bracket(arm=2)),
-        ("ring", td.torus(major=15.0, minor=4.0, segments=32, rings=12)),
-        ("pin", td.box((6.0, 6.0, 30.0))),
-    ]
-
-
-def write_assembly(path: Path, named: Sequence[tuple[str, IndexedMesh]] | None = None) -> Path:
-    """A 3MF of an assembly: one object and one build item per part (ASSEMBLY_PARTS by default),
-    each item moved along x so the parts lie side by side on the plate."""
-    named = assembly_parts() if named is None else named
-    items: list[int | tuple[int, str]] = []
-    x = 0.0
-    for i, (_, mesh) in enumerate(named, 1):
-        low, high = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
-        items.append((i, transform(offset=(x - float(low[0]), -float(low[1]), -float(low[2])))))
-        x += float(high[0] - low[0]) + 10.0
-    data = package({MODEL_PART: model_xml(objects_xml(named), build_xml(items))})
-    with atomic_output(path) as fh:
-        fh.write(data)
-    return path
-
-
 def obj_text(
     named: Sequence[tuple[str, IndexedMesh]], groups: bool = True, negative: bool = False,
     textured: bool = False,
@@ -166,6 +138,32 @@ def obj_text(
 
 def write_obj(path: Path, named: Sequence[tuple[str, IndexedMesh]], groups: bool = True) -> Path:
     data = obj_text(named, groups).encode()
+    with atomic_output(path) as fh:
+        fh.write(data)
+    return path
+
+
+def assembly(path: Path, fmt: str = "3mf") -> Path:
+    """A five-part assembly (a bracket, a gear, a spacer, a ring and a pin), each part closed,
+    written as a 3MF (one object and build item per part, each item moved along x so the parts
+    lie side by side on the plate) or an OBJ (one ``o`` object per part: an assembly when read
+    with split_groups)."""
+    named = [
+        ("bracket", shapes.bracket()),
+        ("gear", shapes.gear()),
+        ("spacer", shapes.box((30.0, 30.0, 6.0))),
+        ("ring", shapes.torus(18.0, 4.0, segments=32, rings=16)),
+        ("pin", shapes.box((4.0, 4.0, 40.0))),
+    ]
+    if fmt != "3mf":
+        return write_obj(path, named, groups=True)
+    items: list[int | tuple[int, str]] = []
+    x = 0.0
+    for i, (_, mesh) in enumerate(named, 1):
+        low, high = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
+        items.append((i, transform(offset=(x - float(low[0]), -float(low[1]), -float(low[2])))))
+        x += float(high[0] - low[0]) + 10.0
+    data = package({MODEL_PART: model_xml(objects_xml(named), build_xml(items))})
     with atomic_output(path) as fh:
         fh.write(data)
     return path

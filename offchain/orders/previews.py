@@ -15,7 +15,7 @@ from offchain.chain.codec import ZERO_ADDRESS, currency
 from offchain.orders.indexed import market_settings
 from offchain.orders.report import amount_text
 from offchain.orders.steps import quote
-from offchain.orders.steps.book import single_part
+from offchain.orders.steps.base import _part
 from offchain.parts.units import build_space_mm3, price_wei
 
 
@@ -37,7 +37,7 @@ def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str) ->
 
 
 def request(c: Chain, part_path: Path, quantity: int, max_price: int, units: str, token: str) -> list[str]:
-    part = single_part(part_path, units)
+    part = _part(part_path, units)
     dims = part.chain_dims_um()
     deposit = price_wei(max_price, dims, quantity)
     return [

@@ -27,7 +27,7 @@ from offchain.orders.indexed import market_index, market_settings
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.report import UnknownOrderError
 from offchain.orders.rules import same_address
-from offchain.orders.steps.book import ONE_PART_REQUEST
+from offchain.orders.steps.base import _several as several_parts
 from offchain.parts import printability
 from offchain.portal.workspace import StoredPart
 
@@ -403,5 +403,10 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
         "price_rule": price_rule,
         "offers": [offer(o, record) for o, record in pairs],
         "offers_total": len(ranked),
-        "one_part_request": ONE_PART_REQUEST,
+        "one_part_request": one_part_request(part),
     }
+
+
+def one_part_request(part: StoredPart) -> str:
+    """Why an assembly is not requested (a request is one part), in the step's own words."""
+    return several_parts(Path(part.name), [p.name for p in part.parts]) if part.is_assembly else ""

@@ -1,7 +1,7 @@
 """The market split by concern (docs/DESIGN.md, "Contracts by concern"): ProductionOrders and
 the ProductionOrdersExtension it delegates to share one storage layout, serve every selector
 of IProductionOrders between them (none twice), fit the code size limit with a margin in
-both builds, and the extension only reads."""
+both builds; the extension only reads, but for the assemblies (several parts at once)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import ape
 import pytest
 from ape import project
 from eth_utils import function_abi_to_4byte_selector
@@ -87,13 +88,28 @@ def test_the_market_serves_every_selector_of_its_interface_once():
     assert market | extension == interface
 
 
-def test_the_extension_only_reads():
-    """Every state change runs in the market itself: the extension (the views) has no function
-    that changes state or takes value, so called directly it can neither misuse nor lock
-    anything (and each step pays no delegatecall)."""
+def test_the_extension_changes_state_only_through_the_assemblies():
+    """Every step that takes value, and every single-job state change, runs in the market
+    itself (each pays no delegatecall); the extension's only state-changing function is
+    IAssemblies' submitModels (one model for an assembly's jobs): everything else it serves
+    only reads, and nothing in it is payable."""
     mutability = {e["name"]: e["stateMutability"] for e in _abi("ProductionOrdersExtension")
                   if e.get("type") == "function"}
-    assert mutability and set(mutability.values()) <= {"view", "pure"}, mutability
+    writes = {name for name, m in mutability.items() if m not in ("view", "pure")}
+    assert "payable" not in mutability.values(), mutability
+    assert writes == {e["name"] for e in _abi("IAssemblies") if e.get("type") == "function"}, writes
+
+
+def test_the_extension_called_directly_acts_on_nothing_and_takes_no_value(world_eth):
+    """Called at its own address (not by the market's delegatecall) the extension reads its own
+    empty storage: a model finds no job, so nothing changes; and it refuses value."""
+    extension = project.ProductionOrdersExtension.at(world_eth.orders.extension())
+    order, _ = world_eth.closed_order()
+    with world_eth.unchanged(), ape.reverts():
+        world_eth.alice.transfer(extension, 10**15)
+    with world_eth.unchanged(), ape.reverts(extension.JobNotFound, orderId=order, jobId=1):
+        extension.submitModels(order, [1], b"\x01" * 32, "ipfs://x", sender=world_eth.alice)
+    assert extension.balance == 0
 
 
 def test_the_extension_runs_with_the_markets_settings(world_eth):

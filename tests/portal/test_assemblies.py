@@ -12,7 +12,6 @@ from offchain.chain.codec import ZERO_ADDRESS
 from offchain.devtools import models
 from offchain.devtools import parts as testdata
 from offchain.formats import dims_mm
-from offchain.orders.steps.book import ONE_PART_REQUEST
 from offchain.parts import printability
 from offchain.parts.units import price_wei
 from offchain.portal.pages import job_printability, price_text
@@ -38,7 +37,7 @@ def _preview(page) -> dict[str, str]:
 def test_a_five_part_3mf_is_listed_previewed_and_priced_part_by_part(page, portal, fresh_order, tmp_path):
     _, order_id = fresh_order
     act_as(page, "alice")
-    path = models.write_assembly(tmp_path / "housing.3mf")
+    path = models.assembly(tmp_path / "housing.3mf")
     model = parts.read(path)
     assert len(model.parts) == 5
 
@@ -68,7 +67,9 @@ def test_a_five_part_3mf_is_listed_previewed_and_priced_part_by_part(page, porta
     assert offer.get_by_role("button", name=f"join order {order_id} with all 5 parts").count() == 1
     assert "An assembly of 5 parts" in page.inner_text("p.price-rule")
     # a request is one part: the page says so in the step's own words, and offers no form
-    assert ONE_PART_REQUEST in page.inner_text("p.request-note")
+    names = ", ".join(named.name for named in model.parts)
+    note = page.inner_text("p.request-note")
+    assert f"housing.3mf holds 5 parts ({names}): this step takes one part" in note, note
     assert page.get_by_role("button", name="request production").count() == 0
     screenshot(page, "assembly-part-page")
 
@@ -110,7 +111,7 @@ def test_a_bad_3mf_is_refused_in_one_line_and_not_kept(page, portal, tmp_path):
 def test_a_jobs_printability_comes_from_the_fetched_model_once_there(tmp_path):
     """What the producer's order page shows per job: the report of the fetched model's part
     the job declared, else what the public data says (and which of the two it is)."""
-    path = models.write_assembly(tmp_path / "housing.3mf")
+    path = models.assembly(tmp_path / "housing.3mf")
     ring = next(p for p in parts.read(path).parts if p.name == "ring").data
     dims, volume, envelope_um = ring.chain_dims_um(), ring.chain_volume_mm3(), (250_000, 250_000, 250_000)
 

@@ -151,6 +151,8 @@ MATERIALS = st.sampled_from([bytes(16), PA12, TI64, ABS])
 SPLITS = st.integers(0, 5)  # see split_of: 0, all, all + 1, half, a fraction, 1
 ARBITER_CODES = st.integers(0, 7)  # see arbiter_of: none, a valid one, the caller, any other
 EVICT_PICKS = st.lists(REF, min_size=1, max_size=3)  # see evict_ids
+# An assembly's parts: each scaled to the order's envelope, with its volume code and quantity.
+ASSEMBLY_PARTS = st.lists(st.tuples(SHARES, VOLUME_CODES, QUANTITIES), min_size=1, max_size=4)
 MM = 1000  # micrometres
 
 P, C = PRODUCER_ROLE, CUSTOMER_ROLE
@@ -162,6 +164,7 @@ NEEDS: dict[str, frozenset[bytes] | None] = {
     "finalize": frozenset({P}), "reject": frozenset({P}),
     "evict": frozenset({P}),
     "request": frozenset({C}), "join": frozenset({C}), "leave": frozenset({C}),
+    "joinParts": frozenset({C}), "submitModels": frozenset({C}),
     "submitModel": frozenset({C}), "confirmReceipt": frozenset({C}),
     "reclaim": frozenset({C}), "dispute": frozenset({C}),
     "close": frozenset({P, C}), "cancel": frozenset({P, C}),
@@ -726,6 +729,36 @@ class OrdersMachine(RuleBasedStateMachine):
         return self.transact(sender, "orders", "join", order_id, dims, volume, quantity,
                              outcome=outcome, value=value)
 
+    @precondition(_has_orders)
+    @rule(who=WHO, ref=REF, shapes=ASSEMBLY_PARTS, flaw=FLAW, at=AT)
+    def join_parts(self, who: int, ref: int, shapes: list[tuple[tuple[int, int, int], int, int]],
+                   flaw: int, at: int) -> None:
+        """An assembly in one transaction (joinParts): its parts scaled to the order's
+        envelope, paid in one sum. Flaws: the last part longer than the envelope (11), a wrong
+        payment (12), the last part's volume above its box (13), no part at all (14)."""
+        order_id = self.pick_order(
+            ref, lambda o: o.status == OrderStatus.OPEN and self.model.now <= o.end)
+        order = self.model.order(order_id)
+        self.at(at, (order.start if at == 9 else order.end) if order else None)
+        envelope = order.envelope if order else (100 * MM, 100 * MM, 100 * MM)
+        parts = []
+        for shares, vcode, quantity in shapes:
+            dims = _scaled(_scaled(envelope, shares), (2, 2, 2))  # an eighth of a join's part or less
+            parts.append((dims, _part_volume(dims, vcode), quantity))
+        last_dims, _, last_quantity = parts[-1]
+        if flaw == 11:
+            parts[-1] = ((max(envelope) + 1, 1, 1), 1, last_quantity)
+        if flaw == 13:
+            parts[-1] = (last_dims, _part_volume(last_dims, 4), last_quantity)
+        if flaw == 14:
+            parts = []
+        sender = self.who(who, self.customer_for(ref))
+        total = sum(price(order.price if order else 0, build_space(d, q)) for d, _, q in parts)
+        value = self.payment(order.token if order else ZERO, total, flaw == 12, shapes[0][1])
+        outcome = self.model.predict_join_parts(sender, order_id, parts, value)
+        self.transact(sender, "orders", "joinParts", order_id, tuple(parts), outcome=outcome,
+                      value=value)
+
     def check_quote(self, order_id: int, dims: Dims, volume: int, quantity: int) -> None:
         """The quote view agrees with the model: fits, build space and price (or reverts
         like the join would for a malformed part or an unknown order)."""
@@ -1059,6 +1092,33 @@ class OrdersMachine(RuleBasedStateMachine):
         uri = "" if empty_uri else f"ipfs://model/{order_id}/{job_id}"
         outcome = self.model.predict_submit_model(sender, order_id, job_id, digest, uri)
         self.transact(sender, "orders", "submitModel", order_id, job_id, digest, uri,
+                      outcome=outcome)
+
+    @precondition(_has_jobs)
+    @rule(who=WHO, ref=REF, picks=EVICT_PICKS, flaw=FLAW)
+    def submit_models(self, who: int, ref: int, picks: list[int], flaw: int) -> None:
+        """One model for several of a customer's jobs (submitModels): a joined job of a closed
+        order and others of its customer's in that order. Flaws: a job of someone else (or
+        none) added (11), a job named twice (12), an empty URI (13), no job at all (14)."""
+        order_id, job_id = self.pick_job(
+            ref, lambda o, j: o.status == OrderStatus.CLOSED and j.status == JobStatus.JOINED)
+        order, job = self.model.order(order_id), self.model.job(order_id, job_id)
+        customer = job.customer if job else None
+        mine = [i for i, j in enumerate(order.jobs if order else [], 1)
+                if j.customer == customer and j.status == JobStatus.JOINED and i != job_id]
+        ids = list(dict.fromkeys([job_id] + [mine[p % len(mine)] for p in picks if mine]))
+        if flaw == 11:
+            others = [i for i, j in enumerate(order.jobs if order else [], 1) if j.customer != customer]
+            ids.append(others[picks[0] % len(others)] if others else len(ids) + 1000)
+        if flaw == 12:
+            ids.append(ids[picks[0] % len(ids)])
+        if flaw == 14:
+            ids = []
+        digest = order_id.to_bytes(16, "big") + job_id.to_bytes(15, "big") + b"\x02"
+        uri = "" if flaw == 13 else f"ipfs://assembly/{order_id}/{job_id}"
+        sender = self.who(who, customer)
+        outcome = self.model.predict_submit_models(sender, order_id, ids, digest, uri)
+        self.transact(sender, "orders", "submitModels", order_id, tuple(ids), digest, uri,
                       outcome=outcome)
 
     @precondition(_has_jobs)

@@ -482,45 +482,69 @@ class Model:
     ) -> Outcome:
         if err := self._role(sender, CUSTOMER_ROLE):
             return err
+        return self._predict_parts(sender, order_id, [(dims, part_volume, quantity)], value)
+
+    def predict_join_parts(
+        self, sender: str, order_id: int, parts: list[tuple[Dims, int, int]], value: int
+    ) -> Outcome:
+        """An assembly: each part checked as its own join against the order as the parts
+        before it left it (job ids, live jobs, space), one payment of the deposits' sum."""
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        if not parts:
+            return Revert("EmptyAssembly")
+        return self._predict_parts(sender, order_id, parts, value)
+
+    def _predict_parts(
+        self, sender: str, order_id: int, parts: list[tuple[Dims, int, int]], value: int
+    ) -> Outcome:
         order = self.order(order_id)
         if order is None:
             return Revert("OrderNotFound", (order_id,))
-        if order.status != OrderStatus.OPEN:
-            return Revert("WrongOrderStatus", (order_id, int(order.status)))
-        if self.now < order.start:
-            return Revert("WindowNotStarted", (order_id, order.start))
-        if self.now >= order.end:
-            return Revert("WindowOver", (order_id, order.end))
-        if order.live_jobs >= MAX_LIVE_JOBS:
-            return Revert("TooManyJobs", (order_id, MAX_LIVE_JOBS))
-        if len(order.jobs) >= MAX_JOB_IDS:
-            return Revert("TooManyJobs", (order_id, MAX_JOB_IDS))
-        space = self._part(dims, part_volume, quantity)
-        if isinstance(space, Revert):
-            return space
-        if not fits(dims, order.envelope):
-            return Revert("DoesNotFit", (dims, order.envelope))
-        left = order.capacity - order.used
-        if space > left:
-            return Revert("NoSpaceLeft", (order_id, space, left))
-        deposit = price(order.price, space)
-        if (err := self._value(order.token, deposit, value)) or (
-            err := self._pull(sender, order.token, deposit)
+        used, live, count = order.used, order.live_jobs, len(order.jobs)
+        jobs: list[tuple[Dims, int, int, int, int]] = []  # dims, volume, quantity, space, deposit
+        for dims, part_volume, quantity in parts:
+            if order.status != OrderStatus.OPEN:
+                return Revert("WrongOrderStatus", (order_id, int(order.status)))
+            if self.now < order.start:
+                return Revert("WindowNotStarted", (order_id, order.start))
+            if self.now >= order.end:
+                return Revert("WindowOver", (order_id, order.end))
+            if live >= MAX_LIVE_JOBS:
+                return Revert("TooManyJobs", (order_id, MAX_LIVE_JOBS))
+            if count >= MAX_JOB_IDS:
+                return Revert("TooManyJobs", (order_id, MAX_JOB_IDS))
+            space = self._part(dims, part_volume, quantity)
+            if isinstance(space, Revert):
+                return space
+            if not fits(dims, order.envelope):
+                return Revert("DoesNotFit", (dims, order.envelope))
+            left = order.capacity - used
+            if space > left:
+                return Revert("NoSpaceLeft", (order_id, space, left))
+            jobs.append((dims, part_volume, quantity, space, price(order.price, space)))
+            used, live, count = used + space, live + 1, count + 1
+        total = sum(job[4] for job in jobs)
+        if (err := self._value(order.token, total, value)) or (
+            err := self._pull(sender, order.token, total)
         ):
             return err
-        job_id = len(order.jobs) + 1
-        full = order.used + space == order.capacity
+        first = len(order.jobs) + 1
+        full = used == order.capacity
 
         def apply() -> None:
-            order.jobs.append(Job(sender, JobStatus.JOINED, deposit, dims, part_volume, quantity))
-            order.used += space
+            for dims, part_volume, quantity, _, deposit in jobs:
+                order.jobs.append(Job(sender, JobStatus.JOINED, deposit, dims, part_volume, quantity))
+            order.used = used
             if full:
                 order.status = OrderStatus.CLOSED
-            self._move_in(sender, order.token, deposit)
+            self._move_in(sender, order.token, total)
 
-        events: list[Event] = [("JobJoined", {"orderId": order_id, "jobId": job_id,
-                                              "customer": sender, "buildSpace": space,
-                                              "deposit": deposit})]
+        events: list[Event] = [
+            ("JobJoined", {"orderId": order_id, "jobId": first + i, "customer": sender,
+                           "buildSpace": space, "deposit": deposit})
+            for i, (_, _, _, space, deposit) in enumerate(jobs)
+        ]
         if full:
             events.append(("OrderClosed", {"orderId": order_id}))
         return Plan(events, apply, value)
@@ -642,23 +666,44 @@ class Model:
     ) -> Outcome:
         if err := self._role(sender, CUSTOMER_ROLE):
             return err
-        job = self._customer_job(sender, order_id, job_id)
-        if isinstance(job, Revert):
-            return job
-        order = self.orders[order_id - 1]
-        if order.status != OrderStatus.CLOSED:
-            return Revert("WrongOrderStatus", (order_id, int(order.status)))
-        if job.status != JobStatus.JOINED:
-            return Revert("WrongJobStatus", (order_id, job_id, int(job.status)))
-        if digest == bytes(32) or not uri:
-            return Revert("EmptyModel")
+        return self._predict_models(sender, order_id, [job_id], digest, uri)
+
+    def predict_submit_models(
+        self, sender: str, order_id: int, job_ids: list[int], digest: bytes, uri: str
+    ) -> Outcome:
+        """One model for several jobs: each checked as its own submitModel, in the order
+        given, the jobs before it already recorded (a job named twice is no longer Joined)."""
+        if err := self._role(sender, CUSTOMER_ROLE):
+            return err
+        if not job_ids:
+            return Revert("EmptyAssembly")
+        return self._predict_models(sender, order_id, job_ids, digest, uri)
+
+    def _predict_models(
+        self, sender: str, order_id: int, job_ids: list[int], digest: bytes, uri: str
+    ) -> Outcome:
+        recorded: list[Job] = []
+        for job_id in job_ids:
+            job = self._customer_job(sender, order_id, job_id)
+            if isinstance(job, Revert):
+                return job
+            order = self.orders[order_id - 1]
+            if order.status != OrderStatus.CLOSED:
+                return Revert("WrongOrderStatus", (order_id, int(order.status)))
+            if job.status != JobStatus.JOINED or any(job is r for r in recorded):
+                status = JobStatus.MODEL_SUBMITTED if any(job is r for r in recorded) else job.status
+                return Revert("WrongJobStatus", (order_id, job_id, int(status)))
+            if digest == bytes(32) or not uri:
+                return Revert("EmptyModel")
+            recorded.append(job)
 
         def apply() -> None:
-            job.status = JobStatus.MODEL_SUBMITTED
-            job.digest = digest
+            for job in recorded:
+                job.status = JobStatus.MODEL_SUBMITTED
+                job.digest = digest
 
         return Plan([("ModelSubmitted", {"orderId": order_id, "jobId": job_id,
-                                         "digest": digest, "uri": uri})], apply)
+                                         "digest": digest, "uri": uri}) for job_id in job_ids], apply)
 
     def predict_ship(self, sender: str, order_id: int, job_id: int) -> Outcome:
         if err := self._role(sender, PRODUCER_ROLE):

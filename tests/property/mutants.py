@@ -238,6 +238,26 @@ ARBITER_OF_CALLER = Mutant(
     "would resolve the disputes of the customers that join its order)",
 )
 
+ASSEMBLY_FIRST_PART_FREE = Mutant(
+    name="AssemblyFirstPartFree",
+    anchor="            total += deposit;",
+    replacement="            if (i != 0) total += deposit;",
+    # The machine pays the sum of the parts' prices: refused (WrongPayment) where the model
+    # expects success; a one-part assembly at price 0 slips through, a larger one does not.
+    invariants=("prediction", "value-conserved"),
+    description="an assembly's payment leaves out its first part's deposit (the part is stored with it)",
+)
+
+ASSEMBLY_MODEL_SKIPS_FIRST = Mutant(
+    name="AssemblyModelSkipsFirst",
+    anchor="""        for (uint256 i; i < jobIds.length; ++i) {
+            _recordModel(orderId, jobIds[i], sha256Digest, uri);""",
+    replacement="""        for (uint256 i = 1; i < jobIds.length; ++i) {
+            _recordModel(orderId, jobIds[i], sha256Digest, uri);""",
+    invariants=("events", "model", "prediction"),
+    description="one model for several jobs is not recorded for the first of them",
+)
+
 MUTANTS = (
     LEAVE_KEEPS_SPACE,
     REFUND_ONE_WEI_TOO_MUCH,
@@ -261,4 +281,6 @@ MUTANTS = (
     EVICT_KEEPS_SLOT,
     EVICT_CLOSED_ORDER,
     ARBITER_OF_CALLER,
+    ASSEMBLY_FIRST_PART_FREE,
+    ASSEMBLY_MODEL_SKIPS_FIRST,
 )

@@ -149,6 +149,19 @@ def join(orders: Contract, customer: Account, order: int, *, dims: tuple[int, in
     return orders.join(order, dims, volume, quantity, sender=customer, **pay)
 
 
+def join_parts(orders: Contract, customer: Account, order: int,
+               parts: list[tuple[tuple[int, int, int], int, int]], *, value: int | None = None,
+               approve: int | None = None) -> Receipt:
+    """Join with an assembly, PARTS as (dims, volume, quantity), paying the sum of the parts'
+    prices (each the price of its own join)."""
+    from tests.utils.checks import read  # checks imports this module
+
+    o = read(orders, "getOrder", order)
+    deposit = sum(price_of(o["pricePerCm3"], dims, quantity) for dims, _, quantity in parts)
+    pay = _payment(orders, customer, o["token"], deposit, value, approve)
+    return orders.joinParts(order, [list(p) for p in parts], sender=customer, **pay)
+
+
 def leave(orders: Contract, customer: Account, order: int, job: int) -> Receipt:
     return orders.leave(order, job, sender=customer)
 
@@ -166,6 +179,12 @@ def submit_model(orders: Contract, customer: Account, order: int, job: int, *,
     """Submit a model; the default digest is derived from the ids (non-zero)."""
     d = digest if digest is not None else bytes([order % 256, job % 256]) * 16
     return orders.submitModel(order, job, d, uri, sender=customer)
+
+
+def submit_models(orders: Contract, customer: Account, order: int, jobs: list[int], *,
+                  digest: bytes = b"\xa5" * 32, uri: str = MODEL_URI) -> Receipt:
+    """Submit one model for several jobs (an assembly's file)."""
+    return orders.submitModels(order, jobs, digest, uri, sender=customer)
 
 
 def ship(orders: Contract, producer: Account, order: int, job: int) -> Receipt:

@@ -18,9 +18,16 @@ from offchain.orders.steps.base import KeyLookupError, ModelMismatchError, RuleR
 from offchain.orders.steps.book import cancel, close, open_order, request_order, take
 from offchain.orders.steps.delivery import SHIPPED_STATES, confirm, finalize, reclaim, ship
 from offchain.orders.steps.disputes import dispute, reject, resolve, settle
-from offchain.orders.steps.joining import Quote, evict, join, leave, quote
+from offchain.orders.steps.joining import Quote, evict, join, leave, quote, quote_parts
 from offchain.orders.steps.keys import published_key, register_key
-from offchain.orders.steps.models import FetchedModel, fetch_model, model_location, sha256_file, submit_model
+from offchain.orders.steps.models import (
+    FetchedModel,
+    assembly_jobs,
+    fetch_model,
+    model_location,
+    sha256_file,
+    submit_model,
+)
 from offchain.orders.steps.payments import withdraw
 from offchain.orders.steps.registry import register_machine
 from offchain.orders.steps.terms import arbiter_terms
@@ -35,6 +42,7 @@ __all__ = [
     "Step",
     "StepError",
     "arbiter_terms",
+    "assembly_jobs",
     "cancel",
     "close",
     "confirm",
@@ -48,6 +56,7 @@ __all__ = [
     "open_order",
     "published_key",
     "quote",
+    "quote_parts",
     "reclaim",
     "register_key",
     "register_machine",

@@ -17,7 +17,8 @@ from offchain.index import JobRow, MachineRow, OrderRow
 from offchain.orders import rules
 from offchain.orders.indexed import market_index, market_settings
 from offchain.orders.moves import viewer
-from offchain.parts import stl
+from offchain.parts import NamedPart, stl
+from offchain.parts import read as read_model
 
 
 class StepError(ProdnetError):
@@ -81,14 +82,35 @@ def _chain_job(c: Chain, order_id: int, job_id: int) -> Any:
     return c.job(order_id, job_id)
 
 
+def _parts(path: Path, units: str = "mm", split_groups: bool = False) -> tuple[NamedPart, ...]:
+    """Every part of the model file at PATH (STL, 3MF build items; an OBJ is one part, or one per
+    object and group with SPLIT_GROUPS), each a closed mesh; in file order, the order of an
+    assembly's jobs."""
+    model = read_model(path, units, split_groups=split_groups)
+    for named in model.parts:
+        part = named.data
+        if not part.closed:
+            what = f"{path}" if len(model.parts) == 1 else f"part '{named.name}' of {path}"
+            raise StepError(
+                f"{what} is not a closed mesh ({part.open_edges} open edges): its volume is unreliable; "
+                "repair it before ordering"
+            )
+    return model.parts
+
+
 def _part(path: Path, units: str = "mm") -> stl.PartData:
-    part = stl.inspect(path, units=units)
-    if not part.closed:
-        raise StepError(
-            f"{path} is not a closed mesh ({part.open_edges} open edges): its volume is unreliable; "
-            "repair it before ordering"
-        )
-    return part
+    """The one part of the model file at PATH (a request, or a single-part quote)."""
+    parts = _parts(path, units)
+    if len(parts) != 1:
+        raise StepError(_several(path, [p.name for p in parts]))
+    return parts[0].data
+
+
+def _several(path: Path, names: list[str]) -> str:
+    return (
+        f"{path} holds {len(names)} parts ({', '.join(names)}): this step takes one part; join an open "
+        "order with the whole assembly, or give each part its own file"
+    )
 
 
 def chain_facts(c: Chain, order_id: int, job_id: int = 0, job: Any = None) -> rules.Facts:

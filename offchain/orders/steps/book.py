@@ -17,8 +17,6 @@ from offchain.orders.steps.terms import (
     _named_arbiter_text,
     arbiter_terms,
 )
-from offchain.parts import read as read_model
-from offchain.parts.stl import PartData
 from offchain.parts.units import build_space_mm3, fits, price_wei
 
 
@@ -76,31 +74,6 @@ def open_order(
     return step
 
 
-#: Why an assembly cannot be requested, and what to do instead (the step's refusal, the portal's note).
-ONE_PART_REQUEST = (
-    "a request is for one part (the contract's request takes one): request each part from its own "
-    "file, or join an open order with the whole assembly"
-)
-
-
-def single_part(part_path: Path, units: str = "mm") -> PartData:
-    """The one part of the model file at PART_PATH (STL, OBJ, a 3MF of one build item), closed;
-    an assembly is refused in one line: a request is one job (the contract's ``request`` takes
-    one part)."""
-    model = read_model(part_path, units=units)
-    if len(model.parts) > 1:
-        raise StepError(f"{part_path.name} is an assembly of {len(model.parts)} parts and {ONE_PART_REQUEST}")
-    if model.format == "stl":
-        return _part(part_path, units)  # the STL reader's own checks and words
-    part = model.parts[0].data
-    if not part.closed:
-        raise StepError(
-            f"{part_path} is not a closed mesh ({part.open_edges} open edges): its volume is unreliable; "
-            "repair it before ordering"
-        )
-    return part
-
-
 def request_order(
     c: Chain,
     part_path: Path,
@@ -122,7 +95,7 @@ def request_order(
     if quantity <= 0:
         raise StepError("quantity must be at least 1")
     arbiter = _check_arbiter(c, arbiter)
-    part = single_part(part_path, units)
+    part = _part(part_path, units)
     dims, volume = part.chain_dims_um(), part.chain_volume_mm3()
     deposit = price_wei(max_price_per_cm3, dims, quantity)
     material_code = text16(material) if material else b"\0" * 16

@@ -15,8 +15,9 @@ from offchain.chain.client import Chain, Step
 from offchain.chain.codec import JobStatus, dims_of, job_status
 from offchain.formats import dims_mm
 from offchain.orders import pinning
+from offchain.orders.indexed import market_index
 from offchain.orders.rules import same_address
-from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _order, _part, _send, check_rule
+from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _order, _parts, _send, check_rule
 from offchain.orders.steps.keys import published_key
 from offchain.parts import stl
 from offchain.transfer import keys, message, replication, storage
@@ -83,12 +84,17 @@ def submit_model(
     passphrase: str | None = None,
     units: str = "mm",
     replication_bound: float | None = None,
+    split_groups: bool = False,
 ) -> Step:
     """Customer: encrypt the model to the producer's key from the chain, sign it, store it,
     record URI + sha256; on IPFS, return only once another node holds it too (waiting at most
     REPLICATION_BOUND s). Safe to re-run: the ciphertext is kept in the outbox until the
     transaction is mined, so a second run re-uploads the same bytes (same URI) and sends
-    the transaction only if it is missing (and waits for the second copy again)."""
+    the transaction only if it is missing (and waits for the second copy again).
+
+    An assembly's file (several parts, as joined: a job per part in file order, JOB_ID the
+    first) is encrypted and stored once and recorded for all its jobs in one transaction,
+    each part checked first against the job that declared it."""
     order, job = _order(c, order_id), _job(c, order_id, job_id)
     outbox = _outbox(c, order_id, job_id)
     meta_path = outbox / "meta.json"
@@ -108,9 +114,12 @@ def submit_model(
             return _with_copies(
                 done, _replicated(store, uri, order_id, job_id, replication_bound) if live else None
             )
-    check_rule(c, "submit-model", order_id, job_id)
-    part = _part(part_path, units)
-    _check_declared(part, job, str(part_path))
+    parts = _parts(part_path, units, split_groups)
+    job_ids = list(range(job_id, job_id + len(parts)))
+    for jid, named in zip(job_ids, parts, strict=True):
+        check_rule(c, "submit-model", order_id, jid)
+        what = str(part_path) if len(parts) == 1 else f"part '{named.name}' of {part_path} (job {jid})"
+        _check_declared(named.data, job if jid == job_id else _job(c, order_id, jid), what)
     plain_sha = sha256_file(part_path)
     producer_key = published_key(c, str(order.producer))
     recipient = keys.fingerprint(producer_key)
@@ -135,20 +144,22 @@ def submit_model(
         raise StepError("the store returned another sha256 than the ciphertext's: refusing to record it")
     meta["uri"] = stored.uri
     write_json_atomic(meta_path, meta)
-    step = _send(
-        c,
-        "submit-model",
-        c.orders.submitModel,
-        order_id,
-        job_id,
-        bytes.fromhex(stored.sha256),
-        stored.uri,
-        summary=f"job {job_id} of order {order_id}: {stored.uri} sha256 {stored.sha256[:16]}…",
-    )
+    digest = bytes.fromhex(stored.sha256)
+    if len(job_ids) == 1:
+        step = _send(
+            c, "submit-model", c.orders.submitModel, order_id, job_id, digest, stored.uri,
+            summary=f"job {job_id} of order {order_id}: {stored.uri} sha256 {stored.sha256[:16]}…",
+        )
+    else:
+        step = _send(
+            c, "submit-model", c.orders.submitModels, order_id, job_ids, digest, stored.uri,
+            summary=f"jobs {job_ids[0]} to {job_ids[-1]} of order {order_id} ({len(job_ids)} parts of "
+            f"{part_path.name}): {stored.uri} sha256 {stored.sha256[:16]}…",
+        )
     # mined: the outbox's ciphertext and notes are no longer needed (a re-run finds the job
     # already has this model on chain and says so)
     shutil.rmtree(outbox, ignore_errors=True)
-    step.data.update(uri=stored.uri, sha256=stored.sha256)
+    step.data.update(uri=stored.uri, sha256=stored.sha256, job_ids=job_ids)
     return _with_copies(step, _replicated(store, stored.uri, order_id, job_id, replication_bound))
 
 
@@ -158,7 +169,11 @@ class FetchedModel:
     uri: str
     sha256: str
     signer: str
+    #: The part of the job fetched for.
     part: stl.PartData
+    #: An assembly's file: every part with its job (job id, the part's name, its data), in
+    #: file order; a single part: that one.
+    parts: tuple[tuple[int, str, stl.PartData], ...] = ()
 
 
 def model_location(c: Chain, order_id: int, job_id: int) -> tuple[str, str]:
@@ -208,6 +223,46 @@ def fetch_model(
         )
     finally:
         ciphertext.unlink(missing_ok=True)
-    part = stl.inspect(out_path)
-    _check_declared(part, job, f"the decrypted model of job {job_id} ({out_path})")
-    return FetchedModel(out_path, uri, digest, result.signer or "", part)
+    checked = _check_parts(c, order_id, job_id, job, digest, out_path)
+    [part] = [data for jid, _, data in checked if jid == job_id]
+    return FetchedModel(out_path, uri, digest, result.signer or "", part, checked)
+
+
+def assembly_jobs(c: Chain, order_id: int, job: Any, digest: str) -> list[Any]:
+    """The jobs that share the model recorded for JOB (an assembly's, recorded at once by
+    submitModels: the same customer and digest), in job-id order, which is file order."""
+    jobs = [
+        j for j in market_index(c).jobs([order_id], customer=str(job.customer))
+        if bytes(j.digest).hex() == digest
+    ]
+    return sorted(jobs, key=lambda j: int(j.job_id)) or [job]
+
+
+def _check_parts(
+    c: Chain, order_id: int, job_id: int, job: Any, digest: str, path: Path
+) -> tuple[tuple[int, str, stl.PartData], ...]:
+    """Every part of the decrypted file against the job that declared it; one refusal naming
+    each part that differs (or the count, if the file does not hold the assembly's parts)."""
+    jobs = assembly_jobs(c, order_id, job, digest)
+    parts = _parts(path)
+    if len(parts) != len(jobs) and len(jobs) > 1:
+        parts = _parts(path, split_groups=True)  # an OBJ joined object by object
+    ids = [int(j.job_id) for j in jobs]
+    if len(parts) != len(jobs):
+        raise ModelMismatchError(
+            f"the decrypted model of job {job_id} ({path}) holds {len(parts)} part(s), but "
+            f"{len(jobs)} job(s) of order {order_id} share its digest ({', '.join(map(str, ids))}); "
+            f"decline it ('ape run order reject {order_id} {job_id}')"
+        )
+    problems = []
+    for j, named in zip(jobs, parts, strict=True):
+        what = f"the decrypted model of job {j.job_id} ({path})" if len(jobs) == 1 else (
+            f"part '{named.name}' (job {j.job_id})"
+        )
+        try:
+            _check_declared(named.data, j, what)
+        except ModelMismatchError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ModelMismatchError("; ".join(problems))
+    return tuple((int(j.job_id), named.name, named.data) for j, named in zip(jobs, parts, strict=True))

@@ -162,7 +162,7 @@ async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
         data["problem"] = problem
     except ProdnetError as exc:
         data = {"part": part, "offers": [], "offers_total": 0, "problem": error_text(exc),
-                "one_part_request": pages.ONE_PART_REQUEST}
+                "one_part_request": pages.one_part_request(part)}
     reports = await asyncio.to_thread(portal.workspace.reports, part)
     return page.render("part.html", quantity=quantity, rank=rank, rows=pages.part_rows(part, reports), **data)
 
