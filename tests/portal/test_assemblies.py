@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from offchain import parts
-from offchain.chain.codec import ZERO_ADDRESS
+from offchain.chain.codec import ZERO_ADDRESS, JobStatus
 from offchain.devtools import models
 from offchain.devtools import parts as testdata
 from offchain.formats import dims_mm
@@ -16,7 +18,7 @@ from offchain.parts import printability
 from offchain.parts.units import price_wei
 from offchain.portal.pages import job_printability, price_text
 from tests.portal.conftest import screenshot
-from tests.portal.helpers import act_as, go
+from tests.portal.helpers import act_as, form_of, go, submit
 
 
 def _drop(page, portal, path: Path) -> str:
@@ -131,3 +133,71 @@ def test_a_jobs_printability_comes_from_the_fetched_model_once_there(tmp_path):
         "the part (300.0 x 10.0 x 10.0 mm) does not fit the machine (250.0 x 250.0 x 250.0 mm) "
         "in any orientation",
     )
+
+
+def test_a_five_part_3mf_goes_through_the_story_from_the_part_page(page, portal, fresh_order, tmp_path):
+    """Match, one join (each part's price and the total confirmed first), one submission for
+    the five jobs, one fetch that checks every part, ship and confirm each job."""
+    _, order_id = fresh_order
+    chain = portal.reader
+    path = models.assembly(tmp_path / "housing.3mf")
+    model = parts.read(path)
+    price = int(chain.orders.getOrder(order_id).pricePerCm3)
+    each = [price_wei(price, p.data.chain_dims_um(), 1) for p in model.parts]
+
+    act_as(page, "alice")
+    _drop(page, portal, path)
+    button = f"join order {order_id} with all 5 parts"
+    amounts = submit(page, button, confirm=False)
+    for i, (named, cost) in enumerate(zip(model.parts, each, strict=True), 1):
+        assert f"part {i}, {named.name}: " in amounts and price_text(cost, ZERO_ADDRESS) in amounts, amounts
+    assert f"deposit {price_text(sum(each), ZERO_ADDRESS)} into escrow" in amounts, amounts
+    assert chain.orders.jobCount(order_id) == 0  # nothing sent before the confirmation
+    row = page.locator("table.offers tr", has=form_of(page, button))
+    row.get_by_role("button", name="confirm join").click()
+    done = row.locator(".result.ok")
+    done.wait_for(timeout=60_000)
+    assert done.inner_text().startswith(f"join: jobs 1, 2, 3, 4 and 5 of order {order_id}"), done.inner_text()
+    jobs = [chain.orders.getJob(order_id, j) for j in range(1, 6)]
+    declared = [sorted((j.dimX, j.dimY, j.dimZ)) for j in jobs]
+    assert declared == [sorted(named.data.chain_dims_um()) for named in model.parts]  # in file order
+    assert sum(j.deposit for j in jobs) == sum(each)
+
+    act_as(page, "producer")
+    go(page, portal, f"/orders/{order_id}")
+    for job in range(1, 6):  # before the model: what the public data says, and that it says so
+        cell = page.locator(f"#job-{job} td.printability")
+        assert "from the public data (box only)" in cell.inner_text()
+    assert "closed" in submit(page, f"close order {order_id}")
+
+    act_as(page, "alice")
+    go(page, portal, f"/orders/{order_id}")
+    chosen = form_of(page, "submit-model job 3").locator("select[name=part] option:checked").inner_text()
+    assert chosen.startswith("housing.3mf (mm)"), chosen  # the file whose part job 3 declared
+    text = submit(page, "submit-model job 3", selects={"secret_key": "alice.sec.asc", "store": "file"})
+    assert text.startswith(f"submit-model: jobs 1 to 5 of order {order_id} (5 parts of "), text  # one tx
+    digests = {bytes(chain.orders.getJob(order_id, j).digest) for j in range(1, 6)}
+    assert len(digests) == 1 and all(chain.orders.getJob(order_id, j).status == JobStatus.MODEL_SUBMITTED
+                                     for j in range(1, 6))
+
+    act_as(page, "producer")
+    go(page, portal, f"/orders/{order_id}")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    text = submit(page, "fetch-model job 2", {"folder": str(inbox)}, {"secret_key": "producer.sec.asc"})
+    assert "its 5 parts match the public data of jobs 1, 2, 3, 4, 5" in text, text
+    saved = inbox / f"order{order_id}-job2.3mf"  # named by its format
+    assert saved.read_bytes() == path.read_bytes()
+    for job, named in enumerate(model.parts, 1):  # every job verified by the one fetch
+        expect(page.locator(f"#job-{job} .verified")).to_contain_text("public data match")
+        report = page.locator(f"#job-{job} td.printability")
+        expect(report).to_contain_text(f"from the fetched model ({named.name})")
+    screenshot(page, "assembly-order")
+    for job in range(1, 6):
+        assert "shipped" in submit(page, f"ship job {job}")
+
+    act_as(page, "alice")
+    go(page, portal, f"/orders/{order_id}")
+    for job in range(1, 6):
+        assert "received" in submit(page, f"confirm job {job}")
+    assert all(chain.orders.getJob(order_id, j).status == JobStatus.COMPLETED for j in range(1, 6))
