@@ -1,10 +1,13 @@
 """3MF and OBJ files through the operator CLI: a five-part assembly (one 3MF) is matched as a
-whole (the orders that take every part, its cost per part and in all); a request is one
-part, so an assembly is refused in one line and a single-part OBJ is requested; a producer's
-`order demands` says how each requested part fits its machine."""
+whole (the orders that take every part, its cost per part and in all) and goes through the
+story (inspect with an order's prices, one join, one submission, one fetch with every part
+checked, ship, confirm); a request is one part, so an assembly is refused in one line and a
+single-part OBJ is requested; a producer's `order demands` says how each requested part fits
+its machine."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,8 @@ from offchain.formats import format_amount
 from offchain.orders.market import PUBLIC_PRINTABILITY
 from offchain.parts import printability
 from offchain.parts.units import price_wei
-from tests.e2e.helpers import parse_table
-from tests.e2e.world import MACHINE_ENVELOPE, World
+from tests.e2e.helpers import NETWORK, parse_table
+from tests.e2e.world import KEY_PASSPHRASE_ENV, MACHINE_ENVELOPE, World
 
 PRICE_WEI = 2 * 10**14  # World.open_order's 0.0002 ETH per cm3
 
@@ -68,3 +71,55 @@ def test_an_assembly_is_not_requested_and_a_single_part_obj_is(
     _, ways = printability.fit((6_000, 7_000, 33_000), envelope_mm)
     assert row["part mm"] == "6x7x33" and row["fits as"] == " ".join(ways), demands.explain()
     assert PUBLIC_PRINTABILITY in demands.stdout
+
+
+def test_a_five_part_3mf_goes_through_the_story_from_the_cli(
+    public_world: World, housing: Path, file_store: Path, e2e_dir: Path,
+) -> None:
+    """inspect with the order's prices, one join, one submission, one fetch with every part
+    checked, ship and confirm each job."""
+    w, p = public_world, public_world.people
+    order_id = w.open_order()
+    model = parts.read(housing)
+    each = [price_wei(PRICE_WEI, named.data.chain_dims_um(), 2) for named in model.parts]
+
+    inspected = w.cli.plain(p.alice, "model", "inspect", str(housing), "--order", str(order_id),
+                            "--quantity", "2", "--network", NETWORK, "--json").ok()
+    data = json.loads(inspected.stdout)
+    assert [part["quote"]["price"] for part in data["parts"]] == each
+    assert data["order"]["price"] == sum(each) and data["order"]["id"] == order_id
+    table = w.cli.plain(p.alice, "model", "inspect", str(housing), "--order", str(order_id),
+                        "--quantity", "2", "--network", NETWORK).ok().stdout
+    assert f"order {order_id}: 5 parts, one job each, " in table
+    assert f"{format_amount(sum(each))} in all" in table
+
+    joined = w.cli.run(p.alice, "order", "join", str(order_id), str(housing), "--quantity", "2").ok()
+    for named in model.parts:  # each part's quote, then the one transaction
+        assert f"{named.name}: part " in joined.stdout, joined.explain()
+    assert f"join: jobs 1, 2, 3, 4 and 5 of order {order_id}: housing.3mf, 5 parts, " in joined.stdout
+    assert w.rpc.receipt(joined.tx("join"))["status"] == "0x1"
+    jobs = [w.orders.job(order_id, job) for job in range(1, 6)]
+    assert [job["deposit"] for job in jobs] == each
+
+    w.as_producer("close", str(order_id)).ok()
+    submitted = w.cli.run(
+        p.alice, "order", "submit-model", str(order_id), "1", str(housing),
+        "--key", str(p.alice.secret_key), "--storage", "file", "--root", str(file_store),
+    ).ok()
+    assert f"submit-model: jobs 1 to 5 of order {order_id} (5 parts of housing.3mf)" in submitted.stdout
+    assert {w.orders.job_status(order_id, job) for job in range(1, 6)} == {"model submitted"}
+
+    out = e2e_dir / f"order{order_id}-job3.3mf"
+    fetched = w.as_producer(
+        "fetch-model", str(order_id), "3", "--key", str(p.producer.secret_key),
+        "--passphrase-env", KEY_PASSPHRASE_ENV, "--out", str(out),
+    ).ok()
+    assert f"wrote {out}: 5 parts, each matches its job's public data on chain" in fetched.stdout
+    for job, named in enumerate(model.parts, 1):
+        assert f"  job {job}: {named.name}, " in fetched.stdout, fetched.explain()
+    assert out.read_bytes() == housing.read_bytes()
+
+    for job in range(1, 6):
+        w.as_producer("ship", str(order_id), str(job)).ok()
+        w.cli.run(p.alice, "order", "confirm", str(order_id), str(job)).ok()
+    assert {w.orders.job_status(order_id, job) for job in range(1, 6)} == {"completed"}
