@@ -326,19 +326,22 @@ class PartRow:
     box: str
     volume: str
     closed: str
-    warnings: tuple[str, ...]  # the reader's and the printability report's
+    warnings: tuple[str, ...]  # the reader's
+    printability: tuple[str, ...] = ()  # the printability report's warnings
 
 
-def part_rows(part: StoredPart, reports: tuple[Any, ...]) -> list[PartRow]:
+def part_rows(part: StoredPart, reports: tuple[Any, ...] | None = None) -> list[PartRow]:
+    """Each part's row; with REPORTS (one per part), their printability warnings."""
     rows = []
-    for named, checked in zip(part.parts, reports, strict=True):
+    for i, named in enumerate(part.parts):
         data = named.data
         rows.append(PartRow(
             name=named.name,
             box=dims_mm(data.chain_dims_um()),
             volume=f"{data.volume_mm3:,.0f} mm3",
             closed="yes" if data.closed else f"no: {data.open_edges} open edges",
-            warnings=tuple(data.warnings) + tuple(checked.warnings),
+            warnings=tuple(data.warnings),
+            printability=tuple(reports[i].warnings) if reports else (),
         ))
     return rows
 
@@ -399,6 +402,7 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
         )
     return {
         "part": part,
+        "rows": part_rows(part),
         "bbox": f"{x:g} x {y:g} x {z:g} mm",
         "price_rule": price_rule,
         "offers": [offer(o, record) for o, record in pairs],

@@ -50,6 +50,11 @@ def test_a_five_part_3mf_is_listed_previewed_and_priced_part_by_part(page, porta
         text = row.inner_text()
         assert named.name in text and dims_mm(named.data.chain_dims_um()) in text, text
         assert f"{named.data.volume_mm3:,.0f} mm3" in text
+    # each part's printability report, loaded after the page (rays through the mesh take time)
+    reports = page.locator("#printability tr.part-printability")
+    expect(reports).to_have_count(5)
+    ring = reports.filter(has_text="ring").inner_text()
+    assert "overhangs more than 45 degrees" in ring, ring
     # the same 3MF, read in the browser by three.js's 3MFLoader: one object per build item
     shown = _preview(page)
     assert shown["state"] in ("shown", "no-webgl"), shown

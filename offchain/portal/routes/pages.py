@@ -4,7 +4,6 @@ htmx fragments (``routes/fragments.py``), the upload page with the upload post."
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -161,10 +160,10 @@ async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
         data = await portal.read(pages.part_page, portal.reader, part, quantity, rank)
         data["problem"] = problem
     except ProdnetError as exc:
-        data = {"part": part, "offers": [], "offers_total": 0, "problem": error_text(exc),
+        data = {"part": part, "rows": pages.part_rows(part), "offers": [], "offers_total": 0,
+                "problem": error_text(exc),
                 "one_part_request": pages.one_part_request(part)}
-    reports = await asyncio.to_thread(portal.workspace.reports, part)
-    return page.render("part.html", quantity=quantity, rank=rank, rows=pages.part_rows(part, reports), **data)
+    return page.render("part.html", quantity=quantity, rank=rank, **data)
 
 
 #: What each model format is served as (IANA's model/ types) for the 3D preview.
