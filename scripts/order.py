@@ -215,7 +215,8 @@ def take(account, order_id, machine_id, envelope, capacity, price):
     show_default=True,
     help="price: cheapest first; record: the producers' track record first",
 )
-def match(part, quantity, units, material, max_price, delivery, rank):
+@click.option("--groups", is_flag=True, help="OBJ: each o/g group is a part (an assembly).")
+def match(part, quantity, units, material, max_price, delivery, rank, groups):
     """Open orders PART can join, best first (price, delivery, fit; or track record first),
     with the lead time to each delivery and, where a machine has a slicing profile here, the
     print time and material."""
@@ -233,6 +234,7 @@ def match(part, quantity, units, material, max_price, delivery, rank):
             quantity,
             units,
             estimate=estimate if estimates.any_profile() else None,
+            split_groups=groups,
             material=material,
             max_price_per_cm3=q.token_amount(max_price) if max_price else None,
             deadline=q.timestamp(delivery, pending_timestamp()) if delivery else None,

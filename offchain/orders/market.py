@@ -104,10 +104,10 @@ def _record_key(record: TrackRecord | None) -> tuple[float, int]:
     return (-(0.5 if share is None else share), -record.completed)
 
 
-def model_parts(part_path: Path, units: str = "mm") -> tuple[stl.PartData, ...]:
+def model_parts(part_path: Path, units: str = "mm", split_groups: bool = False) -> tuple[stl.PartData, ...]:
     """The public data of each part of the model file at PART_PATH (STL, 3MF, OBJ): one part,
     or an assembly's parts in file order (what a join declares, one job per part)."""
-    return tuple(p.data for p in read_model(part_path, units=units).parts)
+    return tuple(p.data for p in read_model(part_path, units=units, split_groups=split_groups).parts)
 
 
 @many_objects()
@@ -162,12 +162,13 @@ def match_text(
     quantity: int,
     units: str = "mm",
     estimate: OfferEstimate | None = None,
+    split_groups: bool = False,
     **filters: object,
 ) -> str:
     """The offers as a table; the lead time to each delivery deadline, and with ESTIMATE the
     print time and material on each offer's machine where it has a profile. For an assembly,
     a line per part first, and each offer's cost for the whole with each part's."""
-    named = read_model(part_path, units=units).parts
+    named = read_model(part_path, units=units, split_groups=split_groups).parts
     ranked = offers(c, part_path, quantity, units, part=tuple(p.data for p in named), **filters)  # type: ignore[arg-type]
     assembly = len(named) > 1
     head = ""

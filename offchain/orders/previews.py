@@ -24,10 +24,12 @@ def _deposit(c: Chain, order_id: int, job_id: int) -> tuple[int, str]:
     return int(job.deposit), str(order.token)
 
 
-def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str) -> list[str]:
+def join(
+    c: Chain, order_id: int, part_path: Path, quantity: int, units: str, split_groups: bool = False
+) -> list[str]:
     """A join's deposit: the part's, or an assembly's (each part priced as its own join: a line
     each, then the total paid in one transaction)."""
-    quotes = quote_parts(c, order_id, part_path, quantity, units)
+    quotes = quote_parts(c, order_id, part_path, quantity, units, split_groups)
     total, token = sum(q.price for q in quotes), quotes[0].token
     if len(quotes) == 1:
         [q] = quotes

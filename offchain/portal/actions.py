@@ -270,6 +270,7 @@ def join(ctx: Context, form: Form) -> Outcome:
         part.path,
         _number(form, "quantity", "quantity", params.COUNT),
         part.units,
+        split_groups=part.groups,
     )
     return Outcome([step.line()], go_to=f"/orders/{form['order']}", steps=[step])
 
@@ -314,6 +315,7 @@ def submit_model(ctx: Context, form: Form) -> Outcome:
         secret,
         passphrase=form.get("key_passphrase") or None,
         units=part.units,
+        split_groups=part.groups,
     )
     return _step(step)
 
@@ -392,7 +394,8 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
 def _join_preview(ctx: Context, form: Form) -> list[str]:
     part = ctx.workspace.part(_text(form, "part", "part"))
     quantity = _number(form, "quantity", "quantity", params.COUNT)
-    return previews.join(ctx.chain, _number(form, "order", "order id"), part.path, quantity, part.units)
+    return previews.join(ctx.chain, _number(form, "order", "order id"), part.path, quantity, part.units,
+                         split_groups=part.groups)
 
 
 def _request_preview(ctx: Context, form: Form) -> list[str]:

@@ -39,6 +39,7 @@ class StoredPart:
     owners: tuple[str, ...] = ()  # the accounts that dropped it
     sha256: str = ""  # of the file
     format: str = "stl"  # parts.FORMATS
+    groups: bool = False  # an OBJ read with each o/g group a part (split_groups)
 
     @property
     def data(self) -> stl.PartData:
@@ -55,9 +56,10 @@ class StoredPart:
                    for p in self.parts)
 
 
-def part_id(file_sha256: str, units: str) -> str:
-    """A part is a file read in one unit: the same file in another unit is another part."""
-    return hashlib.sha256(f"{file_sha256}:{units}".encode()).hexdigest()
+def part_id(file_sha256: str, units: str, groups: bool = False) -> str:
+    """A part is a file read in one unit (and, for an OBJ, with or without its groups as parts):
+    the same file read otherwise is another part."""
+    return hashlib.sha256(f"{file_sha256}:{units}{':groups' if groups else ''}".encode()).hexdigest()
 
 
 class Workspace:
@@ -71,7 +73,9 @@ class Workspace:
         self._reports: dict[str, tuple[printability.Report, ...]] = {}  # per part, made once
 
     # -- parts ------------------------------------------------------------------------
-    def add_part(self, name: str, chunks: Any, units: str, limit: int, owner: str = "") -> StoredPart:
+    def add_part(
+        self, name: str, chunks: Any, units: str, limit: int, owner: str = "", groups: bool = False,
+    ) -> StoredPart:
         """Store the upload (an iterable of byte chunks) if it is a readable model file (STL, 3MF
         or OBJ: ``parts.read``); otherwise nothing is kept and the reader's sentence is raised,
         naming the file as dropped. A stored part never
@@ -90,13 +94,15 @@ class Workspace:
                     raise WorkspaceError(too_large(limit, safe_name))
             temp.file.flush()
             try:
-                model = read_model(temp.path, units=units)  # refuses anything that is not a model file
+                # refuses anything that is not a model file
+                model = read_model(temp.path, units=units, split_groups=groups)
             except stl.StlError as exc:  # the same sentence, naming the file as the user knows it
                 raise type(exc)(str(exc).replace(str(temp.path), safe_name)) from None
         except BaseException:
             temp.abort()
             raise
-        pid = part_id(digest.hexdigest(), units)
+        groups = groups and model.format == "obj"  # only an OBJ has groups
+        pid = part_id(digest.hexdigest(), units, groups)
         final = self.parts_folder / f"{pid}.{model.format}"
         if final.exists():
             temp.abort()
@@ -105,6 +111,7 @@ class Workspace:
         meta_path = self.parts_folder / f"{pid}.json"
         meta = read_json(meta_path) or {
             "name": safe_name, "units": units, "sha256": digest.hexdigest(), "format": model.format,
+            "groups": groups,
         }
         owners = [str(o) for o in meta.get("owners", [])]
         names = dict(meta.get("names", {}))  # what each owner called it when dropping it first
@@ -124,20 +131,23 @@ class Workspace:
         if meta is None or not path.exists():
             raise WorkspaceError(f"part {part_id[:12]}… is not in this portal: drop its model file again")
         units = str(meta.get("units", "mm"))
+        groups = bool(meta.get("groups", False))
         read = self._read.get(part_id)
         if read is None:
-            model = read_model(path, units=units)
+            model = read_model(path, units=units, split_groups=groups)
             read = self._read[part_id] = (model.format, _without_meshes(model.parts))
         owners = tuple(str(o) for o in meta.get("owners", []))
         name = str(meta.get("names", {}).get(owner.lower()) or meta.get("name", "part.stl"))
-        return StoredPart(part_id, name, units, path, read[1], owners, str(meta.get("sha256", "")), read[0])
+        return StoredPart(
+            part_id, name, units, path, read[1], owners, str(meta.get("sha256", "")), read[0], groups,
+        )
 
     def reports(self, part: StoredPart) -> tuple[printability.Report, ...]:
         """The printability report of each of PART's parts (no machine envelope: each offer's
         fit is the market's), made once per run: the meshes are read again for it, not kept."""
         found = self._reports.get(part.id)
         if found is None:
-            model = read_model(part.path, units=part.units, keep_mesh=True)
+            model = read_model(part.path, units=part.units, split_groups=part.groups, keep_mesh=True)
             found = tuple(printability.check(p.mesh, p.data) for p in model.parts)
             self._reports[part.id] = found
         return found
@@ -152,7 +162,8 @@ class Workspace:
             mine = owner is None or owner.lower() in (str(o).lower() for o in meta.get("owners", []))
             if mine and (self.parts_folder / f"{meta_path.stem}.{meta.get('format', 'stl')}").exists():
                 name = meta.get("names", {}).get((owner or "").lower()) or meta.get("name", "part.stl")
-                found.append((meta_path.stem, f"{name} ({meta.get('units', 'mm')})"))
+                groups = ", groups as parts" if meta.get("groups") else ""
+                found.append((meta_path.stem, f"{name} ({meta.get('units', 'mm')}{groups})"))
         return found
 
     # -- keys --------------------------------------------------------------------------

@@ -206,3 +206,34 @@ def test_a_five_part_3mf_goes_through_the_story_from_the_part_page(page, portal,
     for job in range(1, 6):
         assert "received" in submit(page, f"confirm job {job}")
     assert all(chain.orders.getJob(order_id, j).status == JobStatus.COMPLETED for j in range(1, 6))
+
+
+def test_an_obj_with_groups_as_parts_is_an_assembly_joined_in_one_step(page, portal, fresh_order, tmp_path):
+    _, order_id = fresh_order
+    act_as(page, "bob")
+    path = models.assembly(tmp_path / "housing.obj", fmt="obj")
+    whole, split = parts.read(path), parts.read(path, split_groups=True)
+    assert len(whole.parts) == 1 and len(split.parts) == 5
+
+    _drop(page, portal, path)  # read whole: one part, previewed whole
+    shown = _preview(page)
+    assert shown["shown-parts"] == "1" and shown["triangles"] == str(whole.parts[0].data.triangles)
+
+    go(page, portal, "/parts")
+    page.set_input_files("#stl", str(path))
+    page.check("input[name=groups]")
+    with page.expect_navigation(url="**/parts/*"):
+        page.click("text=read the part")
+    assert page.locator("table.parts tbody tr").count() == 5
+    shown = _preview(page)
+    assert shown["shown-parts"] == "5"
+    assert shown["part-triangles"] == ",".join(str(p.data.triangles) for p in split.parts)
+    go(page, portal, "/parts")
+    assert "housing.obj (mm, groups as parts)" in page.inner_text("main")  # another part than the whole
+
+    page.go_back()
+    text = submit(page, f"join order {order_id} with all 5 parts")
+    assert text.startswith(f"join: jobs 1, 2, 3, 4 and 5 of order {order_id}"), text
+    declared = [sorted(portal.reader.orders.getJob(order_id, j)[k] for k in ("dimX", "dimY", "dimZ"))
+                for j in range(1, 6)]
+    assert declared == [sorted(p.data.chain_dims_um()) for p in split.parts]

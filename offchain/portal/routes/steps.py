@@ -170,7 +170,8 @@ async def upload_part(form: CsrfForm, page: VisitDep) -> Response:
 
         try:
             part = await asyncio.to_thread(
-                portal.workspace.add_part, upload.filename, chunks(), units, limit, page.actor.address
+                portal.workspace.add_part, upload.filename, chunks(), units, limit, page.actor.address,
+                form.get("groups") == "yes",
             )
             return RedirectResponse(page.link(f"/parts/{part.id}"), status_code=303)
         except ProdnetError as exc:

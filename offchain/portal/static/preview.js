@@ -31,12 +31,14 @@ function triangles(geometry) {
 }
 
 // The parts as three.js objects: an STL is one geometry, a 3MF a group of one child per build
-// item, an OBJ a group of one child per object or group that has faces.
-function partsOf(format, loaded) {
+// item, an OBJ a group of one child per object or group that has faces (or the whole group
+// when the OBJ is read as one part).
+function partsOf(format, loaded, count) {
   if (format === "stl") {
     loaded.computeVertexNormals();
     return [new THREE.Mesh(loaded)];
   }
+  if (count === 1) return [loaded]; // one part: an OBJ read whole, whatever its objects
   return loaded.children.filter((child) => {
     let count = 0;
     child.traverse((o) => { if (o.isMesh) count += triangles(o.geometry); });
@@ -46,7 +48,7 @@ function partsOf(format, loaded) {
 
 function shown(box, format, loaded) {
   const note = box.querySelector(".note");
-  const parts = partsOf(format, loaded);
+  const parts = partsOf(format, loaded, Number(box.dataset.parts || "1"));
   const counts = parts.map((part) => {
     let count = 0;
     part.traverse((o) => { if (o.isMesh) count += triangles(o.geometry); });
