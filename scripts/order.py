@@ -8,6 +8,7 @@ volumes in cm3 (or mm3), prices in ether (or gwei/wei, or token units), times as
 dates (UTC), 'now', or +DURATION (e.g. +7d).
 """
 
+import functools
 import signal
 from pathlib import Path
 
@@ -32,6 +33,7 @@ indexed = lazy_module("offchain.orders.indexed")
 market = lazy_module("offchain.orders.market")
 report = lazy_module("offchain.orders.report")
 workflow = lazy_module("offchain.orders.steps")
+light = lazy_module("offchain.chain.light")
 
 ape_logs_to_stderr()
 
@@ -66,6 +68,31 @@ def read_command(name, **kwargs):
         return cli.command(name, cls=ConnectedProviderCommand, **kwargs)(
             params.read_only_account_option(one_line_errors(func))
         )
+
+    return decorator
+
+
+def index_read_command(name, **kwargs):
+    """A read of the market index alone, passed the deployment to read as its first argument.
+    On a node network (``--network ethereum:prodnet:node``, ``ethereum:permissioned:node``, ...)
+    it reads without Ape's provider (offchain/chain/light.py: the same node, record and ABIs,
+    without Ape's start-up); on any other network it connects through Ape, as read_command."""
+
+    def decorator(func):
+        @functools.wraps(func)  # its docstring and its click arguments
+        def run(network, **params):
+            source = light.reader(network)
+            if source is not None:
+                return func(source, **params)
+            from ape import networks
+
+            with networks.parse_network_choice(network):
+                return func(open_chain(None), **params)
+
+        network = click.option(
+            "--network", default=None, help="ecosystem:network:provider, as Ape's (default: Ape's default)"
+        )
+        return cli.command(name, **kwargs)(network(params.read_only_account_option(one_line_errors(run))))
 
     return decorator
 
@@ -500,18 +527,18 @@ def withdraw(account, token):
     _echo(workflow.withdraw(open_chain(account), _token(token)))
 
 
-@read_command("status")
+@index_read_command("status")
 @click.argument("order_id", type=params.ID, required=False)
-def status(order_id):
+def status(source, order_id):
     """Orders and jobs with states, space used and deposits."""
-    click.echo(report.status(open_chain(None), order_id))
+    click.echo(report.status(source, order_id))
 
 
-@read_command("history")
+@index_read_command("history")
 @click.argument("order_id", type=params.ID)
-def history(order_id):
+def history(source, order_id):
     """An order's timeline from its events, with transaction hashes and gas."""
-    click.echo(report.history_table(report.history(open_chain(None), order_id)))
+    click.echo(report.history_table(report.history(source, order_id)))
 
 
 @read_command("sync")

@@ -58,6 +58,21 @@ class Chain:
         if not self.actor and self.account is not None:
             self.actor = getattr(self.account, "alias", None) or str(self.account.address)
 
+    # -- what the market index reads the deployment with (as light.IndexReader has them) --
+    @property
+    def url(self) -> str:
+        """The connected node's HTTP URL."""
+        from offchain.chain.session import node_url
+
+        return node_url()
+
+    @property
+    def abis(self) -> list[dict[str, Any]]:
+        """The registry's and the market's ABIs."""
+        from offchain.chain.abi import abi_of
+
+        return abi_of(self.registry) + abi_of(self.orders)
+
     # -- sending -------------------------------------------------------------------
     def send(
         self,

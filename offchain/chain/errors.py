@@ -106,6 +106,7 @@ _TEMPLATES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "WrongPayment": lambda a: f"wrong payment: expected {a['expected']} (base units), got {a['got']}",
     "EmptyModel": lambda a: "a model needs a non-zero sha256 digest and a non-empty URI",
+    "EmptyAssembly": lambda a: "an assembly needs at least one part (and one model at least one job)",
     "AlreadyShipped": lambda a: (
         f"order {a['orderId']} cannot be cancelled: job {a['jobId']} has already been shipped"
     ),

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from offchain.chain.abi import abi_of
 from offchain.chain.client import Chain
-from offchain.chain.session import node_url
+from offchain.chain.light import IndexReader
 from offchain.index import MarketIndex, SyncProgress
 from offchain.orders.rules import Settings
 
@@ -15,10 +14,11 @@ _OPEN: dict[tuple[str, int, str], MarketIndex] = {}
 
 
 def market_index(
-    c: Chain, sync: bool = True, progress: Callable[[SyncProgress], None] | None = None
+    c: Chain | IndexReader, sync: bool = True, progress: Callable[[SyncProgress], None] | None = None
 ) -> MarketIndex:
-    """The index of C's deployment, synced up to the head (less the confirmation depth)."""
-    url = node_url()
+    """The index of C's deployment, synced up to the head (less the confirmation depth). C is an
+    operator's Chain, or a reader without Ape's provider (``offchain.chain.light``)."""
+    url = c.url
     d = c.deployment
     key = (url, d.chain_id, d.orders.lower())
     index = _OPEN.get(key)
@@ -29,14 +29,12 @@ def market_index(
     return index
 
 
-def open_market_index(c: Chain) -> MarketIndex:
+def open_market_index(c: Chain | IndexReader) -> MarketIndex:
     """An index of C's deployment of its own, not the one this process shares: for a thread
     that syncs and reads beside the others (one SQLite connection serves one thread at a time;
     the file's writer lock orders the writers). The caller closes it."""
     d = c.deployment
-    return MarketIndex.open(
-        node_url(), d.chain_id, d.registry, d.orders, d.block, abi_of(c.registry) + abi_of(c.orders)
-    )
+    return MarketIndex.open(c.url, d.chain_id, d.registry, d.orders, d.block, c.abis)
 
 
 def forget_indexes() -> None:

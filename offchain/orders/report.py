@@ -19,6 +19,7 @@ from offchain.chain.codec import (
     order_status,
 )
 from offchain.chain.deployments import Deployment
+from offchain.chain.light import IndexReader
 from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_duration, format_time, table
 from offchain.index import EventRow, JobRow, MarketIndex, OrderRow
@@ -126,7 +127,7 @@ def windows_text(settings: Settings) -> str:
 
 
 @many_objects()  # a table of every order: tens of thousands of cells
-def status(c: Chain, order_id: int | None = None) -> str:
+def status(c: Chain | IndexReader, order_id: int | None = None) -> str:
     """A table of orders (all, or ORDER_ID) and their jobs, and their producers' track records."""
     index = market_index(c)
     if order_id is not None:
@@ -215,7 +216,7 @@ class Event:
     detail: str
 
 
-def history(c: Chain, order_id: int) -> list[Event]:
+def history(c: Chain | IndexReader, order_id: int) -> list[Event]:
     """Every event of ORDER_ID, oldest first, with transaction hash and gas used."""
     index = market_index(c)
     _known(index, order_id)

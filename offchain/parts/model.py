@@ -65,6 +65,8 @@ def sniff(head: bytes, size: int) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "3mf"
     text = head.lstrip(b"\xef\xbb\xbf")
+    if head[:2] in (b"\xfe\xff", b"\xff\xfe"):  # UTF-16 text: an OBJ some Windows tools write
+        return "obj-utf16" if obj_format.looks_like_obj(_utf16(head[: len(head) // 2 * 2])) else "stl"
     if b"\x00" in text or text.lstrip().lower().startswith(b"solid"):
         return "stl"
     return "obj" if obj_format.looks_like_obj(text) else "stl"
@@ -97,8 +99,10 @@ def read(
                 for item in items
             )
             return Model(path, "3mf", parts)
-        if kind == "obj":
+        if kind in ("obj", "obj-utf16"):
             data = head + read_exactly(fh, size - len(head))
+            if kind == "obj-utf16":
+                data = _utf16(data)
             groups = obj_format.read_groups(path, data, max_triangles, split_groups)
             del data
             return Model(path, "obj", tuple(
@@ -116,6 +120,11 @@ def read(
     kind, vectors, solids, notes = load_stl(path, max_bytes, max_triangles)  # what stl.inspect does, kept
     part = measure(vectors, units=units, fmt=kind, solids=solids, name=str(path), warnings=notes)
     return Model(path, "stl", (NamedPart(path.stem, part, vectors),))
+
+
+def _utf16(data: bytes) -> bytes:
+    """UTF-16 text (its byte-order mark first) as UTF-8; characters that do not decode are replaced."""
+    return data.decode("utf-16", "replace").encode("utf-8")
 
 
 def _polygon_note(polygons: int) -> tuple[str, ...]:

@@ -146,11 +146,24 @@ def _vertices(where: str, text: bytes, rows: int) -> np.ndarray:
             raise ObjError(f"{where}: a v line has fewer than three coordinates; export the part again")
         values = _numbers(b" ".join(b" ".join(r) for r in lines), np.float64)
         if len(values) != 3 * rows:
-            raise ObjError(f"{where}: a vertex coordinate is not a number; export the part again")
+            raise ObjError(
+                f"{where}: a vertex coordinate is not a number ({_first_non_number(lines)!r} on a v line); "
+                "export the part again"
+            )
     vertices = values.reshape(-1, 3).astype(np.float32)
     if not np.isfinite(vertices).all():
         raise ObjError(f"{where}: a vertex coordinate is NaN or infinite; repair or re-export the model")
     return vertices
+
+
+def _first_non_number(lines: list[list[bytes]]) -> str:
+    for words in lines:
+        for word in words:
+            try:
+                float(word)
+            except ValueError:
+                return word.decode("utf-8", "replace")
+    return "?"
 
 
 def _faces(where: str, text: bytes, rows: int) -> tuple[np.ndarray, np.ndarray]:

@@ -64,11 +64,11 @@ class Rules:
 
     def open(
         self, *, days: int = 5, lead: int = 14, price: int = PRICE, token: str = ZERO_ADDRESS,
-        arbiter: str | None = None,
+        arbiter: str | None = None, capacity: int = 1_000_000,
     ) -> int:
         now = pending_timestamp()
         opened = steps.open_order(
-            self.producer, self.machine, None, 1_000_000, now, now + days * DAY, now + (days + lead) * DAY,
+            self.producer, self.machine, None, capacity, now, now + days * DAY, now + (days + lead) * DAY,
             price, token, arbiter=arbiter,
         )
         return int(opened.data["order_id"])

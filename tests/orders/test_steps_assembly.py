@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from offchain.chain.codec import JobStatus
-from offchain.devtools import models
+from offchain.devtools import models, outside
 from offchain.devtools import parts as shapes
 from offchain.orders import steps
 from offchain.orders.steps import ModelMismatchError
@@ -60,6 +60,24 @@ def test_a_five_part_3mf_goes_through_join_submit_and_fetch(w: Rules, assembly: 
     steps.confirm(w.alice, order_id, job_ids[1])
     assert int(w.job(order_id, job_ids[1]).status) == JobStatus.COMPLETED
     assert int(w.job(order_id, job_ids[0]).status) == JobStatus.SHIPPED
+
+
+def test_prusaslicers_own_five_part_3mf_joins_once_and_every_part_is_checked_at_fetch(
+    w: Rules, tmp_path: Path
+) -> None:
+    """The assembly as a customer's slicer writes it (offchain/devtools/outside.py: PrusaSlicer's
+    --merge --export-3mf of five of its shapes), not as this project's test writer does."""
+    try:
+        path = outside.prusaslicer_assembly()
+    except outside.OutsideFilesError as exc:
+        pytest.skip(str(exc))
+    order_id = w.open(capacity=2_000_000)
+    job_ids = steps.join(w.bob, order_id, path, 1).data["job_ids"]
+    assert len(job_ids) == 5
+    steps.close(w.producer, order_id)
+    steps.submit_model(w.bob, order_id, job_ids[0], path, w.store, w.secret["bob"])
+    fetched = steps.fetch_model(w.producer, order_id, job_ids[4], w.secret["producer"], tmp_path / "m.3mf")
+    assert [j for j, _, _ in fetched.parts] == job_ids
 
 
 def test_an_objs_objects_join_as_an_assembly_when_split(w: Rules, tmp_path: Path) -> None:
