@@ -1,7 +1,7 @@
 """Real files from outside the project: the 3MF Consortium's sample files and trimesh's test
-models, fetched by pinned URL and sha256 (``offchain/devtools/samples.py``; never committed),
-read with the figures trimesh (an independent reader) gives. Without internet (and no
-cached copy) the fetch says so in one line and these tests skip with it."""
+models, fetched by pinned URL and sha256 (``offchain/devtools/outside.py``, ``url_files``;
+never committed), read with the figures trimesh (an independent reader) gives. Without
+internet (and no cached copy) the fetch says so in one line and these tests skip with it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from offchain import parts
-from offchain.devtools import samples
+from offchain.devtools import outside
 from offchain.parts import errors
 from tests.utils.models import assert_parts_agree, expect_refusal, trimesh_parts
 
@@ -18,14 +18,14 @@ from tests.utils.models import assert_parts_agree, expect_refusal, trimesh_parts
 @pytest.fixture(scope="module")
 def files() -> dict[str, Path]:
     try:
-        return samples.fetch()
-    except samples.SamplesUnavailableError as exc:
+        return outside.url_files()
+    except outside.OutsideFilesError as exc:
         pytest.skip(str(exc))
 
 
 @pytest.mark.parametrize("name", [
-    "box.3mf", "cube_gears.3mf", "multiple_cylinders.3mf", "torus.3mf", "sphere.3mf", "box_prod.3mf",
-    "cube_and_sphere_same_name.3mf",
+    "3mf-samples-box.3mf", "cube_gears.3mf", "multiple_cylinders.3mf", "torus.3mf", "sphere.3mf",
+    "box_prod.3mf", "cube_and_sphere_same_name.3mf",
 ])
 def test_public_3mf_files_agree_with_trimesh_part_by_part(files: dict[str, Path], name: str) -> None:
     model = parts.read(files[name])

@@ -1,5 +1,5 @@
-"""The public sample files' fetch: only the pinned bytes are kept, and a fetch that cannot
-reach the file says so in one line (here with file:// URLs, no internet needed)."""
+"""Files from outside by pinned URL (``outside.url_files``): only the pinned bytes are kept, and
+a file that cannot be had is one line (here with file:// URLs: no internet needed)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from offchain.devtools import samples
+from offchain.devtools import outside
 
 
 def _pin(monkeypatch: pytest.MonkeyPatch, source: Path, sha256: str, size: int) -> None:
-    monkeypatch.setattr(samples, "SAMPLES", (samples.Sample("part.3mf", source.as_uri(), sha256, size),))
+    monkeypatch.setattr(outside, "URLS", {"part.3mf": (source.as_uri(), sha256, size)})
 
 
 def test_the_pinned_bytes_are_kept_and_found_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -20,12 +20,11 @@ def test_the_pinned_bytes_are_kept_and_found_again(tmp_path: Path, monkeypatch: 
     source.write_bytes(b"PK\x03\x04 a sample")
     _pin(monkeypatch, source, hashlib.sha256(source.read_bytes()).hexdigest(), source.stat().st_size)
     cache = tmp_path / "cache"
-    assert samples.cached(cache) == {}
-    fetched = samples.fetch(cache)
+    fetched = outside.url_files(cache)
     assert fetched == {"part.3mf": cache / "part.3mf"}
     assert fetched["part.3mf"].read_bytes() == source.read_bytes()
-    source.unlink()  # found in the cache now: nothing is fetched again
-    assert samples.fetch(cache) == fetched
+    source.unlink()  # in the cache now: nothing is fetched again
+    assert outside.url_files(cache) == fetched
 
 
 def test_other_bytes_are_refused_and_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,8 +32,8 @@ def test_other_bytes_are_refused_and_not_kept(tmp_path: Path, monkeypatch: pytes
     source.write_bytes(b"PK\x03\x04 changed upstream")
     _pin(monkeypatch, source, "0" * 64, source.stat().st_size)
     cache = tmp_path / "cache"
-    with pytest.raises(samples.SamplesUnavailableError, match="not the pinned") as caught:
-        samples.fetch(cache)
+    with pytest.raises(outside.OutsideFilesError, match="not the pinned") as caught:
+        outside.url_files(cache)
     assert "\n" not in str(caught.value)
     assert list(cache.iterdir()) == []
 
@@ -42,8 +41,8 @@ def test_other_bytes_are_refused_and_not_kept(tmp_path: Path, monkeypatch: pytes
 def test_an_unreachable_file_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = tmp_path / "gone.3mf"
     _pin(monkeypatch, missing, "0" * 64, 1)
-    with pytest.raises(samples.SamplesUnavailableError) as caught:
-        samples.fetch(tmp_path / "cache")
+    with pytest.raises(outside.OutsideFilesError) as caught:
+        outside.url_files(tmp_path / "cache")
     message = str(caught.value)
-    assert message.startswith(f"could not fetch the public sample files ({missing.as_uri()}")
-    assert "skipped" in message and "\n" not in message
+    assert message.startswith(f"could not fetch {missing.as_uri()} (")
+    assert "skip" in message and "\n" not in message
