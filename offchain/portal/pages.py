@@ -27,7 +27,7 @@ from offchain.orders.indexed import market_index, market_settings
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.report import UnknownOrderError
 from offchain.orders.rules import same_address
-from offchain.orders.steps.base import _several as several_parts
+from offchain.orders.steps import several_parts
 from offchain.parts import printability
 from offchain.portal.workspace import StoredPart
 
