@@ -19,7 +19,7 @@ from offchain.formats import format_amount
 from offchain.orders.market import PUBLIC_PRINTABILITY
 from offchain.parts import printability
 from offchain.parts.units import price_wei
-from tests.e2e.helpers import NETWORK, parse_table
+from tests.e2e.helpers import NETWORK, parallel, parse_table
 from tests.e2e.world import KEY_PASSPHRASE_ENV, MACHINE_ENVELOPE, World
 
 PRICE_WEI = 2 * 10**14  # World.open_order's 0.0002 ETH per cm3
@@ -119,7 +119,12 @@ def test_a_five_part_3mf_goes_through_the_story_from_the_cli(
         assert f"  job {job}: {named.name}, " in fetched.stdout, fetched.explain()
     assert out.read_bytes() == housing.read_bytes()
 
-    for job in range(1, 6):
-        w.as_producer("ship", str(order_id), str(job)).ok()
-        w.cli.run(p.alice, "order", "confirm", str(order_id), str(job)).ok()
+    # each part ships and is confirmed on its own; the producer ships the next part while
+    # alice confirms the one before (two actors at once, each in order)
+    w.as_producer("ship", str(order_id), "1").ok()
+    for job in range(2, 7):
+        parallel(
+            *([lambda job=job: w.as_producer("ship", str(order_id), str(job)).ok()] if job <= 5 else []),
+            lambda job=job: w.cli.run(p.alice, "order", "confirm", str(order_id), str(job - 1)).ok(),
+        )
     assert {w.orders.job_status(order_id, job) for job in range(1, 6)} == {"completed"}
