@@ -1,16 +1,18 @@
 """Part models: ``ape run model inspect PATH [--units mm|inch] [--groups] [--report [--envelope X Y Z]
-[--min-wall MM]] [--json]`` for STL, 3MF and OBJ files (the format is read from the content), and
+[--min-wall MM]] [--order N [--quantity Q] [--network CHOICE]] [--json]`` for STL, 3MF and OBJ files
+(the format is read from the content; --order prices each part as joining order N would), and
 ``ape run model slice PATH --profile NAME [--json]`` (PrusaSlicer: print time, filament)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from offchain.cli import commands
+from offchain.cli import commands, params
 from offchain.cli.lazy import lazy_module
 from offchain.cli.output import ape_logs_to_stderr, one_line_errors
 from offchain.formats import format_duration
@@ -20,6 +22,8 @@ parts = lazy_module("offchain.parts")
 printability = lazy_module("offchain.parts.printability")
 stl = lazy_module("offchain.parts.stl")
 slicer = lazy_module("offchain.shop.slicer")
+workflow = lazy_module("offchain.orders.steps")
+report_text = lazy_module("offchain.orders.report")
 
 ape_logs_to_stderr()
 
@@ -81,18 +85,27 @@ def _table(rows: list[tuple[str, str]]) -> str:
               help="With --report: the machine's build envelope in mm (whether and how each part fits).")
 @click.option("--min-wall", type=float, default=printability.MIN_WALL_MM, show_default=True,
               help="With --report: the thinnest wall the machine prints, in mm.")
+@click.option("--order", "order_id", type=params.ID, default=None,
+              help="Price every part as joining ORDER (one job per part) would, and the total.")
+@click.option("--quantity", type=params.COUNT, default=1, show_default=True,
+              help="With --order: of each part.")
+@click.option("--network", default=None,
+              help="With --order: Ape's network choice (e.g. ethereum:local:node); default Ape's default.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @one_line_errors
 def inspect(
     path: Path, units: str, groups: bool, report: bool, envelope: tuple[float, float, float] | None,
-    min_wall: float, as_json: bool,
+    min_wall: float, order_id: int | None, quantity: int, network: str | None, as_json: bool,
 ) -> None:
     """Print the public data of every part of the model at PATH (bounding box, volume, area, closed).
 
     A file with one part prints that part's data; a 3MF with several build items, or an
-    OBJ with --groups, prints every part (JSON: {"file", "format", "parts": [...]}).
+    OBJ with --groups, prints every part (JSON: {"file", "format", "parts": [...]}). With
+    --order, each part's price and build space on that order (each part its own join) and
+    the total (JSON: "quote" per part, "order" for the whole).
     """
     model = parts.read(path, units=units, split_groups=groups, keep_mesh=report)
+    quotes = _quotes(path, order_id, quantity, units, groups, network) if order_id is not None else None
     reports = [
         printability.check(p.mesh, p.data, envelope_mm=envelope, min_wall_mm=min_wall) if report else None
         for p in model.parts
@@ -102,24 +115,63 @@ def inspect(
             prefix = f"{named.name}: " if len(model.parts) > 1 else ""
             click.echo(f"warning: {prefix}{stl.describe_open(named.data)}", err=True)
     if as_json:
-        def one(named: parts.NamedPart, rep: printability.Report | None) -> dict[str, Any]:
-            data = named.to_json() if len(model.parts) > 1 else named.data.to_json()
-            return data if rep is None else {**data, "printability": rep.to_json()}
+        priced = quotes or [None] * len(model.parts)
 
-        if len(model.parts) == 1:
-            click.echo(json.dumps(one(model.parts[0], reports[0]), indent=2))
-        else:
-            out = {**model.to_json(), "parts": [one(p, r) for p, r in zip(model.parts, reports, strict=True)]}
-            click.echo(json.dumps(out, indent=2))
+        def one(named: parts.NamedPart, rep: printability.Report | None, quote: Any) -> dict[str, Any]:
+            data = named.to_json() if len(model.parts) > 1 else named.data.to_json()
+            data = data if rep is None else {**data, "printability": rep.to_json()}
+            return data if quote is None else {**data, "quote": _quote_json(quote)}
+
+        rows = [one(p, r, q) for p, r, q in zip(model.parts, reports, priced, strict=True)]
+        out = rows[0] if len(model.parts) == 1 else {**model.to_json(), "parts": rows}
+        if quotes:
+            out = {**out, "order": _total_json(order_id, quotes)}
+        click.echo(json.dumps(out, indent=2))
         return
     tables = [
-        _table(_rows(path, model, named) + ([] if rep is None else _report_rows(rep)))
-        for named, rep in zip(model.parts, reports, strict=True)
+        _table(_rows(path, model, named) + ([] if rep is None else _report_rows(rep))
+               + ([] if quotes is None else _quote_rows(quotes[i])))
+        for i, (named, rep) in enumerate(zip(model.parts, reports, strict=True))
     ]
     if len(model.parts) > 1:
         volume = sum(p.data.volume_mm3 for p in model.parts)
         tables.append(f"{len(model.parts)} parts, {volume:.3f} mm3 in all")
+    if quotes:
+        tables.append(_total_line(order_id, quotes))
     click.echo("\n\n".join(tables))
+
+
+def _quotes(path: Path, order_id: int, quantity: int, units: str, groups: bool, network: str | None
+            ) -> list[Any]:
+    """Each part's quote on ORDER_ID (``orders.steps.quote_parts``), read from NETWORK."""
+    from ape import networks
+
+    from offchain.chain.session import open_chain
+
+    with networks.parse_network_choice(network):
+        c = open_chain(None)
+        return list(workflow.quote_parts(c, order_id, path, quantity, units, split_groups=groups))
+
+
+def _quote_rows(quote: Any) -> list[tuple[str, str]]:
+    fits = "" if quote.fits_envelope else " (does not fit the order's envelope)"
+    return [(f"order {quote.order_id}", quote.describe().removeprefix(f"{quote.name}: ") + fits)]
+
+
+def _quote_json(quote: Any) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(quote).items() if k not in ("name", "order_id")}
+
+
+def _total_json(order_id: int, quotes: list[Any]) -> dict[str, Any]:
+    return {"id": order_id, "price": sum(q.price for q in quotes), "token": quotes[0].token,
+            "build_space": sum(q.build_space for q in quotes)}
+
+
+def _total_line(order_id: int, quotes: list[Any]) -> str:
+    total = report_text.amount_text(sum(q.price for q in quotes), quotes[0].token)
+    what = f"{len(quotes)} parts, one job each" if len(quotes) > 1 else "the part"
+    space = sum(q.build_space for q in quotes)
+    return f"order {order_id}: {what}, {space} mm3 of build space, {total} in all"
 
 
 @cli.command("slice")

@@ -242,7 +242,8 @@ def take(account, order_id, machine_id, envelope, capacity, price):
     show_default=True,
     help="price: cheapest first; record: the producers' track record first",
 )
-def match(part, quantity, units, material, max_price, delivery, rank):
+@click.option("--groups", is_flag=True, help="OBJ: each o/g group is a part (an assembly).")
+def match(part, quantity, units, material, max_price, delivery, rank, groups):
     """Open orders PART can join, best first (price, delivery, fit; or track record first),
     with the lead time to each delivery and, where a machine has a slicing profile here, the
     print time and material."""
@@ -260,6 +261,7 @@ def match(part, quantity, units, material, max_price, delivery, rank):
             quantity,
             units,
             estimate=estimate if estimates.any_profile() else None,
+            split_groups=groups,
             material=material,
             max_price_per_cm3=q.token_amount(max_price) if max_price else None,
             deadline=q.timestamp(delivery, pending_timestamp()) if delivery else None,
@@ -288,11 +290,15 @@ def demands(order_id):
 @click.argument("part", type=existing_file)
 @click.option("--quantity", type=params.COUNT, default=1, show_default=True)
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
-def join(account, order_id, part, quantity, units):
-    """Join ORDER_ID with PART (customer); fit and price are checked first."""
+@click.option("--groups", is_flag=True, help="OBJ: each o/g group is a part (an assembly).")
+def join(account, order_id, part, quantity, units, groups):
+    """Join ORDER_ID with PART (customer): an STL, OBJ or 3MF; a file of several parts (a 3MF's
+    build items, an OBJ's groups with --groups) joins as one assembly, a job per part, in one
+    transaction. Each part's fit and price are checked first."""
     c = open_chain(account)
-    click.echo(workflow.quote(c, order_id, part, quantity, units).describe())
-    _echo(workflow.join(c, order_id, part, quantity, units))
+    for quote in workflow.quote_parts(c, order_id, part, quantity, units, split_groups=groups):
+        click.echo(quote.describe())
+    _echo(workflow.join(c, order_id, part, quantity, units, split_groups=groups))
 
 
 @step_command("leave")
@@ -343,8 +349,12 @@ def cancel(account, order_id):
 @click.option("--ipfs-api", default=None, help="Kubo RPC multiaddr (default $PRODNET_IPFS_API)")
 @click.option("--root", default=None, help="File store folder (default $PRODNET_FILE_STORE)")
 @click.option("--units", type=click.Choice(["mm", "inch"]), default="mm")
-def submit_model(account, order_id, job_id, part, secret_key, passphrase_env, kind, ipfs_api, root, units):
-    """Encrypt PART to the producer's key from the chain, store it, record URI + sha256."""
+@click.option("--groups", is_flag=True, help="OBJ: each o/g group is a part (as joined with --groups).")
+def submit_model(
+    account, order_id, job_id, part, secret_key, passphrase_env, kind, ipfs_api, root, units, groups
+):
+    """Encrypt PART to the producer's key from the chain, store it, record URI + sha256. An
+    assembly's file is submitted once for all its jobs: JOB_ID is its first job."""
     store = storage.open_store(kind, ipfs_api=ipfs_api, root=root)
     _echo(
         workflow.submit_model(
@@ -356,6 +366,7 @@ def submit_model(account, order_id, job_id, part, secret_key, passphrase_env, ki
             secret_key,
             passphrase_from_env(passphrase_env),
             units,
+            split_groups=groups,
         )
     )
 
@@ -381,9 +392,16 @@ def fetch_model(account, order_id, job_id, secret_key, passphrase_env, out, ipfs
         passphrase_from_env(passphrase_env),
         ipfs_api,
     )
-    x, y, z = fetched.part.bbox_mm
     click.echo(f"fetched {fetched.uri} (sha256 {fetched.sha256[:16]}… verified)")
     click.echo(f"signed by {fetched.signer} (the customer's key on chain)")
+    if len(fetched.parts) > 1:  # an assembly's one file: every part checked against its job
+        count = len(fetched.parts)
+        click.echo(f"wrote {fetched.path}: {count} parts, each matches its job's public data on chain")
+        for job, name, part in fetched.parts:
+            x, y, z = part.bbox_mm
+            click.echo(f"  job {job}: {name}, {x:g} x {y:g} x {z:g} mm, {part.volume_mm3:.1f} mm3")
+        return
+    x, y, z = fetched.part.bbox_mm
     click.echo(
         f"wrote {fetched.path}: {x:g} x {y:g} x {z:g} mm, {fetched.part.volume_mm3:.1f} mm3 "
         "- matches the public data on chain"

@@ -145,8 +145,9 @@ def write_obj(path: Path, named: Sequence[tuple[str, IndexedMesh]], groups: bool
 
 def assembly(path: Path, fmt: str = "3mf") -> Path:
     """A five-part assembly (a bracket, a gear, a spacer, a ring and a pin), each part closed,
-    written as a 3MF (one object and build item per part) or an OBJ (one ``o`` object per part:
-    an assembly when read with split_groups)."""
+    written as a 3MF (one object and build item per part, each item moved along x so the parts
+    lie side by side on the plate) or an OBJ (one ``o`` object per part: an assembly when read
+    with split_groups)."""
     named = [
         ("bracket", shapes.bracket()),
         ("gear", shapes.gear()),
@@ -154,4 +155,15 @@ def assembly(path: Path, fmt: str = "3mf") -> Path:
         ("ring", shapes.torus(18.0, 4.0, segments=32, rings=16)),
         ("pin", shapes.box((4.0, 4.0, 40.0))),
     ]
-    return write_3mf(path, named) if fmt == "3mf" else write_obj(path, named, groups=True)
+    if fmt != "3mf":
+        return write_obj(path, named, groups=True)
+    items: list[int | tuple[int, str]] = []
+    x = 0.0
+    for i, (_, mesh) in enumerate(named, 1):
+        low, high = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
+        items.append((i, transform(offset=(x - float(low[0]), -float(low[1]), -float(low[2])))))
+        x += float(high[0] - low[0]) + 10.0
+    data = package({MODEL_PART: model_xml(objects_xml(named), build_xml(items))})
+    with atomic_output(path) as fh:
+        fh.write(data)
+    return path

@@ -9,6 +9,10 @@ committed, fetched or made by this module into a cache folder (``.cache/outside-
 - From PrusaSlicer (Debian's ``prusa-slicer``): a five-part 3MF it exports itself
   (``--merge --export-3mf``) from five of the shapes it ships (a bunny, an M3 nut and screw, a
   torus, a helper disk), as a customer's slicer would write an assembly.
+- From the web, by pinned URL (raw.githubusercontent.com at one commit of each repository) and
+  sha256 (``url_files``): the 3MF Consortium's sample files (3mf-samples: core, production and
+  slice examples, a 17-gear assembly) and trimesh's test models (3MF and OBJ). Without internet
+  this says so in one line and their tests skip; a download that differs is never kept.
 
 ``fetch()`` gives the files by name; ``OutsideFilesError`` says in one line what could not be
 had (no registry, no ``apt-get``/``prusa-slicer``, a digest that changed) so the tests that use
@@ -21,6 +25,8 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from offchain import config
@@ -124,3 +130,63 @@ def prusaslicer_assembly(cache: Path | None = None) -> Path:
          "PrusaSlicer's five-part 3MF")
     partial.replace(out)
     return out
+
+
+_3MF_SAMPLES = "https://raw.githubusercontent.com/3MFConsortium/3mf-samples/665e20dc4d7777fd4c9702bca86a2d4028440337/"
+_TRIMESH = "https://raw.githubusercontent.com/mikedh/trimesh/a513c0e2cfa6dfbd3121a6dfd8ceb002b9ef55d8/"
+#: name in the cache: (pinned URL, sha256, size in bytes)
+URLS: dict[str, tuple[str, str, int]] = {
+    "3mf-samples-box.3mf": (_3MF_SAMPLES + "examples/core/box.3mf",
+                            "d45d18cbbc4f189c2951b5c8c400333c0de633c4b88608dc6f5416b8f7677524", 1176),
+    "cube_gears.3mf": (_3MF_SAMPLES + "examples/core/cube_gears.3mf",
+                       "5694dd00fec4b1ec118c33840a1984be5ca01494930fd1bdef102b9b70a2d2c2", 263230),
+    "multiple_cylinders.3mf": (_3MF_SAMPLES + "examples/core/multiple_cylinders.3mf",
+                               "4725faf69742bb8ed3be117284b6cb47a75e02cfa0f2da3675e6bccfa3f9d54f", 1981),
+    "torus.3mf": (_3MF_SAMPLES + "examples/core/torus.3mf",
+                  "4072eb3a90d53679e7460269402eacb7652078c4acdca331351e0dc5ccf975c5", 21446),
+    "sphere.3mf": (_3MF_SAMPLES + "examples/core/sphere.3mf",
+                   "6039ea72ed7822ff1441f556fea88b865078e6bd1937887735bf2d42007d8d74", 34075),
+    "box_prod.3mf": (_3MF_SAMPLES + "examples/production/box_prod.3mf",
+                     "66c24c97b58a32a45b33c5e6537b03c981c4ad4a23623f5bbf344d8fcdfc612e", 10017),
+    "box_sliced.3mf": (_3MF_SAMPLES + "examples/slices/box_sliced.3mf",
+                       "29cf727f185fac88e9cc6c615753a86d388ccfd687ebfee8bce03cc36615b856", 12217),
+    "cube_and_sphere_same_name.3mf": (
+        _TRIMESH + "models/cube_and_sphere_same_name.3mf",
+        "a668ed8189ea0439db6f4b9d34490e9712eff79a88bc2eeedf551923d698c57b", 97331,
+    ),
+    "negative_indices.obj": (_TRIMESH + "models/negative_indices.obj",
+                             "fc6b6b3f9536ec7fda698b9be79130eab89f2819828082cf925e6f8db611fdad", 930),
+    "quadknot.obj": (_TRIMESH + "models/quadknot.obj",
+                     "03188bb460ac583e87048890de5a3382877d49e3aae8cb85ec6ea06b90d944a8", 201734),
+    "two_objects.obj": (_TRIMESH + "models/two_objects.obj",
+                        "3109c09259629cc697c5c5ad7a30797cb874935373d85a3a057a118ad130a371", 407),
+}
+URL_TIMEOUT_S = 20.0
+
+
+def url_files(cache: Path | None = None) -> dict[str, Path]:
+    """Every URLS file, from the cache or downloaded into it (only the pinned bytes are kept)."""
+    cache = cache or cache_folder()
+    cache.mkdir(parents=True, exist_ok=True)
+    for name, (url, digest, size) in URLS.items():
+        path = cache / name
+        if path.exists() and path.stat().st_size == size and _sha256(path) == digest:
+            continue
+        try:
+            with urllib.request.urlopen(url, timeout=URL_TIMEOUT_S) as answer:
+                body = answer.read(size + 1)
+        except (urllib.error.URLError, OSError) as exc:
+            raise OutsideFilesError(
+                f"could not fetch {url} ({getattr(exc, 'reason', None) or exc}): the tests that read the "
+                "public sample files skip; run them where the internet is reachable"
+            ) from None
+        got = hashlib.sha256(body).hexdigest()
+        if len(body) != size or got != digest:
+            raise OutsideFilesError(
+                f"{url} gave {len(body)} bytes with sha256 {got[:16]}…, not the pinned {size} bytes "
+                f"{digest[:16]}…: nothing was kept; check the pin in offchain/devtools/outside.py"
+            )
+        partial = cache / f".{name}.partial"
+        partial.write_bytes(body)
+        partial.replace(path)
+    return {name: cache / name for name in URLS}

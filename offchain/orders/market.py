@@ -20,9 +20,16 @@ from offchain.orders import RANKINGS, matching
 from offchain.orders.indexed import market_index, settings_of
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.steps import StepError
-from offchain.parts import stl
+from offchain.parts import printability, stl
+from offchain.parts import read as read_model
 
 ANY = "*"
+#: What `order demands` can say of a requested part's printability before its model is seen.
+PUBLIC_PRINTABILITY = (
+    "printability from the public data (the requested box): 'fits as' lists the orientations in which it "
+    "fits the machine (xyz as modelled, zyx its z along the machine's x...); watertightness, overhangs and "
+    "walls come from the model, once the request is taken and the model fetched"
+)
 NO_LIMIT = 2**62
 
 #: A print estimate for an offer's machine (print time, material), or None: from the layer
@@ -97,6 +104,12 @@ def _record_key(record: TrackRecord | None) -> tuple[float, int]:
     return (-(0.5 if share is None else share), -record.completed)
 
 
+def model_parts(part_path: Path, units: str = "mm", split_groups: bool = False) -> tuple[stl.PartData, ...]:
+    """The public data of each part of the model file at PART_PATH (STL, 3MF, OBJ): one part,
+    or an assembly's parts in file order (what a join declares, one job per part)."""
+    return tuple(p.data for p in read_model(part_path, units=units, split_groups=split_groups).parts)
+
+
 @many_objects()
 def offers(
     c: Chain,
@@ -107,26 +120,35 @@ def offers(
     max_price_per_cm3: int | None = None,
     deadline: int | None = None,
     rank: str = "price",
-    part: stl.PartData | None = None,
+    part: stl.PartData | tuple[stl.PartData, ...] | None = None,
 ) -> list[tuple[matching.Offer, TrackRecord | None]]:
-    """Open orders the part can join now, best first: by price, delivery and fit, or with
+    """Open orders the part (or the whole assembly: ``matching.assembly_offers``, each part
+    QUANTITY times) can join now, best first: by price, delivery and fit, or with
     RANK='record' by the producer's track record first (then price, delivery, fit). PART: the
-    file's public data if already read (the portal keeps each part's)."""
+    file's public data (one part's, or every part's) if already read (the portal keeps each
+    file's)."""
     if rank not in RANKINGS:
         raise matching.MatchingInputError(f"unknown ranking {rank!r}: use one of {', '.join(RANKINGS)}")
-    part = part or stl.inspect(part_path, units=units)
+    found = model_parts(part_path, units) if part is None else part if isinstance(part, tuple) else (part,)
     index = market_index(c)
     book = matching.OrderBook.from_columns(_open_orders(index, material))
-    demand = matching.Demand(
-        id=0,
-        material=material or ANY,
-        dims_um=part.chain_dims_um(),
-        part_volume_mm3=part.chain_volume_mm3(),
-        quantity=quantity,
-        deadline=deadline or NO_LIMIT,
-        max_price_per_cm3=max_price_per_cm3 if max_price_per_cm3 is not None else NO_LIMIT,
-    )
-    ranked = matching.offers_in(book, demand, pending_timestamp())
+    demands = [
+        matching.Demand(
+            id=i,
+            material=material or ANY,
+            dims_um=p.chain_dims_um(),
+            part_volume_mm3=p.chain_volume_mm3(),
+            quantity=quantity,
+            deadline=deadline or NO_LIMIT,
+            max_price_per_cm3=max_price_per_cm3 if max_price_per_cm3 is not None else NO_LIMIT,
+        )
+        for i, p in enumerate(found)
+    ]
+    now = pending_timestamp()
+    if len(demands) == 1:
+        ranked = matching.offers_in(book, demands[0], now)
+    else:
+        ranked = matching.assembly_offers(book, demands, now)
     records = track_records(index, {o.producer for o in ranked})
     result = [(o, records.get(o.producer)) for o in ranked]
     if rank == "record":
@@ -140,17 +162,31 @@ def match_text(
     quantity: int,
     units: str = "mm",
     estimate: OfferEstimate | None = None,
+    split_groups: bool = False,
     **filters: object,
 ) -> str:
     """The offers as a table; the lead time to each delivery deadline, and with ESTIMATE the
-    print time and material on each offer's machine where it has a profile."""
-    ranked = offers(c, part_path, quantity, units, **filters)  # type: ignore[arg-type]
+    print time and material on each offer's machine where it has a profile. For an assembly,
+    a line per part first, and each offer's cost for the whole with each part's."""
+    named = read_model(part_path, units=units, split_groups=split_groups).parts
+    ranked = offers(c, part_path, quantity, units, part=tuple(p.data for p in named), **filters)  # type: ignore[arg-type]
+    assembly = len(named) > 1
+    head = ""
+    if assembly:
+        lines = [f"{part_path.name}: an assembly of {len(named)} parts, each its own job x{quantity}, "
+                 "joined in one transaction; an order takes it if every part fits, their build spaces "
+                 "together fit its space left and it has a job slot for each"]
+        lines += [f"  part {i}: {p.name}, {dims_mm(p.data.chain_dims_um())}, {p.data.chain_volume_mm3()} mm3"
+                  for i, p in enumerate(named, 1)]
+        head = "\n".join(lines) + "\n"
     if not ranked:
-        return f"no open order can take {part_path.name} x{quantity} now"
+        what = "the whole assembly" if assembly else f"{part_path.name} x{quantity}"
+        return head + f"no open order can take {what} now"
     now = pending_timestamp()
     index = market_index(c, sync=False) if estimate else None
     rows = [["rank", "order", "producer", "track record", "price/cm3", "delivery by", "lead time", "cost",
-             "unused envelope mm3"] + (["print time", "material"] if estimate else [])]
+             "unused envelope mm3"] + (["cost per part"] if assembly else [])
+            + (["print time", "material"] if estimate else [])]
     for rank, (offer, record) in enumerate(ranked, 1):
         row = [
             str(rank),
@@ -163,11 +199,13 @@ def match_text(
             format_amount(offer.cost),
             str(offer.waste_mm3),
         ]
+        if assembly:
+            row.append(" + ".join(format_amount(cost) for cost in offer.part_costs))
         if estimate and index is not None:
             order = index.order(offer.order_id)
             row += list((estimate(int(order.machineId)) if order else None) or ("-", "-"))
         rows.append(row)
-    return table(rows)
+    return head + table(rows)
 
 
 def demands(c: Chain, order_id: int) -> matching.Packing:
@@ -204,16 +242,19 @@ def demands_text(c: Chain, order_id: int, estimate: DemandEstimate | None = None
     index = market_index(c, sync=False)
     order = index.order(order_id)
     assert order is not None
-    rows = [["requested order", "part mm", "qty"] + (["print time", "material"] if estimate else [])]
+    envelope_mm = [v / 1000 for v in envelope_of(order)]
+    columns = ["requested order", "part mm", "qty", "fits as"]
+    rows = [columns + (["print time", "material"] if estimate else [])]
     for rid in packing.demand_ids:
         job = index.job(rid, 1)
         assert job is not None
-        row = [str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity)]
+        _, ways = printability.fit(dims_of(job), envelope_mm)
+        row = [str(rid), dims_mm(dims_of(job), sep="x", unit=""), str(job.quantity), " ".join(ways)]
         if estimate:
             guess = estimate(int(order.machineId), dims_of(job), int(job.partVolume), int(job.quantity))
             row += list(guess or ("-", "-"))
         rows.append(row)
     return (
         table(rows) + f"\n{packing.space_used_mm3} mm3 used, {packing.space_left_mm3} mm3 left "
-        f"({packing.bound})"
+        f"({packing.bound})\n{PUBLIC_PRINTABILITY}"
     )

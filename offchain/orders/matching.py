@@ -21,6 +21,13 @@ A demand D can join an order O when all of these hold:
 A demand's cost is the price of its build space (``price_wei``), as the contract charges it:
 the declared part volume does not lower it.
 
+An assembly (several parts joined in one transaction, one job per part: ``assembly_offers``)
+is a set of demands that must all go to the same order: an order takes it when its packing
+of those demands alone takes every one, i.e. each part fits on its own (envelope, price,
+deadline, window), their build spaces together fit the space left, and the order has a
+job slot for each part. Its cost is the sum of each part's cost, as each part is priced as
+its own join.
+
 A demand's offers are ranked by price, then earliest delivery, then best fit (the
 smallest envelope that holds the part, i.e. the least wasted envelope), then order id.
 An order's packing takes its candidate demands first-fit decreasing by build space
@@ -99,6 +106,7 @@ class Offer:
     delivery: int
     waste_mm3: int
     cost: int
+    part_costs: tuple[int, ...] = ()  # an assembly's: each part's cost, in the demands' order
 
 
 @dataclass(frozen=True)
@@ -638,6 +646,29 @@ def offers_for(demand: Demand, orders: Iterable[Order], now: int, limit: int | N
 def offers_in(book: OrderBook, demand: Demand, now: int, limit: int | None = None) -> list[Offer]:
     """The orders of BOOK that DEMAND can join at NOW, best first."""
     return match(book, DemandBook.build([demand]), now, limit).offers_for(demand.id)
+
+
+def assembly_offers(book: OrderBook, parts: Sequence[Demand], now: int) -> list[Offer]:
+    """The orders of BOOK that take every one of PARTS (one assembly, each part its own job) at
+    NOW, best first (the order book's rank); each offer's cost is the sum of the parts' costs
+    (``part_costs`` each, in PARTS' order) and its unused envelope the one beside the largest
+    part. One part is ``offers_in``."""
+    if not parts:
+        raise MatchingInputError("an assembly needs at least one part")
+    result = match(book, DemandBook.build(parts), now)
+    each = {d.id: {o.order_id: o for o in result.offers_for(d.id)} for d in parts}
+    wanted = {d.id for d in parts}
+    offers = []
+    for offer in each[parts[0].id].values():  # in rank order
+        if set(result.packing_for(offer.order_id).demand_ids) != wanted:
+            continue
+        costs = tuple(each[d.id][offer.order_id].cost for d in parts)
+        offers.append(Offer(
+            order_id=offer.order_id, producer=offer.producer, price_per_cm3=offer.price_per_cm3,
+            delivery=offer.delivery, waste_mm3=min(each[d.id][offer.order_id].waste_mm3 for d in parts),
+            cost=sum(costs), part_costs=costs,
+        ))
+    return offers
 
 
 def packing_for(order: Order, demands: Iterable[Demand], now: int) -> Packing:

@@ -14,7 +14,7 @@ from offchain.chain.client import Chain
 from offchain.chain.codec import ZERO_ADDRESS, currency
 from offchain.orders.indexed import market_settings
 from offchain.orders.report import amount_text
-from offchain.orders.steps import quote
+from offchain.orders.steps import quote_parts
 from offchain.orders.steps.base import _part
 from offchain.parts.units import build_space_mm3, price_wei
 
@@ -24,15 +24,34 @@ def _deposit(c: Chain, order_id: int, job_id: int) -> tuple[int, str]:
     return int(job.deposit), str(order.token)
 
 
-def join(c: Chain, order_id: int, part_path: Path, quantity: int, units: str) -> list[str]:
-    q = quote(c, order_id, part_path, quantity, units)
+def join(
+    c: Chain, order_id: int, part_path: Path, quantity: int, units: str, split_groups: bool = False
+) -> list[str]:
+    """A join's deposit: the part's, or an assembly's (each part priced as its own join: a line
+    each, then the total paid in one transaction)."""
+    quotes = quote_parts(c, order_id, part_path, quantity, units, split_groups)
+    total, token = sum(q.price for q in quotes), quotes[0].token
+    if len(quotes) == 1:
+        [q] = quotes
+        lines = [
+            f"join order {order_id} with {part_path.name} x{quantity}: {q.build_space:,} mm3 of build space "
+            f"(its bounding box x{quantity}) at the order's price",
+        ]
+    else:
+        space = sum(q.build_space for q in quotes)
+        lines = [
+            f"join order {order_id} with the {len(quotes)} parts of {part_path.name}, x{quantity} each, in "
+            f"one transaction: a job per part, {space:,} mm3 of build space in all (each part's bounding "
+            f"box x{quantity}) at the order's price",
+            *(f"part {i}, {q.name}: {q.build_space:,} mm3, {amount_text(q.price, token)}"
+              for i, q in enumerate(quotes, 1)),
+        ]
     return [
-        f"join order {order_id} with {part_path.name} x{quantity}: {q.build_space:,} mm3 of build space "
-        f"(its bounding box x{quantity}) at the order's price",
-        f"deposit {amount_text(q.price, q.token)} into escrow, paid to the producer when you confirm "
+        *lines,
+        f"deposit {amount_text(total, token)} into escrow, paid to the producer when you confirm "
         "receipt; credited back if you leave before the order closes or the part is not shipped by "
         "the delivery deadline",
-        q.arbiter,
+        quotes[0].arbiter,
     ]
 
 

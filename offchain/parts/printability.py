@@ -22,6 +22,10 @@
   a voxel grid finer than the wall threshold over the whole part (a 300 mm part at
   0.2 mm is 3.4 billion voxels), while rays cost per sample, whatever the part's size.
 - **small features**: shells whose largest extent is below ``min_feature_mm``.
+
+Before the model is at hand (a producer looking at a joined job, a requested part), only
+the public data speaks: ``from_public_data`` says whether and how the declared box fits;
+``of_model_part`` reports on the part of a fetched model file that a job declared.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,11 +104,7 @@ def check(
         envelope = (float(envelope_mm[0]), float(envelope_mm[1]), float(envelope_mm[2]))
     fits, orientations = None, ()
     if envelope is not None:
-        fits = chain_fits(part.chain_dims_um(), [mm_to_um(v) for v in envelope])
-        orientations = tuple(
-            "".join(order) for order in itertools.permutations("xyz")
-            if all(part.bbox_mm["xyz".index(axis)] <= e for axis, e in zip(order, envelope, strict=True))
-        )
+        fits, orientations = fit(part.chain_dims_um(), envelope)
         if not fits:
             notes.append(f"the part ({_dims(part.bbox_mm)} mm) does not fit the machine "
                          f"({_dims(envelope)} mm) in any orientation")
@@ -135,6 +136,48 @@ def check(
         min_wall_mm=min_wall_mm, thinnest_wall_mm=thinnest, thin_wall_area_mm2=thin_area,
         wall_samples=used, min_feature_mm=min_feature_mm, small_features=small, warnings=tuple(notes),
     )
+
+
+def fit(dims_um: Sequence[int], envelope_mm: Sequence[float]) -> tuple[bool, tuple[str, ...]]:
+    """(whether a box of DIMS_UM fits ENVELOPE_MM by the chain's rule, the axis-aligned
+    orientations in which it does: ``xyz`` as modelled, ``zyx`` its z along the machine's x...)."""
+    envelope_um = [mm_to_um(v) for v in envelope_mm]
+    orientations = tuple(
+        "".join(order) for order in itertools.permutations("xyz")
+        if all(dims_um["xyz".index(axis)] <= e for axis, e in zip(order, envelope_um, strict=True))
+    )
+    return chain_fits(tuple(dims_um), envelope_um), orientations
+
+
+def from_public_data(dims_um: Sequence[int], envelope_mm: Sequence[float]) -> tuple[str, ...]:
+    """What the public data alone (the box a job declares) tells of printability: the fit and the
+    orientations. Watertightness, overhangs, walls and small features need the mesh."""
+    fits, orientations = fit(dims_um, envelope_mm)
+    if not fits:
+        return (f"the part ({_dims([v / 1000 for v in dims_um])} mm) does not fit the machine "
+                f"({_dims(envelope_mm)} mm) in any orientation",)
+    return (f"fits the machine in {len(orientations)} of 6 orientations ({', '.join(orientations)})",)
+
+
+def of_model_part(
+    path: Path, dims_um: Sequence[int], volume_mm3: int, *, envelope_mm: Sequence[float] | None = None,
+    min_wall_mm: float = MIN_WALL_MM,
+) -> tuple[str, Report] | None:
+    """(name, report) of the part of the model file at PATH (any format; an assembly's parts
+    each) whose public data is DIMS_UM and VOLUME_MM3 as a job declared them (mm, else inch for
+    STL and OBJ, which carry no unit); None if no part has it."""
+    from offchain.parts.model import read
+
+    for units in ("mm", "inch"):
+        model = read(path, units=units, keep_mesh=True)
+        for named in model.parts:
+            if (named.data.chain_dims_um(), named.data.chain_volume_mm3()) == (tuple(dims_um), volume_mm3):
+                assert named.mesh is not None
+                return named.name, check(named.mesh, named.data, envelope_mm=envelope_mm,
+                                         min_wall_mm=min_wall_mm)
+        if model.format == "3mf":
+            break
+    return None
 
 
 def _dims(d: Sequence[float]) -> str:

@@ -13,12 +13,13 @@ from typing import Any
 import click
 
 from offchain.chain.client import Chain, Step, pending_timestamp
-from offchain.chain.codec import ZERO_ADDRESS
+from offchain.chain.codec import ZERO_ADDRESS, dims_of
 from offchain.cli import files, params
 from offchain.cli import quantities as q
 from offchain.errors import ProdnetError
 from offchain.orders import previews, steps
-from offchain.portal.workspace import Workspace
+from offchain.parts.model import sniff
+from offchain.portal.workspace import StoredPart, Workspace
 from offchain.transfer import keys, storage
 
 Form = Mapping[str, str]
@@ -182,13 +183,15 @@ def evict(ctx: Context, form: Form) -> Outcome:
 
 
 def fetch_model(ctx: Context, form: Form) -> Outcome:
-    """Fetch, verify and decrypt a job's model into the folder the user chose."""
+    """Fetch, verify and decrypt a job's model into the folder the user chose. An assembly's
+    model (one file for its jobs) is checked part by part against every job and recorded as
+    verified for each; it is saved under the name of its format (``.stl``, ``.3mf``, ``.obj``)."""
     order_id, job_id = _order_job(form)
     secret = _own_key(ctx, form, "secret_key", "sec", "secret key")
     folder = Path(_text(form, "folder", "folder to save the model in")).expanduser()
     if not folder.is_dir():
         raise FormError(f"{folder} is not a folder: create it first or choose another one")
-    out = files.check_output(folder / f"order{order_id}-job{job_id}.stl", (secret,), force=False)
+    out = files.check_output(folder / f"order{order_id}-job{job_id}.model", (secret,), force=False)
     ipfs_api = _text(form, "ipfs_api", "IPFS API", required=False) or ctx.ipfs_api
     ctx.progress("fetching and decrypting", 0, 1)
     fetched = steps.fetch_model(
@@ -200,24 +203,44 @@ def fetch_model(ctx: Context, form: Form) -> Outcome:
         passphrase=form.get("key_passphrase") or None,
         ipfs_api=ipfs_api,
     )
-    x, y, z = fetched.part.bbox_mm
-    result = {
-        "path": str(fetched.path),
-        "uri": fetched.uri,
-        "sha256": fetched.sha256,
-        "signer": fetched.signer,
-        "bbox_mm": [x, y, z],
-        "volume_mm3": fetched.part.volume_mm3,
-        "matches": True,
-    }
-    ctx.workspace.record_fetch(ctx.chain_key, order_id, job_id, result)
+    path = _named_by_format(fetched.path, secret)
+    each = fetched.parts or ((job_id, "", fetched.part),)
+    for jid, _, part in each:
+        x, y, z = part.bbox_mm
+        ctx.workspace.record_fetch(ctx.chain_key, order_id, jid, {
+            "path": str(path),
+            "uri": fetched.uri,
+            "sha256": fetched.sha256,
+            "signer": fetched.signer,
+            "bbox_mm": [x, y, z],
+            "volume_mm3": part.volume_mm3,
+            "matches": True,
+        })
+    checked = (
+        "matches the public data on chain" if len(each) == 1
+        else f"its {len(each)} parts match the public data of jobs {', '.join(str(j) for j, _, _ in each)}"
+    )
     return Outcome(
         [
             f"job {job_id} of order {order_id}: sha256 {fetched.sha256[:16]}… verified, decrypted, "
-            f"signed by {fetched.signer[:16]}…, matches the public data on chain",
-            f"saved to {fetched.path}",
+            f"signed by {fetched.signer[:16]}…, {checked}",
+            f"saved to {path}",
         ]
     )
+
+
+def _named_by_format(path: Path, keep: Path) -> Path:
+    """PATH renamed to the extension of its format (read from its content, as every reader
+    does), unless a file of that name exists already (then it stays as it is)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 10)
+    named = path.with_suffix("." + sniff(head, path.stat().st_size))
+    try:
+        files.check_output(named, (keep,), force=False)
+    except ProdnetError:
+        return path
+    path.rename(named)
+    return named
 
 
 def produce(ctx: Context, form: Form) -> Outcome:
@@ -267,6 +290,7 @@ def join(ctx: Context, form: Form) -> Outcome:
         part.path,
         _number(form, "quantity", "quantity", params.COUNT),
         part.units,
+        split_groups=part.groups,
     )
     return Outcome([step.line()], go_to=f"/orders/{form['order']}", steps=[step])
 
@@ -294,7 +318,8 @@ def leave(ctx: Context, form: Form) -> Outcome:
 
 
 def submit_model(ctx: Context, form: Form) -> Outcome:
-    """Encrypt the part to the producer's key from the chain, store it, record it."""
+    """Encrypt the part to the producer's key from the chain, store it, record it. An
+    assembly's file is submitted once for all its jobs (from the first: ``_first_job``)."""
     order_id, job_id = _order_job(form)
     part = ctx.workspace.part(_text(form, "part", "part"))
     secret = _own_key(ctx, form, "secret_key", "sec", "secret key (to sign with)")
@@ -304,14 +329,32 @@ def submit_model(ctx: Context, form: Form) -> Outcome:
     step = steps.submit_model(
         ctx.chain,
         order_id,
-        job_id,
+        _first_job(ctx.chain, order_id, job_id, part) if part.is_assembly else job_id,
         part.path,
         store,
         secret,
         passphrase=form.get("key_passphrase") or None,
         units=part.units,
+        split_groups=part.groups,
     )
     return _step(step)
+
+
+def _first_job(c: Chain, order_id: int, job_id: int, part: StoredPart) -> int:
+    """The first job of the assembly PART joined as, among those holding JOB_ID: the run of
+    consecutive jobs (a join gives an assembly's parts consecutive ids, in file order) whose
+    declared data are PART's parts in order; JOB_ID itself when none is (the step says why)."""
+    count = len(part.parts)
+    last = int(c.order(order_id).jobCount)
+    for first in range(max(1, job_id - count + 1), job_id + 1):
+        if first + count - 1 > last:
+            break
+        jobs = [c.job(order_id, j) for j in range(first, first + count)]
+        if all(sorted(named.data.chain_dims_um()) == sorted(dims_of(job))
+               and named.data.chain_volume_mm3() == int(job.partVolume)
+               for named, job in zip(part.parts, jobs, strict=True)):
+            return first
+    return job_id
 
 
 def confirm(ctx: Context, form: Form) -> Outcome:
@@ -372,7 +415,8 @@ ACTIONS: dict[str, tuple[Callable[[Context, Form], Outcome], bool]] = {
 def _join_preview(ctx: Context, form: Form) -> list[str]:
     part = ctx.workspace.part(_text(form, "part", "part"))
     quantity = _number(form, "quantity", "quantity", params.COUNT)
-    return previews.join(ctx.chain, _number(form, "order", "order id"), part.path, quantity, part.units)
+    return previews.join(ctx.chain, _number(form, "order", "order id"), part.path, quantity, part.units,
+                         split_groups=part.groups)
 
 
 def _request_preview(ctx: Context, form: Form) -> list[str]:

@@ -3,7 +3,9 @@ formatted). Runs on the chain thread."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from offchain.chain.client import Chain, pending_timestamp
@@ -17,6 +19,7 @@ from offchain.chain.codec import (
     job_status,
     order_status,
 )
+from offchain.errors import ProdnetError
 from offchain.formats import dims_mm, format_amount, format_time
 from offchain.index import JobRow, OrderRow
 from offchain.orders import market, moves, report
@@ -24,6 +27,8 @@ from offchain.orders.indexed import market_index, market_settings
 from offchain.orders.record import TrackRecord, track_records
 from offchain.orders.report import UnknownOrderError
 from offchain.orders.rules import same_address
+from offchain.orders.steps import several_parts
+from offchain.parts import printability
 from offchain.portal.workspace import StoredPart
 
 PAGE_SIZE = 25
@@ -141,6 +146,8 @@ class JobView:
     dims_um: tuple[int, int, int] = (0, 0, 0)  # the public data it was joined with
     volume_mm3: int = 0
     reason: str = ""  # a disputed job's reason, as its customer gave it
+    printability: tuple[str, ...] = ()  # the producer's: warnings, or what the public data says
+    printability_source: str = ""  # where they come from (the fetched model, or the public data)
     status_code: int = 0
 
 
@@ -159,7 +166,7 @@ def order_page(c: Chain, order_id: int, viewer: str, fetched: dict[int, dict[str
     reasons = report.disputes_reasons(index, order_id)
     jobs = [
         _job_view(c, order, j, moves.job_moves(order, rows, j, who, now, settings), fetched.get(j.job_id),
-                  reasons.get(j.job_id, ""))
+                  reasons.get(j.job_id, ""), printable=is_producer)
         for j in rows
     ]
     return {
@@ -186,9 +193,14 @@ def _job_view(
     job_moves: tuple[str, ...],
     fetched: dict[str, Any] | None,
     reason: str = "",
+    printable: bool = False,
 ) -> JobView:
     from offchain.parts.units import build_space_mm3
 
+    lines: tuple[str, ...] = ()
+    source = ""
+    if printable:
+        lines, source = job_printability(fetched, dims_of(j), int(j.partVolume), envelope_of(order))
     digest = bytes(j.digest).hex() if any(bytes(j.digest)) else ""
     return JobView(
         id=j.job_id,
@@ -207,8 +219,41 @@ def _job_view(
         dims_um=dims_of(j),
         volume_mm3=int(j.partVolume),
         reason=reason,
+        printability=lines,
+        printability_source=source,
         status_code=int(j.status),
     )
+
+
+def job_printability(
+    fetched: dict[str, Any] | None, dims_um: tuple[int, int, int], volume_mm3: int,
+    envelope_um: tuple[int, int, int],
+) -> tuple[tuple[str, ...], str]:
+    """(the printability lines of a job's part on its order's machine, where they come from):
+    from the model once fetched and verified here (the part of it the job declared), else from
+    the public data the job declared (its box: the fit only)."""
+    envelope_mm = tuple(v / 1000 for v in envelope_um)
+    path = Path(str(fetched["path"])) if fetched and fetched.get("path") else None
+    if path is not None and path.is_file():
+        stat = path.stat()
+        found = _model_report(str(path), stat.st_mtime_ns, stat.st_size, dims_um, volume_mm3, envelope_mm)
+        if found is not None:
+            name, warnings = found
+            return warnings or ("no warnings",), f"from the fetched model ({name})"
+    return printability.from_public_data(dims_um, envelope_mm), "from the public data (box only)"
+
+
+@functools.lru_cache(maxsize=256)
+def _model_report(
+    path: str, mtime_ns: int, size: int, dims_um: tuple[int, int, int], volume_mm3: int,
+    envelope_mm: tuple[float, ...],
+) -> tuple[str, tuple[str, ...]] | None:
+    """The printability warnings of the fetched model's part, made once per file version."""
+    try:
+        found = printability.of_model_part(Path(path), dims_um, volume_mm3, envelope_mm=envelope_mm)
+    except ProdnetError:
+        return None
+    return None if found is None else (found[0], found[1].warnings)
 
 
 def published_fingerprints(c: Chain, accounts: list[str]) -> dict[str, str]:
@@ -276,11 +321,40 @@ class OfferView:
 OFFERS_SHOWN = 50
 
 
+@dataclass(frozen=True)
+class PartRow:
+    """One part of a dropped file, as its page lists it."""
+
+    name: str
+    box: str
+    volume: str
+    closed: str
+    warnings: tuple[str, ...]  # the reader's
+    printability: tuple[str, ...] = ()  # the printability report's warnings
+
+
+def part_rows(part: StoredPart, reports: tuple[Any, ...] | None = None) -> list[PartRow]:
+    """Each part's row; with REPORTS (one per part), their printability warnings."""
+    rows = []
+    for i, named in enumerate(part.parts):
+        data = named.data
+        rows.append(PartRow(
+            name=named.name,
+            box=dims_mm(data.chain_dims_um()),
+            volume=f"{data.volume_mm3:,.0f} mm3",
+            closed="yes" if data.closed else f"no: {data.open_edges} open edges",
+            warnings=tuple(data.warnings),
+            printability=tuple(reports[i].warnings) if reports else (),
+        ))
+    return rows
+
+
 def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str, Any]:
     from offchain.parts.units import build_space_mm3
 
     x, y, z = part.data.bbox_mm
-    ranked = market.offers(c, part.path, quantity, part.units, rank=rank, part=part.data)
+    every = tuple(p.data for p in part.parts)
+    ranked = market.offers(c, part.path, quantity, part.units, rank=rank, part=every)
     pairs = ranked[:OFFERS_SHOWN]  # the best ones; the page says how many there are in all
     index = market_index(c, sync=False)
     rows = {o.order_id: row for o in (p[0] for p in pairs) if (row := index.order(o.order_id))}
@@ -294,6 +368,10 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
         row = rows.get(o.order_id)
         machine = machines.get(row.machineId) if row is not None else None
         token = tokens.get(o.order_id, "0x0")
+        if part.is_assembly:
+            per_part = " + ".join(price_text(cost, token) for cost in o.part_costs)
+        else:
+            per_part = price_text(o.cost // quantity, token) if quantity > 1 else ""
         return OfferView(
             order_id=o.order_id,
             producer=o.producer,
@@ -303,21 +381,39 @@ def part_page(c: Chain, part: StoredPart, quantity: int, rank: str) -> dict[str,
             delivery=format_time(o.delivery),
             waste=f"{o.waste_mm3 / 1000:,.1f} cm3",
             arbiter=report.arbiter_text(c.deployment, row) if row is not None else "",
-            per_part=price_text(o.cost // quantity, token) if quantity > 1 else "",
+            per_part=per_part,
             lead=f"in {max(0, o.delivery - now) / 86_400:.0f} days",
             material=row.material_text if row is not None else "",
             process=machine.process if machine is not None else "",
         )
 
-    return {
-        "part": part,
-        "bbox": f"{x:g} x {y:g} x {z:g} mm",
-        "price_rule": (
+    if part.is_assembly:
+        spaces = [build_space_mm3(p.chain_dims_um(), quantity) for p in every]
+        price_rule = (
+            f"An assembly of {len(every)} parts, joined in one transaction, each part its own job: each "
+            f"pays for its own build space (its bounding box x {quantity}; "
+            f"{' + '.join(f'{s / 1000:,.1f}' for s in spaces)} = {sum(spaces) / 1000:,.1f} cm3 in all), "
+            "at the order's price per cm3; an order takes it if every part fits and their build "
+            "spaces together fit its space left."
+        )
+    else:
+        price_rule = (
             f"You pay for build space, not for the part's own volume: its bounding box ({x:g} x {y:g} x "
             f"{z:g} mm = {box / 1000:,.1f} cm3 per part; the part itself is "
             f"{part.data.volume_mm3 / 1000:,.1f} cm3) x {quantity} = {space / 1000:,.1f} cm3, at each "
             "order's price per cm3."
-        ),
+        )
+    return {
+        "part": part,
+        "rows": part_rows(part),
+        "bbox": f"{x:g} x {y:g} x {z:g} mm",
+        "price_rule": price_rule,
         "offers": [offer(o, record) for o, record in pairs],
         "offers_total": len(ranked),
+        "one_part_request": one_part_request(part),
     }
+
+
+def one_part_request(part: StoredPart) -> str:
+    """Why an assembly is not requested (a request is one part), in the step's own words."""
+    return several_parts(Path(part.name), [p.name for p in part.parts]) if part.is_assembly else ""

@@ -38,6 +38,10 @@ VENDOR = {
     "three/three.module.js": "three/build/three.module.js",
     "three/three.core.js": "three/build/three.core.js",
     "three/addons/loaders/STLLoader.js": "three/examples/jsm/loaders/STLLoader.js",
+    "three/addons/loaders/3MFLoader.js": "three/examples/jsm/loaders/3MFLoader.js",
+    "three/addons/loaders/OBJLoader.js": "three/examples/jsm/loaders/OBJLoader.js",
+    "three/addons/libs/fflate.module.js": "three/examples/jsm/libs/fflate.module.js",
+    "three/addons/utils/BufferGeometryUtils.js": "three/examples/jsm/utils/BufferGeometryUtils.js",
     "three/addons/controls/OrbitControls.js": "three/examples/jsm/controls/OrbitControls.js",
 }
 

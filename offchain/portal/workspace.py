@@ -1,6 +1,7 @@
-"""What the portal keeps on the user's machine: the parts dropped on it (plaintext STL,
-never sent anywhere but to this machine's disk), the OpenPGP key folder it offers keys
-from, and the result of each model the producer fetched and verified."""
+"""What the portal keeps on the user's machine: the model files dropped on it (plaintext STL,
+3MF or OBJ, never sent anywhere but to this machine's disk; a 3MF with several build items
+is an assembly of several parts), the OpenPGP key folder it offers keys from, and the
+result of each model the producer fetched and verified."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 from offchain._fs import AtomicFile, read_json, write_json_atomic
 from offchain.errors import ProdnetError
-from offchain.parts import stl
+from offchain.parts import NamedPart, printability, stl
+from offchain.parts import read as read_model
 from offchain.parts.units import parse_units
 from offchain.portal.security import too_large
 
@@ -26,18 +28,38 @@ class WorkspaceError(ProdnetError):
 
 @dataclass(frozen=True)
 class StoredPart:
+    """A dropped model file: one part (STL, OBJ, a 3MF of one build item) or an assembly (a
+    3MF of several build items), each part with its public data."""
+
     id: str  # sha256 of the file's sha256 and the unit it was read in
     name: str  # the name it was first dropped with
     units: str
     path: Path
-    data: stl.PartData
+    parts: tuple[NamedPart, ...]  # in file order; the mesh is not kept
     owners: tuple[str, ...] = ()  # the accounts that dropped it
     sha256: str = ""  # of the file
+    format: str = "stl"  # parts.FORMATS
+    groups: bool = False  # an OBJ read with each o/g group a part (split_groups)
+
+    @property
+    def data(self) -> stl.PartData:
+        """The public data of its first (for a single part: its only) part."""
+        return self.parts[0].data
+
+    @property
+    def is_assembly(self) -> bool:
+        return len(self.parts) > 1
+
+    def matches(self, dims_um: tuple[int, int, int], volume_mm3: int) -> bool:
+        """True if one of its parts has this public data as the chain holds it."""
+        return any((p.data.chain_dims_um(), p.data.chain_volume_mm3()) == (tuple(dims_um), volume_mm3)
+                   for p in self.parts)
 
 
-def part_id(file_sha256: str, units: str) -> str:
-    """A part is a file read in one unit: the same file in another unit is another part."""
-    return hashlib.sha256(f"{file_sha256}:{units}".encode()).hexdigest()
+def part_id(file_sha256: str, units: str, groups: bool = False) -> str:
+    """A part is a file read in one unit (and, for an OBJ, with or without its groups as parts):
+    the same file read otherwise is another part."""
+    return hashlib.sha256(f"{file_sha256}:{units}{':groups' if groups else ''}".encode()).hexdigest()
 
 
 class Workspace:
@@ -47,12 +69,16 @@ class Workspace:
         self.key_folder = key_folder
         self._fetched_path = folder / "fetched.json"
         self._key_owners_path = folder / "key-owners.json"
-        self._read: dict[str, stl.PartData] = {}  # public data of each part, read once
+        self._read: dict[str, tuple[str, tuple[NamedPart, ...]]] = {}  # (format, parts), read once
+        self._reports: dict[str, tuple[printability.Report, ...]] = {}  # per part, made once
 
     # -- parts ------------------------------------------------------------------------
-    def add_part(self, name: str, chunks: Any, units: str, limit: int, owner: str = "") -> StoredPart:
-        """Store the upload (an iterable of byte chunks) as a part if it is a readable STL;
-        otherwise nothing is kept and the STL reader's sentence is raised. A stored part never
+    def add_part(
+        self, name: str, chunks: Any, units: str, limit: int, owner: str = "", groups: bool = False,
+    ) -> StoredPart:
+        """Store the upload (an iterable of byte chunks) if it is a readable model file (STL, 3MF
+        or OBJ: ``parts.read``); otherwise nothing is kept and the reader's sentence is raised,
+        naming the file as dropped. A stored part never
         changes: the same file in the same unit is the same part (OWNER is added to those who
         dropped it), in another unit another part."""
         self.parts_folder.mkdir(parents=True, exist_ok=True)
@@ -68,44 +94,63 @@ class Workspace:
                     raise WorkspaceError(too_large(limit, safe_name))
             temp.file.flush()
             try:
-                data = stl.inspect(temp.path, units=units)  # refuses anything that is not an STL part
+                # refuses anything that is not a model file
+                model = read_model(temp.path, units=units, split_groups=groups)
             except stl.StlError as exc:  # the same sentence, naming the file as the user knows it
                 raise type(exc)(str(exc).replace(str(temp.path), safe_name)) from None
         except BaseException:
             temp.abort()
             raise
-        pid = part_id(digest.hexdigest(), units)
-        final = self.parts_folder / f"{pid}.stl"
+        groups = groups and model.format == "obj"  # only an OBJ has groups
+        pid = part_id(digest.hexdigest(), units, groups)
+        final = self.parts_folder / f"{pid}.{model.format}"
         if final.exists():
             temp.abort()
         else:
             temp.commit(final)
         meta_path = self.parts_folder / f"{pid}.json"
-        meta = read_json(meta_path) or {"name": safe_name, "units": units, "sha256": digest.hexdigest()}
+        meta = read_json(meta_path) or {
+            "name": safe_name, "units": units, "sha256": digest.hexdigest(), "format": model.format,
+            "groups": groups,
+        }
         owners = [str(o) for o in meta.get("owners", [])]
         names = dict(meta.get("names", {}))  # what each owner called it when dropping it first
         if owner and owner.lower() not in (o.lower() for o in owners):
             owners.append(owner)
             names[owner.lower()] = safe_name
         write_json_atomic(meta_path, {**meta, "owners": owners, "names": names})
-        self._read[pid] = data
+        self._read[pid] = (model.format, _without_meshes(model.parts))
         return self.part(pid, owner)
 
     def part(self, part_id: str, owner: str = "") -> StoredPart:
         """Part PART_ID, named as OWNER named it (else as it was first dropped)."""
         if not PART_ID.fullmatch(part_id or ""):
-            raise WorkspaceError(f"{part_id!r} is not a part id: drop the STL file on the part page")
-        path = self.parts_folder / f"{part_id}.stl"
+            raise WorkspaceError(f"{part_id!r} is not a part id: drop the model file on the part page")
         meta = read_json(self.parts_folder / f"{part_id}.json")
+        path = self.parts_folder / f"{part_id}.{(meta or {}).get('format', 'stl')}"
         if meta is None or not path.exists():
-            raise WorkspaceError(f"part {part_id[:12]}… is not in this portal: drop its STL file again")
+            raise WorkspaceError(f"part {part_id[:12]}… is not in this portal: drop its model file again")
         units = str(meta.get("units", "mm"))
-        data = self._read.get(part_id)
-        if data is None:
-            data = self._read[part_id] = stl.inspect(path, units=units)
+        groups = bool(meta.get("groups", False))
+        read = self._read.get(part_id)
+        if read is None:
+            model = read_model(path, units=units, split_groups=groups)
+            read = self._read[part_id] = (model.format, _without_meshes(model.parts))
         owners = tuple(str(o) for o in meta.get("owners", []))
         name = str(meta.get("names", {}).get(owner.lower()) or meta.get("name", "part.stl"))
-        return StoredPart(part_id, name, units, path, data, owners, str(meta.get("sha256", "")))
+        return StoredPart(
+            part_id, name, units, path, read[1], owners, str(meta.get("sha256", "")), read[0], groups,
+        )
+
+    def reports(self, part: StoredPart) -> tuple[printability.Report, ...]:
+        """The printability report of each of PART's parts (no machine envelope: each offer's
+        fit is the market's), made once per run: the meshes are read again for it, not kept."""
+        found = self._reports.get(part.id)
+        if found is None:
+            model = read_model(part.path, units=part.units, split_groups=part.groups, keep_mesh=True)
+            found = tuple(printability.check(p.mesh, p.data) for p in model.parts)
+            self._reports[part.id] = found
+        return found
 
     def parts(self, owner: str | None = None) -> list[tuple[str, str]]:
         """(id, name) of every stored part (OWNER's only, if given), newest first."""
@@ -115,9 +160,10 @@ class Workspace:
         for meta_path in sorted(self.parts_folder.glob("*.json"), key=lambda p: -p.stat().st_mtime):
             meta = read_json(meta_path) or {}
             mine = owner is None or owner.lower() in (str(o).lower() for o in meta.get("owners", []))
-            if mine and (self.parts_folder / f"{meta_path.stem}.stl").exists():
+            if mine and (self.parts_folder / f"{meta_path.stem}.{meta.get('format', 'stl')}").exists():
                 name = meta.get("names", {}).get((owner or "").lower()) or meta.get("name", "part.stl")
-                found.append((meta_path.stem, f"{name} ({meta.get('units', 'mm')})"))
+                groups = ", groups as parts" if meta.get("groups") else ""
+                found.append((meta_path.stem, f"{name} ({meta.get('units', 'mm')}{groups})"))
         return found
 
     # -- keys --------------------------------------------------------------------------
@@ -179,3 +225,7 @@ class Workspace:
         records = read_json(self._fetched_path) or {}
         prefix = f"{chain_key}/{order_id}/"
         return {int(k[len(prefix) :]): v for k, v in records.items() if k.startswith(prefix)}
+
+
+def _without_meshes(parts: tuple[NamedPart, ...]) -> tuple[NamedPart, ...]:
+    return tuple(NamedPart(p.name, p.data) for p in parts)

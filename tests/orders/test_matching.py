@@ -433,3 +433,60 @@ def test_columns_beyond_63_bits_are_refused() -> None:
     wide = np.array([100, 2**63], dtype=np.uint64)
     with pytest.raises(mt.MatchingInputError, match="order 2: price per cm3 must be between 0"):
         mt.OrderBook.from_columns(mt.OrderColumns(**{**columns.__dict__, "price_per_cm3": wide}))
+
+
+# ---------------------------------------------------------------- an assembly: one order for all its parts
+
+def reference_assembly(
+    parts: list[mt.Demand], orders: list[mt.Order], now: int,
+) -> list[tuple[int, list[int]]]:
+    """(order id, each part's cost) of the orders that take every part: each part can join on its
+    own, their build spaces together fit the space left, and there is a job slot per part."""
+    from offchain.parts.units import price_wei
+
+    found = []
+    for o in orders:
+        spaces = sum(build_space_mm3(d.dims_um, d.quantity) for d in parts)
+        slots = o.jobs_left is None or o.jobs_left >= len(parts)
+        if all(can_join(o, d, now) for d in parts) and spaces <= o.space_left_mm3 and slots:
+            found.append(o)
+    found.sort(key=lambda o: (o.price_per_cm3, o.delivery, box_mm3(o.envelope_um), o.id))
+    return [(o.id, [price_wei(o.price_per_cm3, d.dims_um, d.quantity) for d in parts]) for o in found]
+
+
+def test_an_assembly_goes_to_an_order_that_takes_every_part() -> None:
+    small, large = demand(1, dims_um=(50_000, 40_000, 30_000)), demand(2, dims_um=(100_000, 100_000, 50_000))
+    orders = [
+        order(1, space_left_mm3=560_000),  # room for both (60 + 500 cm3)
+        order(2, space_left_mm3=550_000),  # room for each, not for both
+        order(3, envelope_um=(60_000, 60_000, 60_000)),  # the large part does not fit
+        order(4, jobs_left=1),  # a job slot for one part only
+        order(5, price_per_cm3=120, jobs_left=2),
+    ]
+    offers = mt.assembly_offers(mt.OrderBook.build(orders), [small, large], NOW)
+    assert [o.order_id for o in offers] == [1, 5]
+    first = offers[0]
+    assert first.part_costs == (60_000 * 100 // 1000, 500_000 * 100 // 1000)  # each part as its own join
+    assert first.cost == sum(first.part_costs)
+    expected = reference_assembly([small, large], orders, NOW)
+    assert [(o.order_id, list(o.part_costs)) for o in offers] == expected
+
+
+@settings(max_examples=settings.default.max_examples * 4)
+@given(market=markets(), size=st.integers(1, 4))
+def test_assembly_offers_equal_the_reference(
+    market: tuple[list[mt.Order], list[mt.Demand], int], size: int,
+) -> None:
+    orders, demands, now = market
+    parts = [
+        mt.Demand(id=i, material="PA12", dims_um=d.dims_um, part_volume_mm3=d.part_volume_mm3,
+                  quantity=d.quantity, deadline=d.deadline, max_price_per_cm3=d.max_price_per_cm3)
+        for i, d in enumerate(demands[:size])
+    ]
+    if not parts:
+        with pytest.raises(mt.MatchingInputError, match="at least one part"):
+            mt.assembly_offers(mt.OrderBook.build(orders), parts, now)
+        return
+    offers = mt.assembly_offers(mt.OrderBook.build(orders), parts, now)
+    assert [(o.order_id, list(o.part_costs)) for o in offers] == reference_assembly(parts, orders, now)
+    assert all(o.cost == sum(o.part_costs) for o in offers)

@@ -14,7 +14,13 @@ here.
 """
 
 from offchain.chain.client import Step
-from offchain.orders.steps.base import KeyLookupError, ModelMismatchError, RuleRefusalError, StepError
+from offchain.orders.steps.base import (
+    KeyLookupError,
+    ModelMismatchError,
+    RuleRefusalError,
+    StepError,
+    several_parts,
+)
 from offchain.orders.steps.book import cancel, close, open_order, request_order, take
 from offchain.orders.steps.delivery import SHIPPED_STATES, confirm, finalize, reclaim, ship
 from offchain.orders.steps.disputes import dispute, reject, resolve, settle
@@ -64,6 +70,7 @@ __all__ = [
     "request_order",
     "resolve",
     "settle",
+    "several_parts",
     "sha256_file",
     "ship",
     "submit_model",

@@ -102,11 +102,12 @@ def _part(path: Path, units: str = "mm") -> stl.PartData:
     """The one part of the model file at PATH (a request, or a single-part quote)."""
     parts = _parts(path, units)
     if len(parts) != 1:
-        raise StepError(_several(path, [p.name for p in parts]))
+        raise StepError(several_parts(path, [p.name for p in parts]))
     return parts[0].data
 
 
-def _several(path: Path, names: list[str]) -> str:
+def several_parts(path: Path, names: list[str]) -> str:
+    """The refusal of a step that takes one part, given a file of several (the CLI's and the portal's)."""
     return (
         f"{path} holds {len(names)} parts ({', '.join(names)}): this step takes one part; join an open "
         "order with the whole assembly, or give each part its own file"

@@ -24,8 +24,8 @@ from offchain.orders.steps.base import (
     _order,
     _parts,
     _send,
-    _several,
     check_rule,
+    several_parts,
 )
 from offchain.orders.steps.payments import _approve
 from offchain.orders.steps.terms import arbiter_terms
@@ -94,7 +94,7 @@ def quote(c: Chain, order_id: int, part_path: Path, quantity: int, units: str = 
     its disputes (no transaction)."""
     quotes = quote_parts(c, order_id, part_path, quantity, units)
     if len(quotes) != 1:
-        raise StepError(_several(part_path, [q.name for q in quotes]))
+        raise StepError(several_parts(part_path, [q.name for q in quotes]))
     return quotes[0]
 
 

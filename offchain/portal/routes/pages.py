@@ -120,8 +120,7 @@ def _joined_parts(page: Visit, parts: list[tuple[str, str]], jobs: list[Any]) ->
         if "submit-model" not in job.moves:
             continue
         for part_id, _ in parts:
-            data = page.portal.workspace.part(part_id).data
-            if (data.chain_dims_um(), data.chain_volume_mm3()) == (job.dims_um, job.volume_mm3):
+            if page.portal.workspace.part(part_id).matches(job.dims_um, job.volume_mm3):
                 found[job.id] = part_id
                 break
     return found
@@ -207,15 +206,24 @@ async def part_page(page: VisitDep, part_id: str) -> HTMLResponse:
         data = await portal.read(pages.part_page, portal.reader, part, quantity, rank)
         data["problem"] = problem
     except ProdnetError as exc:
-        data = {"part": part, "offers": [], "offers_total": 0, "problem": error_text(exc)}
+        data = {"part": part, "rows": pages.part_rows(part), "offers": [], "offers_total": 0,
+                "problem": error_text(exc),
+                "one_part_request": pages.one_part_request(part)}
     return page.render("part.html", quantity=quantity, rank=rank, **data)
 
 
-@router.get("/parts/{part_id}/model.stl")
-async def part_model(portal: PortalDep, part_id: str) -> Response:
+#: What each model format is served as (IANA's model/ types) for the 3D preview.
+MODEL_TYPES = {"stl": "model/stl", "3mf": "model/3mf", "obj": "model/obj"}
+
+
+@router.get("/parts/{part_id}/model.{ext}")
+async def part_model(portal: PortalDep, part_id: str, ext: str) -> Response:
     try:
         part = portal.workspace.part(part_id)
     except ProdnetError as exc:
         return PlainTextResponse(error_text(exc), status_code=404)
+    if ext != part.format:
+        return PlainTextResponse(f"part {part_id[:12]}… is a {part.format.upper()} file: model.{part.format}",
+                                 status_code=404)
     # a part never changes (its id is its file's digest with its unit): the browser keeps it
-    return FileResponse(part.path, media_type="model/stl", headers={"Cache-Control": IMMUTABLE})
+    return FileResponse(part.path, media_type=MODEL_TYPES[part.format], headers={"Cache-Control": IMMUTABLE})

@@ -160,7 +160,7 @@ async def upload_part(form: CsrfForm, page: VisitDep) -> Response:
     upload = form.get("stl")
     units = str(form.get("units") or "mm")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        message = "choose an STL file to drop on the portal"
+        message = "choose a model file (STL, 3MF or OBJ) to drop on the portal"
     else:
 
         def chunks() -> Any:
@@ -170,7 +170,8 @@ async def upload_part(form: CsrfForm, page: VisitDep) -> Response:
 
         try:
             part = await asyncio.to_thread(
-                portal.workspace.add_part, upload.filename, chunks(), units, limit, page.actor.address
+                portal.workspace.add_part, upload.filename, chunks(), units, limit, page.actor.address,
+                form.get("groups") == "yes",
             )
             return RedirectResponse(page.link(f"/parts/{part.id}"), status_code=303)
         except ProdnetError as exc:

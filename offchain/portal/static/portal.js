@@ -1,4 +1,4 @@
-// prodnet portal: live updates (server-sent events -> htmx refresh: chain events, prints), the STL drop zone,
+// prodnet portal: live updates (server-sent events -> htmx refresh: chain events, prints), the model file drop zone,
 // and the upload limit checked before sending. No inline scripts: the CSP forbids them.
 "use strict";
 
