@@ -38,6 +38,17 @@
       region.dataset.stale = "yes";
     }
   });
+  // ... and an answer that was already on its way when they started typing is not swapped in
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    const config = e.detail.requestConfig;
+    const region = config && config.elt;  // the region that asked (its target may be inside it)
+    if (!region || !region.hasAttribute || !region.hasAttribute("data-keep-while-editing")) return;
+    if (config.triggeringEvent && config.triggeringEvent.type === "acted") return;
+    if (editing(region)) {
+      e.detail.shouldSwap = false;
+      region.dataset.stale = "yes";
+    }
+  });
   document.body.addEventListener("focusout", function (e) {
     const region = e.target.closest && e.target.closest("[data-keep-while-editing]");
     if (region && region.dataset.stale === "yes") {
