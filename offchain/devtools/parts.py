@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from stl import mesh as stl_mesh
 
 from offchain._fs import atomic_output
 from offchain.orders import matching
+from offchain.parts.stl import binary as stl_binary
+from offchain.parts.stl.binary import normals
 
 HEADER_SIZE = 80
 
@@ -231,14 +232,6 @@ def bracket(arm: int = 4, cell: float = 20.0, thickness: float = 5.0, hole_radiu
     return perforated_plate(cells, holes, cell, thickness, hole_radius, side_samples)
 
 
-def normals(triangles: np.ndarray) -> np.ndarray:
-    """Unit face normals (zero for degenerate triangles), float32."""
-    tri = triangles.astype(np.float64)
-    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    length = np.linalg.norm(n, axis=1, keepdims=True)
-    return np.divide(n, length, out=np.zeros_like(n), where=length > 0).astype(np.float32)
-
-
 def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
     path = Path(path)
     with atomic_output(path, mode=0o644) as out:
@@ -248,29 +241,14 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
 
 def binary_stl_bytes(triangles: np.ndarray, header: bytes = b"prodnet testdata") -> bytes:
     """A binary STL of TRIANGLES ((n, 3, 3)) as bytes (small parts only)."""
-    records = _records(triangles)
+    records = stl_binary.records(triangles)
     head = header[:HEADER_SIZE].ljust(HEADER_SIZE, b" ")
     return head + np.uint32(len(records)).tobytes() + records.tobytes()
 
 
-def _records(triangles: np.ndarray) -> np.ndarray:
-    tri = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
-    records = np.zeros(len(tri), dtype=stl_mesh.Mesh.dtype)
-    records["normals"] = normals(tri)
-    records["vectors"] = tri
-    return records
-
-
 def write_binary(path: Path, triangles: np.ndarray, header: bytes = b"prodnet testdata") -> Path:
     """Write a binary STL atomically (temp file + rename); fine for millions of triangles."""
-    records = _records(triangles)
-
-    def write(fh: BinaryIO) -> None:
-        fh.write(header[:HEADER_SIZE].ljust(HEADER_SIZE, b" "))
-        fh.write(np.uint32(len(records)).tobytes())
-        records.tofile(fh)
-
-    return _atomic_write(path, write)
+    return stl_binary.write_binary(path, triangles, header)
 
 
 def ascii_stl_text(solids: Sequence[tuple[str, np.ndarray]]) -> str:

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offchain import config
+from offchain import config, parts
 from offchain._fs import read_json, write_json_atomic
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import JobStatus, job_status
 from offchain.formats import format_duration
 from offchain.orders import steps
 from offchain.orders.indexed import market_index
+from offchain.parts.stl.binary import write_binary
 from offchain.shop import printers as shop_printers
 from offchain.shop.errors import PrinterRefusedError, PrinterUnreachableError, PrintFailedError, ShopError
 from offchain.shop.octoprint import OctoPrint, PrintHistory
@@ -50,6 +51,26 @@ def _quiet(_: str) -> None:
 def job_folder(c: Chain, order_id: int, job_id: int) -> Path:
     d = c.deployment
     return config.shop_home() / "jobs" / f"{d.chain_id}-{d.orders.lower()}-{order_id}-{job_id}"
+
+
+def _job_part(model: Path, job_id: int, fetched: steps.FetchedModel, notify: Notify) -> Path:
+    """What the slicer gets for JOB_ID: the fetched file itself when it is one STL part; else (a
+    3MF or OBJ, or an assembly whose file holds every part) the job's own part, as the fetch
+    checked it against the chain, written beside it as ``part.stl`` (the slicer reads a file
+    by its extension, and prints this job's part only)."""
+    checked = [name for _, name, _ in fetched.parts]
+    found = parts.read(model, keep_mesh=True)
+    if len(found.parts) != len(checked):
+        found = parts.read(model, keep_mesh=True, split_groups=True)  # as the fetch read it
+    if found.format == "stl" and len(found.parts) == 1:
+        return model
+    index = [jid for jid, _, _ in fetched.parts].index(job_id)
+    named = found.parts[index]
+    if named.mesh is None:
+        raise ShopError(f"job {job_id}'s part '{named.name}' has no triangles to slice")
+    notify(f"job {job_id} is part '{named.name}' of the customer's {found.format.upper()} file "
+           f"({len(found.parts)} part(s)): that part goes to the slicer")
+    return write_binary(model.with_name("part.stl"), named.mesh)
 
 
 def read_record(c: Chain, order_id: int, job_id: int) -> dict[str, Any]:
@@ -184,7 +205,7 @@ def produce(
     model = folder / "model.stl"
     fetched = steps.fetch_model(c, order_id, job_id, secret_key, model, passphrase, ipfs_api)
     notify(f"fetched {fetched.uri} (sha256 {fetched.sha256[:16]}… verified, signed by the customer)")
-    sliced = slice_part(model, profile)
+    sliced = slice_part(_job_part(model, job_id, fetched, notify), profile)
     gcode = folder / "part.gcode"
     shutil.copyfile(sliced.gcode, gcode)
     notify(
