@@ -85,8 +85,13 @@ def index_read_command(name, **kwargs):
             if source is not None:
                 return func(source, **params)
             from ape import networks
+            from ape.exceptions import NetworkError
 
-            with networks.parse_network_choice(network):
+            try:
+                connection = networks.parse_network_choice(network)
+            except NetworkError as exc:  # an unknown network: the usage error Ape's option gives
+                raise click.BadParameter(str(exc), param_hint="'--network'") from None
+            with connection:
                 return func(open_chain(None), **params)
 
         network = click.option(

@@ -17,14 +17,14 @@ london=(tests/contracts)
 [ "${HYPOTHESIS_PROFILE:-ci}" = audit ] && london+=(tests/property)
 log=reports/test-contracts.log
 (
-  "$APE" test tests/contracts tests/property -p no:cacheprovider \
+  "$APE" test tests/contracts tests/property -p no:cacheprovider --durations=15 \
     && "$APE" test "${london[@]}" -p no:cacheprovider --evm london
 ) >"$log" 2>&1 &
 contracts=$!
 trap 'kill 0' INT TERM  # Ctrl-C stops both runs
 
 started=$SECONDS
-"$APE" test tests -p no:cacheprovider --ignore=tests/contracts --ignore=tests/property
+"$APE" test tests -p no:cacheprovider --durations=30 --ignore=tests/contracts --ignore=tests/property
 offchain=$?
 echo "[test] off-chain run finished in $((SECONDS - started)) s (exit $offchain); waiting for the contract run"
 wait "$contracts"

@@ -65,12 +65,12 @@ CANCEL_AFTER_SHIPMENT = Mutant(
 
 PRICE_BY_PART_VOLUME = Mutant(
     name="PriceByPartVolume",
-    anchor="uint256 deposit = PartMath.price(o.pricePerCm3, space);",
-    replacement="uint256 deposit = PartMath.price(o.pricePerCm3, uint256(partVolume) * quantity);",
-    # An ETH join paying the build space's price is refused (WrongPayment); a token join
-    # is charged less than the space it takes.
+    anchor="deposit = PartMath.price(o.pricePerCm3, space);",
+    replacement="deposit = PartMath.price(o.pricePerCm3, uint256(partVolume) * quantity);",
+    # An ETH join (or assembly) paying the build space's price is refused (WrongPayment); a
+    # token join is charged less than the space it takes.
     invariants=("prediction", "events", "model"),
-    description="join prices the declared part volume, not the build space it uses",
+    description="join (each part of an assembly too) prices the declared volume, not the build space it uses",
 )
 
 LEAVE_KEEPS_LIVE_SLOT = Mutant(
