@@ -9,6 +9,7 @@ of the folder. An error at any point removes the temporary file.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import secrets
@@ -142,3 +143,12 @@ def read_json(path: Path) -> Any | None:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 (hex) of the file at PATH, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from offchain import config
+from offchain._fs import sha256_file
 from offchain.errors import ProdnetError
 
 #: name in the cache: (Debian package, path inside it, sha256 of the file)
@@ -75,10 +76,6 @@ def cache_folder() -> Path:
     return Path.cwd() / ".cache" / "outside-models"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _run(argv: list[str], cwd: Path, what: str) -> None:
     if shutil.which(argv[0]) is None:
         raise OutsideFilesError(f"{argv[0]} is not installed: cannot get {what} (Debian's apt and dpkg)")
@@ -93,7 +90,7 @@ def debian_files(cache: Path | None = None) -> dict[str, Path]:
     cache = cache or cache_folder()
     cache.mkdir(parents=True, exist_ok=True)
     missing = [n for n, (_, _, digest) in DEBIAN.items()
-               if not (cache / n).exists() or _sha256(cache / n) != digest]
+               if not (cache / n).exists() or sha256_file(cache / n) != digest]
     if missing:
         with tempfile.TemporaryDirectory(prefix="prodnet-outside-") as tmp:
             work = Path(tmp)
@@ -104,7 +101,7 @@ def debian_files(cache: Path | None = None) -> dict[str, Path]:
             for name in missing:
                 package, inside, digest = DEBIAN[name]
                 source = work / "root" / inside
-                if not source.exists() or _sha256(source) != digest:
+                if not source.exists() or sha256_file(source) != digest:
                     raise OutsideFilesError(
                         f"{package}'s {inside} is missing or changed (its sha256 is pinned): update "
                         "offchain/devtools/outside.py from the package Debian serves now"
@@ -170,7 +167,7 @@ def url_files(cache: Path | None = None) -> dict[str, Path]:
     cache.mkdir(parents=True, exist_ok=True)
     for name, (url, digest, size) in URLS.items():
         path = cache / name
-        if path.exists() and path.stat().st_size == size and _sha256(path) == digest:
+        if path.exists() and path.stat().st_size == size and sha256_file(path) == digest:
             continue
         try:
             with urllib.request.urlopen(url, timeout=URL_TIMEOUT_S) as answer:

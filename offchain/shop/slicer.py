@@ -11,7 +11,6 @@ and slicer give the same G-code, so its digest can be reproduced by anyone in a 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain import config
-from offchain._fs import read_json, write_json_atomic
+from offchain._fs import read_json, sha256_file, write_json_atomic
 from offchain.parts import stl
 from offchain.shop.errors import ProfileError, SliceError, SlicerMissingError
 
@@ -42,14 +41,6 @@ _KNOWN_FAILURES = {
     "Unknown file format": "is not a file PrusaSlicer reads (STL expected)",
     "empty": "has nothing to print (an empty or degenerate mesh)",
 }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def own_profiles() -> Path:
@@ -156,7 +147,7 @@ def read_gcode(gcode: Path) -> dict[str, Any]:
 def _cached(folder: Path) -> Slice | None:
     meta = read_json(folder / "slice.json")
     gcode = folder / "part.gcode"
-    if not meta or not gcode.is_file() or _sha256(gcode) != meta.get("gcode_sha256"):
+    if not meta or not gcode.is_file() or sha256_file(gcode) != meta.get("gcode_sha256"):
         return None
     return Slice(**{**meta, "gcode": gcode, "cached": True})
 
@@ -177,7 +168,7 @@ def slice_part(part: Path, profile: str, units: str = "mm") -> Slice:
     measured = stl.inspect(part, units=units)
     if not measured.closed:
         raise SliceError(f"{part.name} cannot be printed: {stl.describe_open(measured)}")
-    model_sha, profile_sha = _sha256(part), _sha256(ini)
+    model_sha, profile_sha = sha256_file(part), sha256_file(ini)
     folder = config.shop_home() / "slices" / f"{model_sha[:32]}-{profile_sha[:32]}"
     hit = _cached(folder)
     if hit is not None:
@@ -201,6 +192,6 @@ def slice_part(part: Path, profile: str, units: str = "mm") -> Slice:
         data = read_gcode(out)
         gcode = folder / "part.gcode"
         out.replace(gcode)
-    result = Slice(profile, model_sha, profile_sha, gcode, _sha256(gcode), **data)
+    result = Slice(profile, model_sha, profile_sha, gcode, sha256_file(gcode), **data)
     write_json_atomic(folder / "slice.json", result.to_json())
     return result

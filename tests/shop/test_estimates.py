@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from offchain import config
 from offchain.devtools import parts as td
 from offchain.formats import format_duration
 from offchain.shop import estimates, printers, slicer
@@ -17,12 +16,6 @@ from offchain.shop import estimates, printers, slicer
 pytestmark = pytest.mark.skipif(
     shutil.which("prusa-slicer") is None, reason="make setup installs prusa-slicer"
 )
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path) -> Path:
-    with config.scoped_home(tmp_path / "home") as folder:
-        yield folder
 
 
 @pytest.fixture

@@ -19,12 +19,6 @@ from offchain.shop.octoprint import OctoPrint
 KEY = "0123456789abcdef0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path) -> Path:
-    with config.scoped_home(tmp_path / "home") as folder:
-        yield folder
-
-
 def key_file(folder: Path, mode: int = 0o600) -> Path:
     path = folder / "octoprint.key"
     path.write_text(KEY + "\n")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from offchain import config
+from offchain._fs import sha256_file
 from offchain.devtools import parts as td
 from offchain.errors import ProdnetError
 from offchain.shop import slicer
@@ -23,12 +24,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path) -> Path:
-    with config.scoped_home(tmp_path / "home") as folder:
-        yield folder
-
-
 @pytest.fixture
 def block(tmp_path: Path) -> Path:
     return td.write_binary(tmp_path / "block.stl", td.box((20, 20, 6)).triangles())
@@ -38,9 +33,9 @@ def test_a_slice_gives_print_time_filament_layers_and_the_gcode_digest(block: Pa
     result = slicer.slice_part(block, "generic-pla")
     text = result.gcode.read_text()
     assert result.layers == 30 == text.count("\n;LAYER_CHANGE")  # 6 mm in 0.2 mm layers
-    assert result.gcode_sha256 == slicer._sha256(result.gcode)
-    assert result.model_sha256 == slicer._sha256(block)
-    assert result.profile_sha256 == slicer._sha256(slicer.SHIPPED_PROFILES / "generic-pla.ini")
+    assert result.gcode_sha256 == sha256_file(result.gcode)
+    assert result.model_sha256 == sha256_file(block)
+    assert result.profile_sha256 == sha256_file(slicer.SHIPPED_PROFILES / "generic-pla.ini")
     shown = re.search(r"estimated printing time \(normal mode\) = (.+)", text)
     assert shown and result.print_time_s == slicer.parse_duration(shown.group(1)) > 0
     # mass = volume x the profile's density (1.24 g/cm3), as PrusaSlicer rounds them
@@ -70,7 +65,7 @@ def test_the_same_model_and_profile_give_the_same_gcode_at_another_time(block: P
     with config.scoped_home(tmp_path / "another-home"):
         later = slicer.slice_part(block, "generic-pla")
     assert not later.cached and later.gcode != first.gcode
-    assert later.gcode_sha256 == first.gcode_sha256 == slicer._sha256(later.gcode)
+    assert later.gcode_sha256 == first.gcode_sha256 == sha256_file(later.gcode)
 
 
 def test_the_producers_own_profile_is_accepted_by_name_and_by_path(block: Path, tmp_path: Path) -> None:

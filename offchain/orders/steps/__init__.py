@@ -31,7 +31,6 @@ from offchain.orders.steps.models import (
     assembly_jobs,
     fetch_model,
     model_location,
-    sha256_file,
     submit_model,
 )
 from offchain.orders.steps.payments import withdraw
@@ -71,7 +70,6 @@ __all__ = [
     "resolve",
     "settle",
     "several_parts",
-    "sha256_file",
     "ship",
     "submit_model",
     "take",

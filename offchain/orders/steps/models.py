@@ -3,14 +3,13 @@ verified and decrypted by the producer."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from offchain import config
-from offchain._fs import read_json, write_json_atomic
+from offchain._fs import read_json, sha256_file, write_json_atomic
 from offchain.chain.client import Chain, Step
 from offchain.chain.codec import JobStatus, dims_of, job_status
 from offchain.formats import dims_mm
@@ -21,14 +20,6 @@ from offchain.orders.steps.base import ModelMismatchError, StepError, _job, _ord
 from offchain.orders.steps.keys import published_key
 from offchain.parts import stl
 from offchain.transfer import keys, message, replication, storage
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _outbox(c: Chain, order_id: int, job_id: int) -> Path:
